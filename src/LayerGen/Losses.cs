@@ -29,7 +29,9 @@ public static class Losses
         for (int r = 0; r < logits.Rows; r++)
         {
             var row = z.Slice(r * cols, cols);
-            total += Ops.LogSumExp(row) - row[labels[r]];
+            // log Σ e^(z − max) − (z_label − max): both terms are small, so no digits are lost to a large max.
+            T logSum = Ops.LogSumExpShifted(row, out T max);
+            total += logSum - (row[labels[r]] - max);
         }
         return total / T.CreateTruncating(logits.Rows);
     }
@@ -53,7 +55,8 @@ public static class Losses
         {
             var row = z.Slice(r * cols, cols);
             T target = row[labels[r]];   // read before the softmax overwrites an aliased row
-            total += Ops.SoftmaxRow(row, p.Slice(r * cols, cols)) - target;
+            T logSum = Ops.SoftmaxRow(row, p.Slice(r * cols, cols), out T max);
+            total += logSum - (target - max);
         }
         return total / T.CreateTruncating(logits.Rows);
     }
@@ -154,15 +157,13 @@ public static class Losses
         CheckPair("BinaryCrossEntropyWithLogits", logits, targets, "targets");
         ReadOnlySpan<T> z = logits.AsReadOnlySpan(), t = targets.AsReadOnlySpan();
         Span<T> buffer = stackalloc T[Chunk];
+        Span<T> scratch = stackalloc T[Chunk];
         T total = T.Zero;
         for (int i = 0; i < z.Length; i += Chunk)
         {
             var b = buffer[..Math.Min(Chunk, z.Length - i)];
             var zs = z.Slice(i, b.Length);
-            TensorPrimitives.Abs(zs, b);
-            TensorPrimitives.Negate<T>(b, b);
-            TensorPrimitives.Exp<T>(b, b);
-            TensorPrimitives.LogP1<T>(b, b);
+            ElementwiseKernels.LogOnePlusExpNegAbs(zs, b, scratch);
             total += TensorPrimitives.Sum<T>(b);                       // Σ log(1 + e^−|z|)
             TensorPrimitives.Max(zs, T.Zero, b);
             total += TensorPrimitives.Sum<T>(b) - TensorPrimitives.Dot(zs, t.Slice(i, b.Length));   // + Σ max(z, 0) − Σ z·t

@@ -269,16 +269,14 @@ public static partial class Ops
         ReadOnlySpan<T> x = a.AsReadOnlySpan();
         Span<T> d = result.AsSpan();
         Span<T> buffer = stackalloc T[ElementwiseKernels.ChunkLength];
+        Span<T> scratch = stackalloc T[ElementwiseKernels.ChunkLength];
         for (int i = 0; i < x.Length; i += ElementwiseKernels.ChunkLength)
         {
             int n = Math.Min(ElementwiseKernels.ChunkLength, x.Length - i);
             var xs = x.Slice(i, n);
             var b = buffer[..n];
             var ds = d.Slice(i, n);
-            TensorPrimitives.Abs(xs, b);
-            TensorPrimitives.Negate<T>(b, b);
-            TensorPrimitives.Exp<T>(b, b);
-            TensorPrimitives.LogP1<T>(b, b);
+            ElementwiseKernels.LogOnePlusExpNegAbs(xs, b, scratch);
             TensorPrimitives.Max(xs, T.Zero, ds);                 // reads x before writing d: alias-safe
             TensorPrimitives.Add<T>(ds, b, ds);
         }

@@ -26,26 +26,30 @@ public static partial class Ops
         var x = a.AsReadOnlySpan();
         var d = result.AsSpan();
         for (int r = 0; r < a.Rows; r++)
-            SoftmaxRow(x.Slice(r * cols, cols), d.Slice(r * cols, cols));
+            SoftmaxRow(x.Slice(r * cols, cols), d.Slice(r * cols, cols), out _);
     }
 
-    /// <summary>destination = softmax(row), stable; destination may alias row. Returns log Σ e^(row − max) + max (the log-sum-exp).</summary>
-    internal static T SoftmaxRow<T>(ReadOnlySpan<T> row, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// destination = softmax(row), stable; destination may alias row. Returns log Σ e^(row − max) and the max
+    /// (their sum is the log-sum-exp; callers keep them apart to avoid cancellation against a large max).
+    /// </summary>
+    internal static T SoftmaxRow<T>(ReadOnlySpan<T> row, Span<T> destination, out T max) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T max = TensorPrimitives.Max(row);
+        max = TensorPrimitives.Max(row);
         TensorPrimitives.Subtract(row, max, destination);
         TensorPrimitives.Exp<T>(destination, destination);
         T sum = TensorPrimitives.Sum<T>(destination);
         TensorPrimitives.Divide<T>(destination, sum, destination);
-        return T.Log(sum) + max;
+        return T.Log(sum);
     }
 
-    /// <summary>log Σ e^row, stable (subtracting the max), allocation-free (exponentials go through a stack chunk).</summary>
-    internal static T LogSumExp<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// log Σ e^(row − max), with the row max in <paramref name="max"/>; allocation-free (the exponentials go
+    /// through a stack chunk). The log-sum-exp of the row is the sum of the two.
+    /// </summary>
+    internal static T LogSumExpShifted<T>(ReadOnlySpan<T> row, out T max) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T max = TensorPrimitives.Max(row);
-        if (!T.IsFinite(max))
-            return max; // +∞ or NaN dominates; a row of −∞ has log-sum-exp −∞
+        max = TensorPrimitives.Max(row);
         Span<T> buffer = stackalloc T[ElementwiseKernels.ChunkLength];
         T sum = T.Zero;
         for (int i = 0; i < row.Length; i += ElementwiseKernels.ChunkLength)
@@ -55,7 +59,7 @@ public static partial class Ops
             TensorPrimitives.Exp<T>(chunk, chunk);
             sum += TensorPrimitives.Sum<T>(chunk);
         }
-        return T.Log(sum) + max;
+        return T.Log(sum);
     }
 
     /// <summary>
@@ -110,9 +114,12 @@ public static partial class Ops
         var d = result.AsSpan();
         for (int r = 0; r < a.Rows; r++)
         {
-            var row = x.Slice(r * cols, cols);
-            T logSumExp = LogSumExp(row);
-            TensorPrimitives.Subtract(row, logSumExp, d.Slice(r * cols, cols));
+            // (x − max) − log Σ e^(x − max): subtracting the max first keeps the small differences exact.
+            var dRow = d.Slice(r * cols, cols);
+            T max = TensorPrimitives.Max(x.Slice(r * cols, cols));
+            TensorPrimitives.Subtract(x.Slice(r * cols, cols), max, dRow);
+            T logSum = LogSumExpShifted(dRow, out T shiftedMax);
+            TensorPrimitives.Subtract(dRow, logSum + shiftedMax, dRow);
         }
     }
 

@@ -109,6 +109,40 @@ internal static class ElementwiseKernels
             destination[i] = kernel.Invoke(x[i]);
     }
 
+    /// <summary>
+    /// destination = log(1 + e^−|x|), the bounded part of softplus and of the logistic losses, accurate for every
+    /// x (TensorPrimitives.LogP1 computes log(1 + u) as written, which loses all digits once u is below the
+    /// precision of 1). Uses log1p(u) = log(w)·u/(w − 1) with w = 1 + u (Goldberg), and u itself where w rounds to 1.
+    /// destination may alias x; scratch must be as long as x and alias neither.
+    /// </summary>
+    internal static void LogOnePlusExpNegAbs<T>(ReadOnlySpan<T> x, Span<T> destination, Span<T> scratch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var u = scratch[..x.Length];
+        TensorPrimitives.Abs(x, u);
+        TensorPrimitives.Negate<T>(u, u);
+        TensorPrimitives.Exp<T>(u, u);                          // u = e^−|x| in (0, 1]
+        TensorPrimitives.Add<T>(u, T.One, destination);
+        TensorPrimitives.Log<T>(destination, destination);     // log(w), w = 1 + u rounded
+        Binary(new Log1pCorrection<T>(), u, destination, destination, accumulate: false);
+    }
+
+    /// <summary>(u, log w) ↦ log w · u / (w − 1), or u where w − 1 rounds to 0: the rounding-error-free log1p.</summary>
+    private readonly struct Log1pCorrection<T> : IBinaryKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T Invoke(T u, T logW)
+        {
+            T d = (T.One + u) - T.One;
+            return d == T.Zero ? u : logW * u / d;
+        }
+
+        public Vector<T> Invoke(Vector<T> u, Vector<T> logW)
+        {
+            var d = (Vector<T>.One + u) - Vector<T>.One;
+            return Vector.ConditionalSelect(Vector.Equals(d, Vector<T>.Zero), u, logW * u / d);
+        }
+    }
+
     /// <summary>destination = values (overwrite) or destination += values (accumulate).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Store<T>(ReadOnlySpan<T> values, Span<T> destination, bool accumulate)
