@@ -92,6 +92,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         Blocked(job.TransposeA, job.TransposeB, m, n, job.K, job.Alpha, a, job.Lda, b, job.Ldb, job.Beta, c, job.Ldc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocked(bool transposeA, bool transposeB, int m, int n, int k,
         T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
     {
@@ -162,6 +163,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>C tile (mr×nr) = alpha·tile + beta·C, for partial tiles computed into <paramref name="tile"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeEdge(T* tile, int mr, int nr, T* c, int ldc, T alpha, T beta)
     {
         for (int i = 0; i < mr; i++)
@@ -176,6 +178,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     // ------------------------------------------------------------------ packing
 
     /// <summary>Packs op(B) = B (kc×nc at <paramref name="b"/>) into NR-wide panels, each kc×NR, k-major, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(T* b, int ldb, int kc, int nc, T* dst)
     {
         int nr = NR;
@@ -209,6 +212,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>Packs op(B) = Bᵀ, where B is stored nc×kc at <paramref name="b"/>: column j of op(B) is row j of B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBTransposed(T* b, int ldb, int kc, int nc, T* dst)
     {
         int nr = NR;
@@ -238,6 +242,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>Packs op(A) = A (mc×kc at <paramref name="a"/>) into MR-high panels, each MR×kc stored k-major, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(T* a, int lda, int kc, int mc, T* dst)
     {
         for (int i = 0; i < mc; i += MR)
@@ -284,6 +289,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>Packs op(A) = Aᵀ, where A is stored kc×mc at <paramref name="a"/>: row i of op(A) is column i of A.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackATransposed(T* a, int lda, int kc, int mc, T* dst)
     {
         for (int i = 0; i < mc; i += MR)

@@ -14,6 +14,9 @@ namespace LayerGen;
 /// </remarks>
 internal static unsafe class GemmDirect
 {
+    // AggressiveOptimization: these loops run on the first calls of a training run, before tiering would
+    // promote them, and tiny products are exactly the calls that must be fast from the start.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(bool transposeA, bool transposeB, int m, int n, int k,
         T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -52,6 +55,7 @@ internal static unsafe class GemmDirect
     }
 
     /// <summary>y += s·x over n elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Axpy<T>(T s, T* x, T* y, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0;
@@ -66,6 +70,7 @@ internal static unsafe class GemmDirect
     }
 
     /// <summary>Σ x[p]·y[p] over contiguous rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T Dot<T>(T* x, T* y, int k) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int p = 0;
@@ -83,6 +88,7 @@ internal static unsafe class GemmDirect
     }
 
     /// <summary>Σ x[p·stride]·y[p].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T StridedDot<T>(T* x, long stride, T* y, int k) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T sum = T.Zero;
