@@ -17,6 +17,15 @@ internal static class TestSources
         return reader.ReadToEnd();
     }
 
+    /// <summary>The text of the run-time tests' <c>LayerGen.Generated.Tests/<paramref name="fileName"/></c>.</summary>
+    public static string LoadOpLayers(string fileName)
+    {
+        using var stream = typeof(TestSources).Assembly.GetManifestResourceStream("OpLayers." + fileName)
+            ?? throw new FileNotFoundException($"Embedded 'LayerGen.Generated.Tests/{fileName}' not found.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
     /// <summary>Every embedded test layer file name.</summary>
     public static IEnumerable<string> All() =>
         typeof(TestSources).Assembly.GetManifestResourceNames()
