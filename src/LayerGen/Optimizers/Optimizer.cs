@@ -35,9 +35,9 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var seen = new HashSet<Matrix<T>>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < _parameters.Length; i++)
         {
-            var parameter = parameters[i] ?? throw new ArgumentNullException(nameof(parameters), $"{GetType().Name}: parameter {i} is null.");
+            var parameter = parameters[i] ?? throw new ArgumentNullException(nameof(parameters), $"{OptimizerName}: parameter {i} is null.");
             if (!seen.Add(parameter.Value))
-                throw new ArgumentException($"{GetType().Name}: parameter {i} ('{parameter.Name}') shares its value matrix with an earlier parameter; each parameter must appear once.", nameof(parameters));
+                throw new ArgumentException($"{OptimizerName}: parameter {i} ('{parameter.Name}') shares its value matrix with an earlier parameter; each parameter must appear once.", nameof(parameters));
             _parameters[i] = parameter;
         }
         LearningRate = learningRate;
@@ -70,6 +70,9 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var parameter in _parameters)
             parameter.Gradient.Clear();
     }
+
+    /// <summary>The optimizer's name for messages, e.g. <c>Sgd</c> (without the generic arity suffix).</summary>
+    private protected string OptimizerName => GetType().Name.Split('`')[0];
 
     /// <summary>The parameters as an array, for allocation-free iteration in <see cref="Step"/>.</summary>
     private protected Parameter<T>[] ParameterArray => _parameters;
@@ -105,7 +108,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var parameter = _parameters[index];
         if (parameter.Value.Length != expectedLength || parameter.Gradient.Length != expectedLength)
             throw new InvalidOperationException(
-                $"{GetType().Name}.Step: parameter '{parameter.Name}' has value {parameter.Value.ShapeString} and gradient {parameter.Gradient.ShapeString} " +
+                $"{OptimizerName}.Step: parameter '{parameter.Name}' has value {parameter.Value.ShapeString} and gradient {parameter.Gradient.ShapeString} " +
                 $"but had {expectedLength} elements when the optimizer was created; parameters must keep their shapes.");
     }
 
@@ -113,13 +116,13 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private protected void RequireNonNegative(double value, string name)
     {
         if (!(value >= 0) || double.IsInfinity(value))
-            throw new ArgumentOutOfRangeException(name, value, $"{GetType().Name}: {name} must be a finite number ≥ 0 but is {value}.");
+            throw new ArgumentOutOfRangeException(name, value, $"{OptimizerName}: {name} must be a finite number ≥ 0 but is {value}.");
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless 0 ≤ <paramref name="value"/> &lt; 1.</summary>
     private protected void RequireUnitInterval(double value, string name)
     {
         if (!(value >= 0 && value < 1))
-            throw new ArgumentOutOfRangeException(name, value, $"{GetType().Name}: {name} must be in [0, 1) but is {value}.");
+            throw new ArgumentOutOfRangeException(name, value, $"{OptimizerName}: {name} must be in [0, 1) but is {value}.");
     }
 }
