@@ -179,16 +179,84 @@ public class GradientCheckTests
     [Fact]
     public void FlatDirectionsPassThroughTheFloor()
     {
-        // A ReLU-like loss that ignores W[0, 0]: analytic 0, numeric is rounding noise; a pure relative error
-        // (|a − n| / |n| = 1) would fail it, the floor must not.
+        // W[0, 0] cancels out of the loss: its analytic derivative is 0, but (1 + w) − w rounds differently at
+        // w ± h, so the numeric one is rounding noise (~1e-10). A pure relative error |a − n| / max(|a|, |n|) would
+        // call that 100 % wrong; the floor must let it pass while still checking the other elements.
         var w = NewParameter("W", 1, 3, seed: 10);
-        double Loss() => 1000 + w.Value[0, 1] * w.Value[0, 2] + Math.Sin(w.Value[0, 0] * 1e-12) * 1e-9;
-        var result = GradientCheck.Run([w], Loss, () =>
+        w.Value[0, 0] = 0.7;   // a value where the rounding of (1 + w ± h) − (w ± h) differs (numeric ≈ −5.6e-11)
+        double Loss() => (1 + w.Value[0, 0]) - w.Value[0, 0] + w.Value[0, 1] * w.Value[0, 2];
+        void Gradients()
         {
             w.Gradient[0, 1] = w.Value[0, 2];
             w.Gradient[0, 2] = w.Value[0, 1];
-        }, tolerance: 1e-5);
+        }
+
+        var withoutFloor = GradientCheck.Run([w], Loss, Gradients, floor: 1e-300);
+        Assert.False(withoutFloor.Passed);
+        Assert.Equal((0, 0, 0.0), (withoutFloor.Worst!.Col, withoutFloor.Worst.Row, withoutFloor.Worst.Analytic));
+        Assert.InRange(Math.Abs(withoutFloor.Worst.Numeric), 1e-14, 1e-8);
+
+        var result = GradientCheck.Run([w], Loss, Gradients);
         Assert.True(result.Passed, result.ToString());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DefaultsPassAReluMlpOverTheRuntimeKernelsAndCatchAMissingMask(bool forgetReluMask)
+    {
+        // L = CE(softmax(relu(x·W1 + B1)·W2 + B2), t): the defaults must pass a correct backward pass of a real
+        // network (rounding noise, ReLU) and fail one that forgets the ReLU mask.
+        var x = NewParameter("x", 6, 2, seed: 20);
+        var w1 = NewParameter("W1", 2, 8, seed: 21);
+        var b1 = NewParameter("B1", 1, 8, seed: 22);
+        var w2 = NewParameter("W2", 8, 3, seed: 23);
+        var b2 = NewParameter("B2", 1, 3, seed: 24);
+        int[] labels = [0, 1, 2, 2, 1, 0];
+        var z1 = new Matrix<double>(6, 8);
+        var h1 = new Matrix<double>(6, 8);
+        var scores = new Matrix<double>(6, 3);
+        var probabilities = new Matrix<double>(6, 3);
+        double Loss()
+        {
+            Ops.MatMul(x.Value, w1.Value, z1);
+            Ops.Add(z1, b1.Value, z1);
+            Ops.Relu(z1, h1);
+            Ops.MatMul(h1, w2.Value, scores);
+            Ops.Add(scores, b2.Value, scores);
+            return Losses.SoftmaxCrossEntropy(scores, labels, probabilities);
+        }
+        void Backward()
+        {
+            Loss();
+            var dScores = new Matrix<double>(6, 3);
+            var dH1 = new Matrix<double>(6, 8);
+            var dZ1 = new Matrix<double>(6, 8);
+            Losses.SoftmaxCrossEntropyBackward(probabilities, labels, 1.0, dScores);
+            Ops.MatMul(h1, dScores, w2.Gradient, transposeA: true, accumulate: true);
+            Ops.SumToShape(dScores, b2.Gradient, accumulate: true);
+            Ops.MatMul(dScores, w2.Value, dH1, transposeB: true);
+            if (forgetReluMask)
+                dH1.CopyTo(dZ1);
+            else
+                Ops.ReluBackward(z1, dH1, dZ1);
+            Ops.MatMul(x.Value, dZ1, w1.Gradient, transposeA: true, accumulate: true);
+            Ops.SumToShape(dZ1, b1.Gradient, accumulate: true);
+            Ops.MatMul(dZ1, w1.Value, x.Gradient, transposeB: true);
+        }
+
+        var result = GradientCheck.Run([w1, b1, w2, b2, x], Loss, Backward);
+        if (forgetReluMask)
+        {
+            Assert.False(result.Passed);
+            Assert.True(result.Parameters[2].Passed && result.Parameters[3].Passed, result.ToString());   // W2, B2 are upstream of the bug
+            Assert.Contains(result.Worst!.ParameterName, new[] { "W1", "B1", "x" });
+        }
+        else
+        {
+            Assert.True(result.Passed, result.ToString());
+            Assert.InRange(result.MaxRelativeError, 0, 1e-6);
+        }
     }
 
     [Fact]
