@@ -5,7 +5,7 @@ using LayerGen;
 using LayerGen.Samples;
 using LayerGen.Samples.RuntimeDemo;
 
-const int Hidden = 64, Epochs = 1000, ReportEvery = 100, Seed = 7;
+const int Hidden = 64, Epochs = 500, ReportEvery = 50, Seed = 7;
 const double LearningRate = 0.02, TargetAccuracy = 0.95;
 
 var data = Spiral.Generate<float>(pointsPerClass: 100, classes: 3, noise: 0.2, seed: Seed);

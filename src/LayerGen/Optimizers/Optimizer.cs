@@ -20,6 +20,7 @@ namespace LayerGen;
 public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
+    private readonly IReadOnlyList<Parameter<T>> _readOnlyParameters;
     private double _learningRate;
 
     /// <summary>Creates an optimizer over <paramref name="parameters"/> with the given learning rate.</summary>
@@ -40,11 +41,12 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 throw new ArgumentException($"{OptimizerName}: parameter {i} ('{parameter.Name}') shares its value matrix with an earlier parameter; each parameter must appear once.", nameof(parameters));
             _parameters[i] = parameter;
         }
+        _readOnlyParameters = Array.AsReadOnly(_parameters);
         LearningRate = learningRate;
     }
 
     /// <summary>The parameters this optimizer updates, in the order given to the constructor.</summary>
-    public IReadOnlyList<Parameter<T>> Parameters => _parameters;
+    public IReadOnlyList<Parameter<T>> Parameters => _readOnlyParameters;
 
     /// <summary>The step size; settable between steps for learning-rate schedules.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative, NaN or infinite.</exception>
