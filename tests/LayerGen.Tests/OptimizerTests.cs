@@ -335,11 +335,13 @@ public class OptimizerTests
     [InlineData(double.PositiveInfinity)]
     public void Constructors_RejectABadLearningRate(double learningRate)
     {
-        Assert.Contains("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd<double>([NewParameter()], learningRate)).Message);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd<double>([NewParameter()], learningRate));
+        Assert.Equal("learningRate", error.ParamName);
+        Assert.Contains("Sgd: learningRate must be a finite number ≥ 0", error.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adam<double>([NewParameter()], learningRate));
         Assert.Throws<ArgumentOutOfRangeException>(() => new AdamW<float>([], learningRate));
         var sgd = new Sgd<double>([NewParameter()], 0.1);
-        Assert.Throws<ArgumentOutOfRangeException>(() => sgd.LearningRate = learningRate);
+        Assert.Contains("Sgd: LearningRate must be", Assert.Throws<ArgumentOutOfRangeException>(() => sgd.LearningRate = learningRate).Message);
         Assert.Equal(0.1, sgd.LearningRate);
     }
 

@@ -42,7 +42,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             _parameters[i] = parameter;
         }
         _readOnlyParameters = Array.AsReadOnly(_parameters);
-        LearningRate = learningRate;
+        RequireNonNegative(learningRate, nameof(learningRate));
+        _learningRate = learningRate;
     }
 
     /// <summary>The parameters this optimizer updates, in the order given to the constructor.</summary>
@@ -55,7 +56,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         get => _learningRate;
         set
         {
-            RequireNonNegative(value, nameof(LearningRate));
+            if (!(value >= 0) || double.IsInfinity(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"{OptimizerName}: LearningRate must be a finite number ≥ 0 but is {value}.");
             _learningRate = value;
         }
     }
