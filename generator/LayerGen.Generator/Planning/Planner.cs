@@ -253,7 +253,7 @@ internal sealed class MethodPlan
         bool targeted = false;
         foreach (var step in Backward.Steps)
         {
-            if (step.Target == v && !step.Alias)
+            if (step.Target == v && !step.Alias && !step.PassThrough)
                 return true;
             targeted |= step.Target == v;
         }
