@@ -243,7 +243,7 @@ internal static class ForwardParser
                         int startCount = _values.Count;
                         result = Parse(returnedValue);
                         if (result >= 0)
-                            Rename(result, startCount, "output");
+                            Rename(result, startCount, _values[result].Kind == ValueKind.Scalar ? "loss" : "output");
                         returned = true;
                         break;
 
@@ -411,7 +411,7 @@ internal static class ForwardParser
                     // m / s = m · (1 / s): the reciprocal is an ordinary scalar value (constant when s is).
                     int one = NewValue(ValueKind.Scalar, _elementText, "one", null, false);
                     _instructions.Add(new Instruction(one, OpKind.Constant, EquatableArray<int>.Empty,
-                        Text: _elementText + ".One", IsLiteral: true, Source: "1", Statement: _statement, Line: LineOf(syntax)));
+                        Text: _element is ITypeParameterSymbol ? _elementText + ".One" : _elementText == "double" ? "1d" : "1f", IsLiteral: true, Source: "1", Statement: _statement, Line: LineOf(syntax)));
                     int reciprocal = Emit(OpKind.ScalarDiv, syntax, "reciprocal", one, scalar);
                     return Emit(OpKind.Scale, syntax, "scaled", matrix, reciprocal);
                 }
@@ -709,7 +709,7 @@ internal static class ForwardParser
                 if (token.IsKind(SyntaxKind.IdentifierToken))
                     _reserved.Add(token.ValueText);
             }
-            string hint = operation is IMemberReferenceOperation m ? m.Member.Name
+            string hint = operation is IMemberReferenceOperation m ? Camel(m.Member.Name)
                 : operation is IParameterReferenceOperation p ? p.Parameter.Name : "c";
             if (operation is IParameterReferenceOperation pr && _inputs.TryGetValue(pr.Parameter, out int input))
                 return input;
@@ -736,7 +736,7 @@ internal static class ForwardParser
                     return parameter.Parameter.Name;
                 case IMemberReferenceOperation member when member.Member is IFieldSymbol or IPropertySymbol:
                     if (member.Member.IsStatic)
-                        return $"{Symbols.Display(member.Member.ContainingType)}.{member.Member.Name}";
+                        return $"{Symbols.Display(member.ConstrainedToType ?? member.Member.ContainingType)}.{member.Member.Name}";
                     return member.Instance is null or IInstanceReferenceOperation
                         ? (_method.IsStatic ? member.Member.Name : "this." + member.Member.Name)
                         : $"{Render(member.Instance)}.{member.Member.Name}";
@@ -747,9 +747,9 @@ internal static class ForwardParser
                 case IInvocationOperation invocation when invocation.TargetMethod.IsStatic:
                 {
                     var target = invocation.TargetMethod;
-                    string receiver = target.ContainingType is null ? "" : Symbols.Display(target.ContainingType) + ".";
-                    if (target.ContainingType?.TypeKind == TypeKind.TypeParameter)
-                        receiver = target.ContainingType.Name + ".";
+                    // A static abstract member (TElement.CreateChecked) is called on the type parameter, not the interface.
+                    var container = invocation.ConstrainedToType ?? target.ContainingType;
+                    string receiver = container is null ? "" : Symbols.Display(container) + ".";
                     var ordered = invocation.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).OrderBy(a => a.Parameter?.Ordinal ?? 0);
                     string typeArgs = target.IsGenericMethod && !target.TypeArguments.Any(t => t is IErrorTypeSymbol)
                         ? "<" + string.Join(", ", target.TypeArguments.Select(Symbols.Display)) + ">" : "";

@@ -147,7 +147,7 @@ internal sealed class MethodPlan
                     break;
                 default:
                     Names[v] = Unique(value.Name);
-                    Storage[v] = value.Kind == ValueKind.Matrix ? Planning.Storage.Buffer : Planning.Storage.Local;
+                    Storage[v] = value.Kind == ValueKind.Matrix && instruction.Op != OpKind.Constant ? Planning.Storage.Buffer : Planning.Storage.Local;
                     break;
             }
         }
@@ -166,10 +166,13 @@ internal sealed class MethodPlan
         // What Backward reads: every forward value a rule reads, plus the values whose shape sizes an adjoint buffer.
         foreach (var step in Backward.Steps)
         {
-            foreach (var read in step.Reads)
+            for (int r = 0; r < step.Reads.Length; r++)
             {
-                if (!read.IsAdjoint)
-                    ReadByBackward[read.Value] = true;
+                // Cross-entropy's backward reads the probabilities the forward saved, not the loss value.
+                if (step.Kernel == BackwardKernel.SoftmaxCrossEntropyBackward && r == 0)
+                    continue;
+                if (!step.Reads[r].IsAdjoint)
+                    ReadByBackward[step.Reads[r].Value] = true;
             }
             if (step.Kernel == BackwardKernel.ConcatSlice)
                 ReadByBackward[step.Reads[1].Value] = true;
@@ -247,12 +250,15 @@ internal sealed class MethodPlan
     {
         if (Body.Values[v].Kind != ValueKind.Matrix || Storage[v] == Planning.Storage.LayerParameter || AdjointNames[v] == "dOutput")
             return false;
+        bool targeted = false;
         foreach (var step in Backward.Steps)
         {
-            if (step.Target == v && !step.Alias)
+            if (step.Target == v && !step.Alias && !step.PassThrough)
                 return true;
+            targeted |= step.Target == v;
         }
-        return IsDifferentiableInput(v);
+        // An input the result does not depend on still returns a (zeroed) gradient buffer.
+        return !targeted && IsDifferentiableInput(v);
     }
 
     /// <summary>The value is a differentiable parameter of the forward method (Backward returns its gradient).</summary>
