@@ -1,6 +1,6 @@
 using LayerGen;
 
-namespace Spiral;
+namespace SpiralSample;
 
 // The two layers of DESIGN.md §2, as a user writes them. LayerGen generates, into these partial classes,
 // Dense.Tape / Dense.Backward / Dense.Gradients and Mlp.LossTape / Mlp.LossBackward / Mlp.Gradients.

@@ -3,10 +3,12 @@
 // nothing, which the program measures and prints.
 using System.Diagnostics;
 using LayerGen;
-using Spiral;
+using LayerGen.Samples;
+using SpiralSample;
 
-const int pointsPerClass = 100, classes = 3, hidden = 64, epochs = 1500;
-var (x, labels) = SpiralData.Generate(pointsPerClass, classes, seed: 7);
+const int pointsPerClass = 100, classes = 3, hidden = 64, epochs = 600;
+var data = Spiral.Generate<float>(pointsPerClass, classes, noise: 0.2, seed: 7);
+var (x, labels) = (data.Features, data.Labels);
 
 var model = new Mlp(inputs: 2, hidden, classes, seed: 1);
 var tape = new Mlp.LossTape();
@@ -38,7 +40,7 @@ for (int epoch = 1; epoch <= epochs; epoch++)
         allocatedAfterWarmUp += GC.GetAllocatedBytesForCurrentThread() - before;
         measuredSteps++;
     }
-    if (epoch == 1 || epoch % 100 == 0)
+    if (epoch == 1 || epoch % 50 == 0)
         Console.WriteLine($"{epoch,5} {loss,9:F4} {Accuracy(model, x, labels),8:P1}");
 }
 clock.Stop();
@@ -49,18 +51,4 @@ Console.WriteLine($"steady-state step: {steadyClock.Elapsed.TotalMicroseconds / 
     $"{(double)allocatedAfterWarmUp / measuredSteps:F1} bytes allocated per step");
 return accuracy >= 0.95 ? 0 : 1;
 
-static double Accuracy(Mlp model, Matrix<float> x, int[] labels)
-{
-    var scores = model.Scores(x);
-    int correct = 0;
-    for (int r = 0; r < scores.Rows; r++)
-    {
-        int best = 0;
-        for (int c = 1; c < scores.Cols; c++)
-            if (scores[r, c] > scores[r, best])
-                best = c;
-        if (best == labels[r])
-            correct++;
-    }
-    return (double)correct / scores.Rows;
-}
+static double Accuracy(Mlp model, Matrix<float> x, int[] labels) => Metrics.Accuracy(model.Scores(x), labels);
