@@ -22,6 +22,7 @@ public sealed class OpGradientTests
     [Fact] public void Neg() => Check(new NegOp(), [Normal(3, 4, 19)]);
     [Fact] public void UnaryMinus_OfProduct() => Check(new UnaryMinus(), [Normal(3, 4, 20)]);
     [Fact] public void Scale_ByConstant() => Check(new ScaleByConstant(), [Normal(3, 4, 21)]);
+    [Fact] public void Scale_Operators() => Check(new ScaleOperators(), [Normal(3, 4, 22)]);
     [Fact] public void Scale_ByScalarField() => Check(new ScaleByField(), [Normal(3, 4, 23)]);
     [Fact] public void Scale_ByScalarInput() => Check(new ScaleByScalarInput(), [Normal(3, 4, 24), 1.75]);
 

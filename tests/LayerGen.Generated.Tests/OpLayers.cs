@@ -86,6 +86,11 @@ public partial class ScaleByConstant
     [Forward] public Matrix<double> Forward(Matrix<double> x) => Ops.Scale(x, 2.5);
 }
 
+public partial class ScaleOperators
+{
+    [Forward] public Matrix<double> Forward(Matrix<double> x) => 0.5 * (x * 3.0) / 4.0;
+}
+
 public partial class ScaleByField
 {
     public double Factor = -1.5;

@@ -8,19 +8,10 @@ namespace LayerGen.Generator.Tests;
 /// </summary>
 public sealed class GeneratedCodeTests
 {
-    [Theory]
-    [InlineData("OpLayers.cs")]
-    [InlineData("KnownGeneratorBugs.cs")]
-    public void OpLayers_GeneratedCodeCompilesWithoutErrorsOrWarnings(string file)
-    {
-        // The op layers use one shared sublayer type (Linear) and xunit-free code only, except the test class in
-        // KnownGeneratorBugs.cs, which is cut off here.
-        string source = TestSources.LoadOpLayers(file);
-        int tests = source.IndexOf("namespace LayerGen.Generated.Tests\n{", StringComparison.Ordinal);
-        if (tests >= 0)
-            source = source[..tests].Replace("using static LayerGen.Generated.Tests.GradientHarness;", "", StringComparison.Ordinal);
-        AssertCompilesCleanly(GeneratorHarness.CreateCompilation([source, .. TestSources.All().Select(TestSources.Load)]));
-    }
+    [Fact]
+    public void OpLayers_GeneratedCodeCompilesWithoutErrorsOrWarnings() =>
+        // The op layers use one shared test layer (Linear) as a sublayer.
+        AssertCompilesCleanly(GeneratorHarness.CreateCompilation([TestSources.LoadOpLayers("OpLayers.cs"), .. TestSources.All().Select(TestSources.Load)]));
 
     [Fact]
     public void TestLayers_GeneratedCodeCompilesWithoutErrorsOrWarnings() =>

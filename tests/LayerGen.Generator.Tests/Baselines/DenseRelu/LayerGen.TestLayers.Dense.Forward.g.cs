@@ -16,7 +16,7 @@ namespace LayerGen.TestLayers
             /// <summary>x: saved for Backward</summary>
             internal global::LayerGen.Matrix<float>? _x;
 
-            /// <summary>product = x * W: saved for Backward</summary>
+            /// <summary>product = x * W: forward work buffer</summary>
             internal global::LayerGen.Matrix<float>? _product;
 
             /// <summary>sum = x * W + B: saved for Backward</summary>
@@ -27,9 +27,6 @@ namespace LayerGen.TestLayers
 
             /// <summary>∂L/∂x: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<float>? _dX;
-
-            /// <summary>∂L/∂product: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<float>? _dProduct;
 
             /// <summary>∂L/∂sum: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<float>? _dSum;
@@ -88,14 +85,12 @@ namespace LayerGen.TestLayers
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
             // the forward values Backward reads, from the tape
             var x = tape._x!;
-            var product = tape._product!;
             var sum = tape._sum!;
             // return Ops.Relu(x * W + B)  (line 19)
             var dSum = global::LayerGen.Matrix<float>.EnsureShape(ref tape._dSum, sum.Rows, sum.Cols);
             global::LayerGen.Ops.ReluBackward(sum, dOutput, dSum);  // dSum = dOutput ⊙ [sum > 0]
             // return Ops.Relu(x * W + B)  (line 19): x * W + B
-            var dProduct = global::LayerGen.Matrix<float>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
-            global::LayerGen.Ops.SumToShape(dSum, dProduct);  // dProduct = dSum
+            var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum, gradients.B, accumulate: true);  // dB += Σrows dSum
             // return Ops.Relu(x * W + B)  (line 19): x * W
             var dX = global::LayerGen.Matrix<float>.EnsureShape(ref tape._dX, x.Rows, x.Cols);

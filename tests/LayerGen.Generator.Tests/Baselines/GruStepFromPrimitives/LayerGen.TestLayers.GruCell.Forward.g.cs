@@ -19,13 +19,13 @@ namespace LayerGen.TestLayers
             /// <summary>h: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _h;
 
-            /// <summary>product = x * Wz: saved for Backward</summary>
+            /// <summary>product = x * Wz: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _product;
 
-            /// <summary>product2 = h * Uz: saved for Backward</summary>
+            /// <summary>product2 = h * Uz: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _product2;
 
-            /// <summary>sum = x * Wz + h * Uz: saved for Backward</summary>
+            /// <summary>sum = x * Wz + h * Uz: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _sum;
 
             /// <summary>sum2 = x * Wz + h * Uz + Bz: saved for Backward</summary>
@@ -34,13 +34,13 @@ namespace LayerGen.TestLayers
             /// <summary>z = Ops.Sigmoid(x * Wz + h * Uz + Bz): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _z;
 
-            /// <summary>product3 = x * Wr: saved for Backward</summary>
+            /// <summary>product3 = x * Wr: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _product3;
 
-            /// <summary>product4 = h * Ur: saved for Backward</summary>
+            /// <summary>product4 = h * Ur: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _product4;
 
-            /// <summary>sum3 = x * Wr + h * Ur: saved for Backward</summary>
+            /// <summary>sum3 = x * Wr + h * Ur: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _sum3;
 
             /// <summary>sum4 = x * Wr + h * Ur + Br: saved for Backward</summary>
@@ -49,16 +49,16 @@ namespace LayerGen.TestLayers
             /// <summary>r = Ops.Sigmoid(x * Wr + h * Ur + Br): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _r;
 
-            /// <summary>product5 = x * Wh: saved for Backward</summary>
+            /// <summary>product5 = x * Wh: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _product5;
 
             /// <summary>product6 = Ops.Mul(r, h): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _product6;
 
-            /// <summary>product7 = Ops.Mul(r, h) * Uh: saved for Backward</summary>
+            /// <summary>product7 = Ops.Mul(r, h) * Uh: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _product7;
 
-            /// <summary>sum5 = x * Wh + Ops.Mul(r, h) * Uh: saved for Backward</summary>
+            /// <summary>sum5 = x * Wh + Ops.Mul(r, h) * Uh: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _sum5;
 
             /// <summary>sum6 = x * Wh + Ops.Mul(r, h) * Uh + Bh: saved for Backward</summary>
@@ -66,9 +66,6 @@ namespace LayerGen.TestLayers
 
             /// <summary>candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _candidate;
-
-            /// <summary>One2 = One: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _One2;
 
             /// <summary>difference = Ops.Sub(One, z): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _difference;
@@ -88,29 +85,11 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂h: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dH;
 
-            /// <summary>∂L/∂product: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct;
-
-            /// <summary>∂L/∂product2: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct2;
-
-            /// <summary>∂L/∂sum: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dSum;
-
             /// <summary>∂L/∂sum2: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dSum2;
 
             /// <summary>∂L/∂z: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dZ;
-
-            /// <summary>∂L/∂product3: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct3;
-
-            /// <summary>∂L/∂product4: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct4;
-
-            /// <summary>∂L/∂sum3: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dSum3;
 
             /// <summary>∂L/∂sum4: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dSum4;
@@ -118,17 +97,8 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂r: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dR;
 
-            /// <summary>∂L/∂product5: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct5;
-
             /// <summary>∂L/∂product6: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dProduct6;
-
-            /// <summary>∂L/∂product7: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct7;
-
-            /// <summary>∂L/∂sum5: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dSum5;
 
             /// <summary>∂L/∂sum6: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dSum6;
@@ -196,9 +166,9 @@ namespace LayerGen.TestLayers
             var candidate = global::LayerGen.Matrix<double>.EnsureShape(ref tape._candidate, sum6.Rows, sum6.Cols);
             global::LayerGen.Ops.Tanh(sum6, candidate);
             // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35)
-            global::LayerGen.Matrix<double> One2 = this.One;
-            var difference = global::LayerGen.Matrix<double>.EnsureShape(ref tape._difference, global::System.Math.Max(One2.Rows, z.Rows), global::System.Math.Max(One2.Cols, z.Cols));
-            global::LayerGen.Ops.Sub(One2, z, difference);
+            global::LayerGen.Matrix<double> one = this.One;
+            var difference = global::LayerGen.Matrix<double>.EnsureShape(ref tape._difference, global::System.Math.Max(one.Rows, z.Rows), global::System.Math.Max(one.Cols, z.Cols));
+            global::LayerGen.Ops.Sub(one, z, difference);
             var product8 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product8, global::System.Math.Max(difference.Rows, h.Rows), global::System.Math.Max(difference.Cols, h.Cols));
             global::LayerGen.Ops.Mul(difference, h, product8);
             var product9 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product9, global::System.Math.Max(z.Rows, candidate.Rows), global::System.Math.Max(z.Cols, candidate.Cols));
@@ -229,8 +199,8 @@ namespace LayerGen.TestLayers
         /// sum5 = product5 + product7
         /// sum6 = sum5 + Bh
         /// candidate = tanh(sum6)
-        /// One2 = One
-        /// difference = One2 − z
+        /// one = One
+        /// difference = one − z
         /// product8 = difference ⊙ h
         /// product9 = z ⊙ candidate
         /// output = product8 + product9
@@ -289,20 +259,11 @@ namespace LayerGen.TestLayers
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var h = tape._h!;
-            var product = tape._product!;
-            var product2 = tape._product2!;
-            var sum = tape._sum!;
             var sum2 = tape._sum2!;
             var z = tape._z!;
-            var product3 = tape._product3!;
-            var product4 = tape._product4!;
-            var sum3 = tape._sum3!;
             var sum4 = tape._sum4!;
             var r = tape._r!;
-            var product5 = tape._product5!;
             var product6 = tape._product6!;
-            var product7 = tape._product7!;
-            var sum5 = tape._sum5!;
             var sum6 = tape._sum6!;
             var candidate = tape._candidate!;
             var difference = tape._difference!;
@@ -329,14 +290,11 @@ namespace LayerGen.TestLayers
             var dSum6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum6, sum6.Rows, sum6.Cols);
             global::LayerGen.Ops.TanhBackward(candidate, dCandidate, dSum6);  // dSum6 = dCandidate ⊙ (1 − candidate²)
             // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34): x * Wh + Ops.Mul(r, h) * Uh + Bh
-            var dSum5 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum5, sum5.Rows, sum5.Cols);
-            global::LayerGen.Ops.SumToShape(dSum6, dSum5);  // dSum5 = dSum6
+            var dSum5 = dSum6;  // dSum5 = dSum6 (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum6, gradients.Bh, accumulate: true);  // dBh += Σrows dSum6
             // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34): x * Wh + Ops.Mul(r, h) * Uh
-            var dProduct5 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct5, product5.Rows, product5.Cols);
-            global::LayerGen.Ops.SumToShape(dSum5, dProduct5);  // dProduct5 = dSum5
-            var dProduct7 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct7, product7.Rows, product7.Cols);
-            global::LayerGen.Ops.SumToShape(dSum5, dProduct7);  // dProduct7 = dSum5
+            var dProduct5 = dSum5;  // dProduct5 = dSum5 (same shape: no copy)
+            var dProduct7 = dSum5;  // dProduct7 = dSum5 (same shape: no copy)
             // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34): Ops.Mul(r, h) * Uh
             var dProduct6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct6, product6.Rows, product6.Cols);
             global::LayerGen.Ops.MatMul(dProduct7, this.Uh, dProduct6, transposeB: true);  // dProduct6 = dProduct7·Uhᵀ
@@ -353,14 +311,11 @@ namespace LayerGen.TestLayers
             var dSum4 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum4, sum4.Rows, sum4.Cols);
             global::LayerGen.Ops.SigmoidBackward(r, dR, dSum4);  // dSum4 = dR ⊙ r(1 − r)
             // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33): x * Wr + h * Ur + Br
-            var dSum3 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum3, sum3.Rows, sum3.Cols);
-            global::LayerGen.Ops.SumToShape(dSum4, dSum3);  // dSum3 = dSum4
+            var dSum3 = dSum4;  // dSum3 = dSum4 (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum4, gradients.Br, accumulate: true);  // dBr += Σrows dSum4
             // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33): x * Wr + h * Ur
-            var dProduct3 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct3, product3.Rows, product3.Cols);
-            global::LayerGen.Ops.SumToShape(dSum3, dProduct3);  // dProduct3 = dSum3
-            var dProduct4 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct4, product4.Rows, product4.Cols);
-            global::LayerGen.Ops.SumToShape(dSum3, dProduct4);  // dProduct4 = dSum3
+            var dProduct3 = dSum3;  // dProduct3 = dSum3 (same shape: no copy)
+            var dProduct4 = dSum3;  // dProduct4 = dSum3 (same shape: no copy)
             // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33): h * Ur
             global::LayerGen.Ops.MatMul(dProduct4, this.Ur, dH, transposeB: true, accumulate: true);  // dH += dProduct4·Urᵀ
             global::LayerGen.Ops.MatMul(h, dProduct4, gradients.Ur, transposeA: true, accumulate: true);  // dUr += hᵀ·dProduct4
@@ -371,14 +326,11 @@ namespace LayerGen.TestLayers
             var dSum2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum2, sum2.Rows, sum2.Cols);
             global::LayerGen.Ops.SigmoidBackward(z, dZ, dSum2);  // dSum2 = dZ ⊙ z(1 − z)
             // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32): x * Wz + h * Uz + Bz
-            var dSum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum, sum.Rows, sum.Cols);
-            global::LayerGen.Ops.SumToShape(dSum2, dSum);  // dSum = dSum2
+            var dSum = dSum2;  // dSum = dSum2 (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum2, gradients.Bz, accumulate: true);  // dBz += Σrows dSum2
             // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32): x * Wz + h * Uz
-            var dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
-            global::LayerGen.Ops.SumToShape(dSum, dProduct);  // dProduct = dSum
-            var dProduct2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct2, product2.Rows, product2.Cols);
-            global::LayerGen.Ops.SumToShape(dSum, dProduct2);  // dProduct2 = dSum
+            var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
+            var dProduct2 = dSum;  // dProduct2 = dSum (same shape: no copy)
             // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32): h * Uz
             global::LayerGen.Ops.MatMul(dProduct2, this.Uz, dH, transposeB: true, accumulate: true);  // dH += dProduct2·Uzᵀ
             global::LayerGen.Ops.MatMul(h, dProduct2, gradients.Uz, transposeA: true, accumulate: true);  // dUz += hᵀ·dProduct2

@@ -95,9 +95,9 @@ namespace LayerGen.TestLayers
             var variance = global::LayerGen.Matrix<double>.EnsureShape(ref tape._variance, square.Rows, 1);
             global::LayerGen.Ops.Mean(square, 1, variance);
             // deviation = Ops.Sqrt(Ops.Add(variance, Epsilon))  (line 24)
-            double Epsilon2 = this.Epsilon;
+            double epsilon = this.Epsilon;
             var shifted = global::LayerGen.Matrix<double>.EnsureShape(ref tape._shifted, variance.Rows, variance.Cols);
-            global::LayerGen.Ops.Add(variance, Epsilon2, shifted);
+            global::LayerGen.Ops.Add(variance, epsilon, shifted);
             var deviation = global::LayerGen.Matrix<double>.EnsureShape(ref tape._deviation, shifted.Rows, shifted.Cols);
             global::LayerGen.Ops.Sqrt(shifted, deviation);
             // normalized = Ops.Div(centered, deviation)  (line 25)
@@ -120,8 +120,8 @@ namespace LayerGen.TestLayers
         /// centered = x − mean
         /// square = square(centered)
         /// variance = meancols square
-        /// Epsilon2 = Epsilon
-        /// shifted = variance + Epsilon2
+        /// epsilon = Epsilon
+        /// shifted = variance + epsilon
         /// deviation = sqrt(shifted)
         /// normalized = centered ⊘ deviation
         /// product = normalized ⊙ Gamma

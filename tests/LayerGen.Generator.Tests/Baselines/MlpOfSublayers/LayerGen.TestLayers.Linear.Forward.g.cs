@@ -16,7 +16,7 @@ namespace LayerGen.TestLayers
             /// <summary>x: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _x;
 
-            /// <summary>product = x * W: saved for Backward</summary>
+            /// <summary>product = x * W: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _product;
 
             /// <summary>output = x * W + B: forward work buffer</summary>
@@ -24,9 +24,6 @@ namespace LayerGen.TestLayers
 
             /// <summary>∂L/∂x: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dX;
-
-            /// <summary>∂L/∂product: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct;
 
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
@@ -78,10 +75,8 @@ namespace LayerGen.TestLayers
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
             // the forward values Backward reads, from the tape
             var x = tape._x!;
-            var product = tape._product!;
             // return x * W + B  (line 18)
-            var dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
-            global::LayerGen.Ops.SumToShape(dOutput, dProduct);  // dProduct = dOutput
+            var dProduct = dOutput;  // dProduct = dOutput (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dOutput, gradients.B, accumulate: true);  // dB += Σrows dOutput
             // return x * W + B  (line 18): x * W
             var dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);

@@ -40,11 +40,8 @@ namespace LayerGen.TestLayers
             /// <summary>output: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _output;
 
-            /// <summary>output2: saved for Backward</summary>
-            internal double _output2;
-
             /// <summary>softmax of the logits: saved for the (P − onehot)/N backward</summary>
-            internal global::LayerGen.Matrix<double>? _output2Probabilities;
+            internal global::LayerGen.Matrix<double>? _lossProbabilities;
 
             /// <summary>∂L/∂hidden1: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dHidden1;
@@ -82,10 +79,9 @@ namespace LayerGen.TestLayers
             // return Losses.SoftmaxCrossEntropy(Output.Forward(h2), labels)  (line 40)
             var output = this.Output.Forward(h2, tape._outputTape ??= new global::LayerGen.TestLayers.Linear.Tape());
             tape._output = output;
-            double output2 = global::LayerGen.Losses.SoftmaxCrossEntropy(output, labels, global::LayerGen.Matrix<double>.EnsureShape(ref tape._output2Probabilities, output.Rows, output.Cols));
-            tape._output2 = output2;
+            double loss = global::LayerGen.Losses.SoftmaxCrossEntropy(output, labels, global::LayerGen.Matrix<double>.EnsureShape(ref tape._lossProbabilities, output.Rows, output.Cols));
             tape._recorded = true;
-            return output2;
+            return loss;
         }
 
         /// <summary>Backward pass of <c>Loss</c>: applies the chain rule to the values recorded in <paramref name="tape"/> and adds ∂L/∂parameter into <paramref name="gradients"/>.</summary>
@@ -97,7 +93,7 @@ namespace LayerGen.TestLayers
         /// hidden2 = Hidden2.Forward(h1)
         /// h2 = tanh(hidden2)
         /// output = Output.Forward(h2)
-        /// output2 = CE(softmax(output), labels)
+        /// loss = CE(softmax(output), labels)
         /// ⇒
         /// dOutput2 = (P − onehot(labels))/N·dOutput
         /// Output.Backward(dOutput2)
@@ -127,10 +123,9 @@ namespace LayerGen.TestLayers
             var hidden2 = tape._hidden2!;
             var h2 = tape._h2!;
             var output = tape._output!;
-            var output2 = tape._output2;
             // return Losses.SoftmaxCrossEntropy(Output.Forward(h2), labels)  (line 40)
             var dOutput2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dOutput2, output.Rows, output.Cols);
-            global::LayerGen.Losses.SoftmaxCrossEntropyBackward(tape._output2Probabilities!, labels, dOutput, dOutput2);  // dOutput2 = (P − onehot(labels))/N·dOutput
+            global::LayerGen.Losses.SoftmaxCrossEntropyBackward(tape._lossProbabilities!, labels, dOutput, dOutput2);  // dOutput2 = (P − onehot(labels))/N·dOutput
             // return Losses.SoftmaxCrossEntropy(Output.Forward(h2), labels)  (line 40): Output.Forward(h2)
             var outputGradients = this.Output.Backward(tape._outputTape!, dOutput2, gradients.Output);  // Output.Backward(dOutput2)
             var dH2 = outputGradients;  // dH2 = Output.Backward(…).dX

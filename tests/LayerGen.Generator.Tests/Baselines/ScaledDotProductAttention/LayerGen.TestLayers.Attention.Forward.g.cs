@@ -28,8 +28,8 @@ namespace LayerGen.TestLayers
             /// <summary>product = q * k.T: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _product;
 
-            /// <summary>Scale2: saved for Backward</summary>
-            internal double _Scale2;
+            /// <summary>scale: saved for Backward</summary>
+            internal double _scale;
 
             /// <summary>scaled = q * k.T * Scale: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _scaled;
@@ -86,10 +86,10 @@ namespace LayerGen.TestLayers
             // return Ops.Softmax(q * k.T * Scale) * v  (line 30)
             var product = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product, q.Rows, k.Rows);
             global::LayerGen.Ops.MatMul(q, k, product, transposeB: true);
-            double Scale2 = this.Scale;
-            tape._Scale2 = Scale2;
+            double scale = this.Scale;
+            tape._scale = scale;
             var scaled = global::LayerGen.Matrix<double>.EnsureShape(ref tape._scaled, product.Rows, product.Cols);
-            global::LayerGen.Ops.Scale(product, Scale2, scaled);
+            global::LayerGen.Ops.Scale(product, scale, scaled);
             var softmax = global::LayerGen.Matrix<double>.EnsureShape(ref tape._softmax, scaled.Rows, scaled.Cols);
             global::LayerGen.Ops.Softmax(scaled, softmax);
             var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, softmax.Rows, v.Cols);
@@ -106,15 +106,15 @@ namespace LayerGen.TestLayers
         /// k = x·Wk
         /// v = x·Wv
         /// product = q·kᵀ
-        /// Scale2 = Scale
-        /// scaled = Scale2·product
+        /// scale = Scale
+        /// scaled = scale·product
         /// softmax = softmax(scaled)
         /// output = softmax·v
         /// ⇒
         /// dSoftmax = dOutput·vᵀ
         /// dV = softmaxᵀ·dOutput
         /// dScaled = softmax ⊙ (dSoftmax − rowsum(dSoftmax ⊙ softmax))
-        /// dProduct = Scale2·dScaled
+        /// dProduct = scale·dScaled
         /// dQ = dProduct·k
         /// dK = dProductᵀ·q
         /// dX = dV·Wvᵀ
@@ -144,7 +144,7 @@ namespace LayerGen.TestLayers
             var k = tape._k!;
             var v = tape._v!;
             var product = tape._product!;
-            var Scale2 = tape._Scale2;
+            var scale = tape._scale;
             var scaled = tape._scaled!;
             var softmax = tape._softmax!;
             // return Ops.Softmax(q * k.T * Scale) * v  (line 30)
@@ -157,7 +157,7 @@ namespace LayerGen.TestLayers
             global::LayerGen.Ops.SoftmaxBackward(softmax, dSoftmax, dScaled);  // dScaled = softmax ⊙ (dSoftmax − rowsum(dSoftmax ⊙ softmax))
             // return Ops.Softmax(q * k.T * Scale) * v  (line 30): q * k.T * Scale
             var dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
-            global::LayerGen.Ops.Scale(dScaled, Scale2, dProduct);  // dProduct = Scale2·dScaled
+            global::LayerGen.Ops.Scale(dScaled, scale, dProduct);  // dProduct = scale·dScaled
             // return Ops.Softmax(q * k.T * Scale) * v  (line 30): q * k.T
             var dQ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dQ, q.Rows, q.Cols);
             global::LayerGen.Ops.MatMul(dProduct, k, dQ);  // dQ = dProduct·k

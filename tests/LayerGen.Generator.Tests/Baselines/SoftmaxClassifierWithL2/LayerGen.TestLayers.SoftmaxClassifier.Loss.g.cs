@@ -19,14 +19,11 @@ namespace LayerGen.TestLayers
             /// <summary>labels: saved for Backward</summary>
             internal int[]? _labels;
 
-            /// <summary>product = x * W: saved for Backward</summary>
+            /// <summary>product = x * W: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _product;
 
             /// <summary>sum = x * W + B: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _sum;
-
-            /// <summary>loss: saved for Backward</summary>
-            internal double _loss;
 
             /// <summary>softmax of the logits: saved for the (P − onehot)/N backward</summary>
             internal global::LayerGen.Matrix<double>? _lossProbabilities;
@@ -36,9 +33,6 @@ namespace LayerGen.TestLayers
 
             /// <summary>∂L/∂x: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dX;
-
-            /// <summary>∂L/∂product: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct;
 
             /// <summary>∂L/∂sum: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dSum;
@@ -64,14 +58,13 @@ namespace LayerGen.TestLayers
             var sum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum, global::System.Math.Max(product.Rows, this.B.Rows), global::System.Math.Max(product.Cols, this.B.Cols));
             global::LayerGen.Ops.Add(product, this.B, sum);
             double loss = global::LayerGen.Losses.SoftmaxCrossEntropy(sum, labels, global::LayerGen.Matrix<double>.EnsureShape(ref tape._lossProbabilities, sum.Rows, sum.Cols));
-            tape._loss = loss;
             double c = (0.5 * this.Lambda);
             tape._c = c;
             double sumOfSquares = global::LayerGen.Ops.SumOfSquares(this.W);
             double s = c * sumOfSquares;
-            double output = loss + s;
+            double loss2 = loss + s;
             tape._recorded = true;
-            return output;
+            return loss2;
         }
 
         /// <summary>Backward pass of <c>Loss</c>: applies the chain rule to the values recorded in <paramref name="tape"/> and adds ∂L/∂parameter into <paramref name="gradients"/>.</summary>
@@ -84,7 +77,7 @@ namespace LayerGen.TestLayers
         /// c = 0.5 * Lambda
         /// sumOfSquares = Σ W²
         /// s = c·sumOfSquares
-        /// output = loss + s
+        /// loss2 = loss + s
         /// ⇒
         /// dLoss = dOutput
         /// dS = dOutput
@@ -112,9 +105,7 @@ namespace LayerGen.TestLayers
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var labels = tape._labels!;
-            var product = tape._product!;
             var sum = tape._sum!;
-            var loss = tape._loss;
             var c = tape._c;
             // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23)
             double dLoss = dOutput;  // dLoss = dOutput
@@ -127,8 +118,7 @@ namespace LayerGen.TestLayers
             var dSum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum, sum.Rows, sum.Cols);
             global::LayerGen.Losses.SoftmaxCrossEntropyBackward(tape._lossProbabilities!, labels, dLoss, dSum);  // dSum = (P − onehot(labels))/N·dLoss
             // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23): x * W + B
-            var dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
-            global::LayerGen.Ops.SumToShape(dSum, dProduct);  // dProduct = dSum
+            var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum, gradients.B, accumulate: true);  // dB += Σrows dSum
             // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23): x * W
             var dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
