@@ -5,8 +5,8 @@ using Xunit.Sdk;
 namespace LayerGen.Generated.Tests;
 
 /// <summary>
-/// Checks a generated backward pass against central differences of the user's own (plain) forward method, found by
-/// reflection so that one helper serves every layer: L = Σ y ⊙ R for a matrix output (R fixed and random, passed as
+/// Checks a generated backward pass against central differences (<see cref="GradientCheck"/>) of the user's own
+/// (plain) forward method, found by reflection so that one helper serves every layer: L = Σ y ⊙ R for a matrix output (R fixed and random, passed as
 /// dOutput) or L = c·y for a scalar output (c passed as dOutput). Every trainable parameter (through the generated
 /// <c>Parameters</c>) and every differentiable input is perturbed element by element. Also checks that the training
 /// forward returns what the plain forward returns, that a second backward accumulates into the gradients (+=) while
@@ -68,32 +68,50 @@ internal static class GradientHarness
             return backward.Invoke(instance, arguments);
         }
 
-        object? returned = Backward();
-        var inputGradients = Unpack(returned, differentiable.Length, backward);
-        var parameterGradients = parameters.Select(p => p.Gradient.Clone()).ToList();
+        // Matrix inputs are checked as parameters whose gradient is what Backward returned for them.
+        var inputGradientSlots = new Dictionary<int, Matrix<double>>();
+        var checkedValues = new List<Parameter<double>>(parameters);
+        foreach (int index in differentiable)
+            if (inputs[index] is Matrix<double> input)
+            {
+                inputGradientSlots[index] = new Matrix<double>(input.Rows, input.Cols);
+                checkedValues.Add(new Parameter<double>($"({userParameters[index].Name})", input, inputGradientSlots[index]));
+            }
+        object?[] inputGradients = [];
+        var check = GradientCheck.Run(
+            checkedValues,
+            Objective,
+            computeGradients: () =>
+            {
+                inputGradients = Unpack(Backward(), differentiable.Length, backward);
+                for (int j = 0; j < differentiable.Length; j++)
+                    if (inputGradientSlots.TryGetValue(differentiable[j], out var slot))
+                        ((Matrix<double>)inputGradients[j]!).CopyTo(slot);
+            },
+            epsilon: Step,
+            tolerance: tolerance);
+        Assert.True(check.Passed, $"{type.Name}.{method}:\n{check}");
+        Assert.Equal(checkedValues.Sum(p => p.Value.Length), check.ElementsChecked);
 
+        // Scalar (T) inputs: GradientCheck perturbs matrices only, so by hand.
         var failures = new List<string>();
-        for (int k = 0; k < parameters.Count; k++)
-            CompareMatrix($"{type.Name}.{parameters[k].Name}", parameters[k].Value, parameterGradients[k], Objective, tolerance, failures);
         for (int j = 0; j < differentiable.Length; j++)
         {
             int index = differentiable[j];
-            string name = $"{type.Name}({userParameters[index].Name})";
-            if (inputs[index] is Matrix<double> input)
-                CompareMatrix(name, input, (Matrix<double>)inputGradients[j]!, Objective, tolerance, failures);
-            else
-            {
-                double original = (double)inputs[index]!;
-                inputs[index] = original + Step;
-                double plus = Objective();
-                inputs[index] = original - Step;
-                double minus = Objective();
-                inputs[index] = original;
-                Compare(name, (plus - minus) / (2 * Step), (double)inputGradients[j]!, tolerance, failures);
-            }
+            if (inputs[index] is not double original)
+                continue;
+            inputs[index] = original + Step;
+            double plus = Objective();
+            inputs[index] = original - Step;
+            double minus = Objective();
+            inputs[index] = original;
+            Compare($"{type.Name}({userParameters[index].Name})", (plus - minus) / (2 * Step), (double)inputGradients[j]!, tolerance, failures);
         }
         if (failures.Count > 0)
-            throw new XunitException($"Gradient check failed for {failures.Count} element(s):\n" + string.Join("\n", failures.Take(20)));
+            throw new XunitException($"Gradient check failed for {failures.Count} scalar input(s):\n" + string.Join("\n", failures));
+
+        // GradientCheck cleared the gradients before its one backward: they now hold exactly one step's worth.
+        var parameterGradients = parameters.Select(p => p.Gradient.Clone()).ToList();
 
         // A second step with the same tape: parameter gradients accumulate, input gradients are recomputed.
         if (parameters.Count > 0 || differentiable.Length > 0)
@@ -132,22 +150,6 @@ internal static class GradientHarness
         };
         // Matrices are owned by the tape (overwritten next call): keep copies.
         return [.. values.Select(v => v is Matrix<double> m ? m.Clone() : v)];
-    }
-
-    private static void CompareMatrix(string name, Matrix<double> value, Matrix<double> analytic, Func<double> objective, double tolerance, List<string> failures)
-    {
-        Assert.True(value.SameShape(analytic), $"{name}: gradient shape {analytic.ShapeString} ≠ value shape {value.ShapeString}");
-        for (int r = 0; r < value.Rows; r++)
-            for (int c = 0; c < value.Cols; c++)
-            {
-                double original = value[r, c];
-                value[r, c] = original + Step;
-                double plus = objective();
-                value[r, c] = original - Step;
-                double minus = objective();
-                value[r, c] = original;
-                Compare($"{name}[{r}, {c}]", (plus - minus) / (2 * Step), analytic[r, c], tolerance, failures);
-            }
     }
 
     private static void Compare(string name, double numeric, double analytic, double tolerance, List<string> failures)
