@@ -12,6 +12,7 @@ public class GradientCheckTests
     [InlineData(nameof(Layers.GenericDense))]
     [InlineData(nameof(Layers.MultiInput))]
     [InlineData(nameof(Layers.Composite))]
+    [InlineData(nameof(Layers.EdgeCases))]
     public void Backward_matches_central_differences(string layer)
     {
         string source = (string)typeof(Layers).GetField(layer)!.GetValue(null)!;
