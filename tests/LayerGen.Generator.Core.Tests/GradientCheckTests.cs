@@ -13,6 +13,7 @@ public class GradientCheckTests
     [InlineData(nameof(Layers.MultiInput))]
     [InlineData(nameof(Layers.Composite))]
     [InlineData(nameof(Layers.EdgeCases))]
+    [InlineData(nameof(Layers.ShapeOps))]
     public void Backward_matches_central_differences(string layer)
     {
         string source = (string)typeof(Layers).GetField(layer)!.GetValue(null)!;
