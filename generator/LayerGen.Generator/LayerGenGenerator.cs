@@ -42,8 +42,8 @@ public sealed class LayerGenGenerator : IIncrementalGenerator
         var layers = methods
             .Collect()
             .SelectMany(static (all, cancellationToken) => all
-                .GroupBy(static method => method.Layer)
-                .Select(group => new LayerModel(group.Key, group.Any(static method => !method.IsStatic)))
+                .GroupBy(static method => method.Layer.FullName)
+                .Select(static group => new LayerModel(group.First().Layer, group.Any(static method => !method.IsStatic)))
                 .ToArray())
             .WithTrackingName(TrackingNames.Layers);
 
