@@ -35,7 +35,7 @@ public sealed class LayerGenGenerator : IIncrementalGenerator
         {
             if (method.Body is null || !method.Layer.CanEmit)
                 return;
-            output.AddSource(Emitter.MethodHintName(method), Emitter.EmitMethod(method, method.Body));
+            output.AddSource(Emitter.MethodHintName(method), Emitter.Guard(method.Layer.FullName + "." + method.Name, () => Emitter.EmitMethod(method, method.Body)));
         });
 
         // 3. Group the methods by containing type: one layer model per type (equal when the type's facts are equal).
@@ -52,7 +52,7 @@ public sealed class LayerGenGenerator : IIncrementalGenerator
         {
             if (!layer.Type.CanEmit || layer.Type.IsStaticType || !layer.HasInstanceForward)
                 return;
-            output.AddSource(Emitter.GradientsHintName(layer.Type), Emitter.EmitGradients(layer));
+            output.AddSource(Emitter.GradientsHintName(layer.Type), Emitter.Guard(layer.Type.FullName + ".Gradients", () => Emitter.EmitGradients(layer)));
         });
     }
 }

@@ -187,3 +187,41 @@ public class AnalyzerTests
         }
     }
 }
+
+/// <summary>Generated code compiles without errors or warnings for float layers using every op.</summary>
+public class FloatCompileTests
+{
+    [Fact]
+    public void Float_layer_with_every_op_compiles_cleanly()
+    {
+        var result = TestCompiler.Run("""
+            using LayerGen;
+
+            namespace Nn;
+
+            public partial class Everything
+            {
+                public Matrix<float> W = Matrix<float>.Ones(3, 3), B = Matrix<float>.Ones(1, 3);
+                public float Slope = 0.1f;
+
+                [Forward]
+                public float Loss(Matrix<float> x, Matrix<float> y, float s, [NoGrad] int[] labels, [NoGrad] Matrix<float> t)
+                {
+                    var a = Ops.MatMul(x, W, transposeB: true) + B - y;
+                    a = Ops.Mul(a, y) + Ops.Div(a, Ops.Exp(y)) - Ops.Add(a, s) * s / 2f;
+                    a = Ops.Relu(a) + Ops.LeakyRelu(a, Slope) + Ops.Sigmoid(a) + Ops.Tanh(a) + Ops.Gelu(a) + Ops.Softplus(a);
+                    a = Ops.Log(Ops.Exp(a)) + Ops.Sqrt(Ops.Square(a) + Ops.Abs(a)) - Ops.Neg(Ops.Scale(a, s));
+                    var p = Ops.Softmax(a) + Ops.LogSoftmax(a) + Ops.Transpose(Ops.Transpose(a));
+                    var r = Ops.Concat(Ops.SliceRows(p, 0, 1), Ops.SliceColumns(p, 0, 3), 0);
+                    var q = Ops.Sum(r, 0) + Ops.Mean(r, 0) + Ops.Sum(r, 1).T * r + Ops.Mean(r, 1).T * r;
+                    float scalar = Ops.Sum(q) + Ops.Mean(q) + Ops.SumOfSquares(q) + Ops.Dot(q, q) - -s;
+                    return Losses.SoftmaxCrossEntropy(p, labels) + Losses.MeanSquaredError(p, t) + Losses.BinaryCrossEntropyWithLogits(p, t) * scalar;
+                }
+            }
+            """);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.AnalyzerDiagnostics);
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        Assert.Contains("Nn.Everything.Loss.g.cs", result.Generated.Keys);
+    }
+}
