@@ -406,7 +406,10 @@ internal static class Emitter
         }
 
         var declared = new HashSet<int>();
+        // Each group of steps is headed by the forward statement it reverses (once) and, when it reverses a part of
+        // that statement, the part: "// z = x * W + B  (line 12)" then "//   x * W".
         int lastInstruction = -1;
+        string lastStatement = "";
         var callResults = new Dictionary<int, string>();
         foreach (var step in plan.Backward.Steps)
         {
@@ -414,9 +417,17 @@ internal static class Emitter
             if (step.Instruction != lastInstruction)
             {
                 lastInstruction = step.Instruction;
+                string header = $"{instruction.Statement}  (line {instruction.Line})";
+                if (header != lastStatement)
+                {
+                    w.Line($"// {header}");
+                    lastStatement = header;
+                }
                 string source = instruction.Source;
-                bool whole = instruction.Statement.EndsWith(source, System.StringComparison.Ordinal);
-                w.Line($"// {instruction.Statement}  (line {instruction.Line}){(whole || source.Length == 0 ? "" : ": " + source)}");
+                bool whole = instruction.Statement == "return " + source || instruction.Statement.EndsWith(" = " + source, System.StringComparison.Ordinal)
+                    || instruction.Statement.EndsWith("= " + source, System.StringComparison.Ordinal);
+                if (source.Length > 0 && !whole)
+                    w.Line($"//   {source}");
             }
             EmitStep(w, plan, step, declared, callResults);
         }

@@ -812,7 +812,9 @@ internal static class ForwardParser
 
         private static string HintFor(OpKind op) => op switch
         {
-            OpKind.SoftmaxCrossEntropy or OpKind.MeanSquaredError or OpKind.BinaryCrossEntropyWithLogits => "loss",
+            OpKind.SoftmaxCrossEntropy => "crossEntropy",
+            OpKind.MeanSquaredError => "squaredError",
+            OpKind.BinaryCrossEntropyWithLogits => "binaryCrossEntropy",
             OpKind.SumAxis => "sums",
             OpKind.MeanAxis => "means",
             OpKind.AddScalar => "shifted",
