@@ -76,10 +76,9 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(result);
         ThrowIfBadAxis(operation, axis);
-        if (axis == 0)
-            ShapeMismatchException.ThrowIfNotShape(operation, $"result of {a.ShapeString} along axis 0", result, 1, a.Cols);
-        else
-            ShapeMismatchException.ThrowIfNotShape(operation, $"result of {a.ShapeString} along axis 1", result, a.Rows, 1);
+        int rows = axis == 0 ? 1 : a.Rows, cols = axis == 0 ? a.Cols : 1;
+        if (result.Rows != rows || result.Cols != cols)
+            throw new ShapeMismatchException(operation, $"result of {a.ShapeString} along axis {axis} is {result.ShapeString} but must be {ShapeMismatchException.Format(rows, cols)}");
     }
 
     private static void ThrowIfBadAxis(string operation, int axis)
