@@ -1,4 +1,19 @@
 using BenchmarkDotNet.Running;
+using LayerGen.Benchmarks;
 
-// Runs the suites chosen on the command line, e.g. `-- --filter '*Gemm*'`.
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// `gemm-report` (GEMM suite + libtorch, one combined table), `gemm-quick` (a fast Stopwatch sweep) and `peak`
+// (FMA peak) are commands of their own; anything else goes to BenchmarkDotNet, e.g. `-- --filter '*Gemm*'`.
+switch (args.FirstOrDefault())
+{
+    case "gemm-report":
+        return GemmReport.Run(args[1..]);
+    case "gemm-quick":
+        GemmQuick.Run(args[1..]);
+        return 0;
+    case "peak":
+        PeakBenchmarks.Report();
+        return 0;
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+}

@@ -1,0 +1,400 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace LayerGen;
+
+/// <summary>
+/// The cache-blocked, packed GEMM driver (Goto/BLIS loop order) for one part of a product.
+/// </summary>
+/// <typeparam name="T">float or double; the JIT specialises each and removes the other type's branches.</typeparam>
+/// <remarks>
+/// Loops: jc (NC columns of C; the packed B block KC×NC lives in L3) → pc (KC of the inner dimension) → ic (MC
+/// rows; the packed A block MC×KC lives in L2) → jr (NR-wide B micro-panel, KC×NR, stays in L1) → ir (MR-high A
+/// micro-panel) → micro-kernel. Sizes for Zen 3 (32 KiB L1d, 512 KiB L2 per core): KC = 256 so a B micro-panel
+/// is 16 KiB and an A micro-panel 6 or 12 KiB (both fit L1 together); MC·KC·sizeof(T) = 144 KiB (float) or
+/// 144 KiB (double), a comfortable share of L2; NC·KC·sizeof(T) = 4 MiB of the shared L3.
+/// Partial tiles are packed with zero padding and the micro-kernel writes them through a small stack tile.
+/// </remarks>
+internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Rows of the register tile.</summary>
+    public const int MR = 6;
+
+    /// <summary>Columns of the register tile: two <see cref="Vector256{T}"/> (16 floats or 8 doubles).</summary>
+    public static int NR
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => 2 * Vector256<T>.Count;
+    }
+
+    private static int KC
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => 256;
+    }
+
+    private static int MC
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => typeof(T) == typeof(float) ? 144 : 72;
+    }
+
+    private static int NC
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => typeof(T) == typeof(float) ? 4080 : 2040;
+    }
+
+    /// <summary>Whether this machine and element type have the micro-kernel.</summary>
+    public static bool IsSupported
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Avx2.IsSupported && Fma.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+    }
+
+    // Packing buffers: per thread (the caller and each worker), pinned so they need no `fixed`, grown on demand.
+    [ThreadStatic] private static byte[]? t_packA;
+    [ThreadStatic] private static byte[]? t_packB;
+
+    /// <summary>The pool's entry point: one part of the product in <paramref name="job"/>.</summary>
+    public static void RunPart(void* job, int part, int parts) => Run(in *(GemmJob<T>*)job, part, parts);
+
+    /// <summary>Computes part <paramref name="part"/> of <paramref name="parts"/> (rows or columns of C).</summary>
+    public static void Run(in GemmJob<T> job, int part, int parts)
+    {
+        T* a = job.A, b = job.B, c = job.C;
+        int m = job.M, n = job.N;
+        if (parts > 1)
+        {
+            if (job.SplitRows)
+            {
+                int tiles = (m + MR - 1) / MR, per = (tiles + parts - 1) / parts;
+                int m0 = part * per * MR;
+                if (m0 >= m)
+                    return;
+                m = Math.Min(m - m0, per * MR);
+                a += job.TransposeA ? m0 : (long)m0 * job.Lda;
+                c += (long)m0 * job.Ldc;
+            }
+            else
+            {
+                int tiles = (n + NR - 1) / NR, per = (tiles + parts - 1) / parts;
+                int n0 = part * per * NR;
+                if (n0 >= n)
+                    return;
+                n = Math.Min(n - n0, per * NR);
+                b += job.TransposeB ? (long)n0 * job.Ldb : n0;
+                c += n0;
+            }
+        }
+        Blocked(job.TransposeA, job.TransposeB, m, n, job.K, job.Alpha, a, job.Lda, b, job.Ldb, job.Beta, c, job.Ldc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Blocked(bool transposeA, bool transposeB, int m, int n, int k,
+        T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+    {
+        int kcMax = Math.Min(KC, k);
+        int mcMax = Math.Min(MC, RoundUp(m, MR));
+        int ncMax = Math.Min(NC, RoundUp(n, NR));
+        T* packA = Buffer(ref t_packA, (long)mcMax * kcMax);
+        T* packB = Buffer(ref t_packB, (long)ncMax * kcMax);
+        T* edge = stackalloc T[MR * 16];
+
+        for (int jc = 0; jc < n; jc += NC)
+        {
+            int nc = Math.Min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                // Later slices of the inner dimension add to what the first one wrote.
+                T betaSlice = pc == 0 ? beta : T.One;
+                if (transposeB)
+                    PackBTransposed(b + (long)jc * ldb + pc, ldb, kc, nc, packB);
+                else
+                    PackB(b + (long)pc * ldb + jc, ldb, kc, nc, packB);
+
+                for (int ic = 0; ic < m; ic += MC)
+                {
+                    int mc = Math.Min(MC, m - ic);
+                    if (transposeA)
+                        PackATransposed(a + (long)pc * lda + ic, lda, kc, mc, packA);
+                    else
+                        PackA(a + (long)ic * lda + pc, lda, kc, mc, packA);
+
+                    for (int jr = 0; jr < nc; jr += NR)
+                    {
+                        int nr = Math.Min(NR, nc - jr);
+                        T* bPanel = packB + (long)jr * kc;
+                        for (int ir = 0; ir < mc; ir += MR)
+                        {
+                            int mr = Math.Min(MR, mc - ir);
+                            T* aPanel = packA + (long)ir * kc;
+                            T* cTile = c + (long)(ic + ir) * ldc + jc + jr;
+                            if (mr == MR && nr == NR)
+                            {
+                                Kernel(kc, aPanel, bPanel, cTile, ldc, alpha, betaSlice);
+                            }
+                            else
+                            {
+                                Kernel(kc, aPanel, bPanel, edge, NR, T.One, T.Zero);
+                                MergeEdge(edge, mr, nr, cTile, ldc, alpha, betaSlice);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
+
+    /// <summary>A 64-byte-aligned thread-local buffer of at least <paramref name="count"/> elements.</summary>
+    private static T* Buffer(ref byte[]? buffer, long count)
+    {
+        long bytes = count * sizeof(T) + 64;
+        if (buffer is null || buffer.Length < bytes)
+            buffer = GC.AllocateUninitializedArray<byte>(checked((int)Math.Max(bytes, 64 * 1024)), pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref buffer[0]);
+        return (T*)((address + 63) & ~(nint)63);
+    }
+
+    /// <summary>C tile (mr×nr) = alpha·tile + beta·C, for partial tiles computed into <paramref name="tile"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MergeEdge(T* tile, int mr, int nr, T* c, int ldc, T alpha, T beta)
+    {
+        for (int i = 0; i < mr; i++)
+        {
+            T* t = tile + i * NR;
+            T* ci = c + (long)i * ldc;
+            for (int j = 0; j < nr; j++)
+                ci[j] = beta == T.Zero ? alpha * t[j] : alpha * t[j] + beta * ci[j];
+        }
+    }
+
+    // ------------------------------------------------------------------ packing
+
+    /// <summary>Packs op(B) = B (kc×nc at <paramref name="b"/>) into NR-wide panels, each kc×NR, k-major, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackB(T* b, int ldb, int kc, int nc, T* dst)
+    {
+        int nr = NR;
+        int j = 0;
+        for (; j + nr <= nc; j += nr)
+        {
+            T* src = b + j;
+            for (int p = 0; p < kc; p++)
+            {
+                Vector256.Store(Vector256.Load(src), dst);
+                Vector256.Store(Vector256.Load(src + Vector256<T>.Count), dst + Vector256<T>.Count);
+                src += ldb;
+                dst += nr;
+            }
+        }
+        if (j < nc)
+        {
+            int rest = nc - j;
+            T* src = b + j;
+            for (int p = 0; p < kc; p++)
+            {
+                int q = 0;
+                for (; q < rest; q++)
+                    dst[q] = src[q];
+                for (; q < nr; q++)
+                    dst[q] = T.Zero;
+                src += ldb;
+                dst += nr;
+            }
+        }
+    }
+
+    /// <summary>Packs op(B) = Bᵀ, where B is stored nc×kc at <paramref name="b"/>: column j of op(B) is row j of B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackBTransposed(T* b, int ldb, int kc, int nc, T* dst)
+    {
+        int nr = NR;
+        for (int j = 0; j < nc; j += nr)
+        {
+            int cols = Math.Min(nr, nc - j);
+            // Walk 8×8 (float) or 4×4 (double) blocks with in-register transposes where they fit.
+            int p = 0;
+            if (cols == nr)
+            {
+                for (; p + Vector256<T>.Count <= kc; p += Vector256<T>.Count)
+                    for (int half = 0; half < 2; half++)
+                        TransposeBlock(b + (long)(j + half * Vector256<T>.Count) * ldb + p, ldb,
+                            dst + p * nr + half * Vector256<T>.Count, nr);
+            }
+            for (; p < kc; p++)
+            {
+                T* d = dst + p * nr;
+                int q = 0;
+                for (; q < cols; q++)
+                    d[q] = b[(long)(j + q) * ldb + p];
+                for (; q < nr; q++)
+                    d[q] = T.Zero;
+            }
+            dst += (long)nr * kc;
+        }
+    }
+
+    /// <summary>Packs op(A) = A (mc×kc at <paramref name="a"/>) into MR-high panels, each MR×kc stored k-major, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackA(T* a, int lda, int kc, int mc, T* dst)
+    {
+        for (int i = 0; i < mc; i += MR)
+        {
+            int rows = Math.Min(MR, mc - i);
+            T* r0 = a + (long)i * lda;
+            if (rows == MR)
+            {
+                T* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
+                int p = 0;
+                if (typeof(T) == typeof(double))
+                {
+                    // 4×4 register transposes of rows 0–3, rows 4–5 scalar.
+                    for (; p + 4 <= kc; p += 4)
+                    {
+                        TransposeBlock(r0 + p, lda, dst + p * MR, MR);
+                        T* d = dst + p * MR;
+                        d[4] = r4[p]; d[5] = r5[p];
+                        d[10] = r4[p + 1]; d[11] = r5[p + 1];
+                        d[16] = r4[p + 2]; d[17] = r5[p + 2];
+                        d[22] = r4[p + 3]; d[23] = r5[p + 3];
+                    }
+                }
+                for (; p < kc; p++)
+                {
+                    T* d = dst + p * MR;
+                    d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p];
+                }
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    T* d = dst + p * MR;
+                    int q = 0;
+                    for (; q < rows; q++)
+                        d[q] = r0[(long)q * lda + p];
+                    for (; q < MR; q++)
+                        d[q] = T.Zero;
+                }
+            }
+            dst += MR * kc;
+        }
+    }
+
+    /// <summary>Packs op(A) = Aᵀ, where A is stored kc×mc at <paramref name="a"/>: row i of op(A) is column i of A.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackATransposed(T* a, int lda, int kc, int mc, T* dst)
+    {
+        for (int i = 0; i < mc; i += MR)
+        {
+            int rows = Math.Min(MR, mc - i);
+            T* src = a + i;
+            if (rows == MR)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    T* d = dst + p * MR;
+                    d[0] = src[0]; d[1] = src[1]; d[2] = src[2]; d[3] = src[3]; d[4] = src[4]; d[5] = src[5];
+                    src += lda;
+                }
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    T* d = dst + p * MR;
+                    int q = 0;
+                    for (; q < rows; q++)
+                        d[q] = src[q];
+                    for (; q < MR; q++)
+                        d[q] = T.Zero;
+                    src += lda;
+                }
+            }
+            dst += MR * kc;
+        }
+    }
+
+    /// <summary>
+    /// Writes the transpose of the W×W block at <paramref name="src"/> (W = Vector256 count: 8 floats or 4
+    /// doubles; rows <paramref name="lds"/> apart) to <paramref name="dst"/> (rows <paramref name="ldd"/> apart).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeBlock(T* src, long lds, T* dst, int ldd)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float* s = (float*)src;
+            float* d = (float*)dst;
+            var r0 = Avx.LoadVector256(s);
+            var r1 = Avx.LoadVector256(s + lds);
+            var r2 = Avx.LoadVector256(s + 2 * lds);
+            var r3 = Avx.LoadVector256(s + 3 * lds);
+            var r4 = Avx.LoadVector256(s + 4 * lds);
+            var r5 = Avx.LoadVector256(s + 5 * lds);
+            var r6 = Avx.LoadVector256(s + 6 * lds);
+            var r7 = Avx.LoadVector256(s + 7 * lds);
+            var t0 = Avx.UnpackLow(r0, r1);
+            var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3);
+            var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5);
+            var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7);
+            var t7 = Avx.UnpackHigh(r6, r7);
+            var u0 = Avx.Shuffle(t0, t2, 0x44);
+            var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44);
+            var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44);
+            var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44);
+            var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(d + ldd, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(d + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(d + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(d + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(d + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(d + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            double* s = (double*)src;
+            double* d = (double*)dst;
+            var r0 = Avx.LoadVector256(s);
+            var r1 = Avx.LoadVector256(s + lds);
+            var r2 = Avx.LoadVector256(s + 2 * lds);
+            var r3 = Avx.LoadVector256(s + 3 * lds);
+            var t0 = Avx.UnpackLow(r0, r1);   // a0 b0 a2 b2
+            var t1 = Avx.UnpackHigh(r0, r1);  // a1 b1 a3 b3
+            var t2 = Avx.UnpackLow(r2, r3);   // c0 d0 c2 d2
+            var t3 = Avx.UnpackHigh(r2, r3);  // c1 d1 c3 d3
+            Avx.Store(d, Avx.Permute2x128(t0, t2, 0x20));
+            Avx.Store(d + ldd, Avx.Permute2x128(t1, t3, 0x20));
+            Avx.Store(d + 2 * ldd, Avx.Permute2x128(t0, t2, 0x31));
+            Avx.Store(d + 3 * ldd, Avx.Permute2x128(t1, t3, 0x31));
+        }
+    }
+
+    // ------------------------------------------------------------------ micro-kernels
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel(int kc, T* a, T* b, T* c, int ldc, T alpha, T beta)
+    {
+        if (typeof(T) == typeof(float))
+            GemmKernels.Float6x16(kc, (float*)a, (float*)b, (float*)c, ldc, Unsafe.As<T, float>(ref alpha), Unsafe.As<T, float>(ref beta));
+        else if (typeof(T) == typeof(double))
+            GemmKernels.Double6x8(kc, (double*)a, (double*)b, (double*)c, ldc, Unsafe.As<T, double>(ref alpha), Unsafe.As<T, double>(ref beta));
+        else
+            throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,377 @@
+using System.Numerics;
+using CsCheck;
+
+namespace LayerGen.Tests;
+
+/// <summary>
+/// <see cref="Gemm.Multiply{T}"/> against a naive double-precision reference: every transpose combination,
+/// accumulate or not, float and double, square and mixed shapes (edge tiles, k = 1, the multithreading threshold),
+/// leading dimensions wider than the matrices, alpha/beta, NaN in C with beta = 0, on the AVX2 path and the
+/// portable one.
+/// </summary>
+public class GemmTests
+{
+    public static TheoryData<int> SquareSizes => [1, 3, 7, 17, 33, 65, 129, 257];
+
+    /// <summary>(m, n, k) with all three different: edge tiles in every direction, k = 1, k crossing KC = 256,
+    /// and products above <see cref="GemmParallel.Threshold"/> split by rows or by columns.</summary>
+    public static TheoryData<int, int, int> MixedShapes => new()
+    {
+        { 1, 40, 3 }, { 40, 1, 3 }, { 5, 9, 1 }, { 13, 100, 1 }, { 6, 16, 2 }, { 12, 32, 300 }, { 7, 17, 513 },
+        { 31, 47, 61 }, { 100, 3, 70 }, { 3, 100, 70 }, { 150, 97, 64 }, { 97, 150, 64 }, { 301, 45, 90 },
+        { 45, 301, 90 }, { 160, 170, 40 }, { 500, 20, 100 }, { 20, 500, 100 },
+    };
+
+    [Theory]
+    [MemberData(nameof(SquareSizes))]
+    public void Square_AllModes_Float(int size) => AllModes<float>(size, size, size, portable: false);
+
+    [Theory]
+    [MemberData(nameof(SquareSizes))]
+    public void Square_AllModes_Double(int size) => AllModes<double>(size, size, size, portable: false);
+
+    [Theory]
+    [MemberData(nameof(MixedShapes))]
+    public void Mixed_AllModes_Float(int m, int n, int k) => AllModes<float>(m, n, k, portable: false);
+
+    [Theory]
+    [MemberData(nameof(MixedShapes))]
+    public void Mixed_AllModes_Double(int m, int n, int k) => AllModes<double>(m, n, k, portable: false);
+
+    [Theory]
+    [MemberData(nameof(SquareSizes))]
+    public void Square_AllModes_Portable(int size)
+    {
+        AllModes<float>(size, size, size, portable: true);
+        AllModes<double>(size, size, size, portable: true);
+    }
+
+    [Theory]
+    [MemberData(nameof(MixedShapes))]
+    public void Mixed_AllModes_Portable(int m, int n, int k)
+    {
+        AllModes<float>(m, n, k, portable: true);
+        AllModes<double>(m, n, k, portable: true);
+    }
+
+    [Theory]
+    [InlineData(2.5, 0.0)]
+    [InlineData(-1.0, 1.0)]
+    [InlineData(0.5, -0.75)]
+    [InlineData(1.0, 2.0)]
+    [InlineData(0.0, 0.5)]
+    [InlineData(0.0, 0.0)]
+    public void AlphaBeta(double alpha, double beta)
+    {
+        foreach (bool portable in new[] { false, true })
+            foreach (var (m, n, k) in new[] { (7, 9, 5), (70, 90, 300), (130, 40, 20) })
+                for (int mode = 0; mode < 4; mode++)
+                {
+                    Check<float>(mode >= 2, (mode & 1) != 0, m, n, k, alpha, beta, extraLd: 0, portable, seed: mode);
+                    Check<double>(mode >= 2, (mode & 1) != 0, m, n, k, alpha, beta, extraLd: 0, portable, seed: mode);
+                }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LeadingDimensionsWiderThanTheMatrices_OnlyTheViewIsReadAndWritten(bool portable)
+    {
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 7, 3), (33, 20, 17), (64, 64, 64), (100, 150, 40) })
+            for (int mode = 0; mode < 4; mode++)
+            {
+                Check<float>(mode >= 2, (mode & 1) != 0, m, n, k, 1.0, 1.0, extraLd: 5, portable, seed: 7);
+                Check<double>(mode >= 2, (mode & 1) != 0, m, n, k, -2.0, 0.0, extraLd: 3, portable, seed: 8);
+            }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BetaZero_IgnoresNaNAndInfinityInC(bool portable)
+    {
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (6, 16, 4), (17, 33, 65), (129, 40, 300) })
+            for (int mode = 0; mode < 4; mode++)
+            {
+                bool ta = mode >= 2, tb = (mode & 1) != 0;
+                var a = Random<float>(ta ? k : m, ta ? m : k, 1);
+                var b = Random<float>(tb ? n : k, tb ? k : n, 2);
+                var c = new float[m * n];
+                c.AsSpan().Fill(float.NaN);
+                c[0] = float.PositiveInfinity;
+                var expected = Reference(ta, tb, m, n, k, 1.0, a, ta ? m : k, b, tb ? k : n, 0.0, c, n);
+                bool saved = Gemm.ForcePortable;
+                Gemm.ForcePortable = portable;
+                try
+                {
+                    Gemm.Multiply(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n);
+                }
+                finally
+                {
+                    Gemm.ForcePortable = saved;
+                }
+                Assert.All(c, x => Assert.True(float.IsFinite(x)));
+                AssertClose(expected, c, m, n, n, Bound(ta, tb, m, n, k, 1.0, a, ta ? m : k, b, tb ? k : n, 0.0, c, n), k);
+            }
+    }
+
+    [Fact]
+    public void ZeroInnerDimension_ScalesC()
+    {
+        var c = new double[] { 1, 2, 3, 4, 5, 6 };
+        Gemm.Multiply(false, false, 2, 3, 0, 1.0, ReadOnlySpan<double>.Empty, 1, ReadOnlySpan<double>.Empty, 3, 2.0, c, 3);
+        Assert.Equal([2.0, 4, 6, 8, 10, 12], c);
+        c[1] = double.NaN;
+        Gemm.Multiply(false, false, 2, 3, 0, 1.0, ReadOnlySpan<double>.Empty, 1, ReadOnlySpan<double>.Empty, 3, 0.0, c, 3);
+        Assert.Equal(new double[6], c);
+    }
+
+    [Fact]
+    public void AlphaZero_DoesNotReadAOrB()
+    {
+        var a = new float[] { float.NaN, float.NaN, float.NaN, float.NaN };
+        var c = new float[] { 1, 2, 3, 4 };
+        Gemm.Multiply(false, false, 2, 2, 2, 0f, a, 2, a, 2, 3f, c, 2);
+        Assert.Equal([3f, 6, 9, 12], c);
+    }
+
+    [Fact]
+    public void MultiThreadedSplit_MatchesSingleThreaded_ByRowsAndByColumns()
+    {
+        // Forced to 2 and 3 parts so the split runs even on a one-core machine; results must be bit-identical to
+        // one thread (each element is computed by the same kernel in the same k order).
+        foreach (var (m, n, k) in new[] { (300, 61, 70), (61, 300, 70), (257, 257, 257) })
+            for (int mode = 0; mode < 4; mode++)
+            {
+                bool ta = mode >= 2, tb = (mode & 1) != 0;
+                var a = Random<float>(ta ? k : m, ta ? m : k, 3);
+                var b = Random<float>(tb ? n : k, tb ? k : n, 4);
+                var one = new float[m * n];
+                var many = new float[m * n];
+                int saved = GemmParallel.MaxThreads;
+                try
+                {
+                    GemmParallel.MaxThreads = 1;
+                    Gemm.Multiply(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, one, n);
+                    foreach (int threads in new[] { 2, 3 })
+                    {
+                        GemmParallel.MaxThreads = threads;
+                        Gemm.Multiply(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, many, n);
+                        Assert.Equal(one, many);
+                    }
+                }
+                finally
+                {
+                    GemmParallel.MaxThreads = saved;
+                }
+            }
+    }
+
+    [Fact]
+    public void ConcurrentCallers_AllGetCorrectResults()
+    {
+        // Several threads multiply at once: one gets the worker pool, the others run on their own thread.
+        const int m = 150, n = 140, k = 90;
+        var a = Random<double>(m, k, 5);
+        var b = Random<double>(k, n, 6);
+        var expected = Reference(false, false, m, n, k, 1.0, a, k, b, n, 0.0, new double[m * n], n);
+        var bound = Bound(false, false, m, n, k, 1.0, a, k, b, n, 0.0, new double[m * n], n);
+        Parallel.For(0, 8, _ =>
+        {
+            for (int repeat = 0; repeat < 5; repeat++)
+            {
+                var c = new double[m * n];
+                Gemm.Multiply(false, false, m, n, k, 1.0, a, k, b, n, 0.0, c, n);
+                AssertClose(expected, c, m, n, n, bound, k);
+            }
+        });
+    }
+
+    [Fact]
+    public void RandomShapes_Property()
+    {
+        var gen =
+            from m in Gen.Int[1, 70]
+            from n in Gen.Int[1, 70]
+            from k in Gen.Int[1, 300]
+            from mode in Gen.Int[0, 3]
+            from extra in Gen.Int[0, 3]
+            from beta in Gen.OneOf(0.0, 1.0, -0.5)
+            from portable in Gen.Bool
+            from isFloat in Gen.Bool
+            select (m, n, k, mode, extra, beta, portable, isFloat);
+        gen.Sample(t =>
+        {
+            if (t.isFloat)
+                Check<float>(t.mode >= 2, (t.mode & 1) != 0, t.m, t.n, t.k, 1.5, t.beta, t.extra, t.portable, seed: t.m * 31 + t.n);
+            else
+                Check<double>(t.mode >= 2, (t.mode & 1) != 0, t.m, t.n, t.k, 1.5, t.beta, t.extra, t.portable, seed: t.k);
+        }, iter: 300, threads: 1);
+    }
+
+    [Fact]
+    public void InvalidArguments_NameTheProblem()
+    {
+        var a = new float[6];
+        var c = new float[4];
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(false, false, -1, 2, 3, 1f, a, 3, a, 2, 0f, c, 2));
+        Assert.Contains("Gemm.Multiply", ex.Message);
+        ex = Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(false, false, 2, 2, 3, 1f, a, 2, a, 2, 0f, c, 2));
+        Assert.Contains("lda = 2 is less than the stored width 3 of A ([2, 3])", ex.Message);
+        var e2 = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 3, 1f, a, 3, a, 2, 0f, c.AsSpan(0, 3), 2));
+        Assert.Contains("C is [2, 2] with leading dimension 2, which needs 4 elements, but the span has 3", e2.Message);
+        e2 = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, true, 2, 2, 4, 1f, a, 4, a, 4, 0f, c, 2));
+        Assert.Contains("A is [2, 4]", e2.Message);
+    }
+
+    [Fact]
+    public void SingleThreadedProducts_AllocateNothing_AfterWarmUp()
+    {
+        foreach (bool portable in new[] { false, true })
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (4, 4, 4), (32, 32, 32), (64, 10, 784), (95, 95, 95) })
+            {
+                var a = Random<float>(m, k, 1);
+                var b = Random<float>(n, k, 2);
+                var c = new float[m * n];
+                bool saved = Gemm.ForcePortable;
+                int savedThreads = GemmParallel.MaxThreads;
+                Gemm.ForcePortable = portable;
+                GemmParallel.MaxThreads = 1;
+                try
+                {
+                    for (int mode = 0; mode < 2; mode++)
+                        Gemm.Multiply(false, mode == 1, m, n, k, 1f, a, k, b, mode == 1 ? k : n, 0f, c, n);
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    for (int repeat = 0; repeat < 10; repeat++)
+                        for (int mode = 0; mode < 2; mode++)
+                            Gemm.Multiply(false, mode == 1, m, n, k, 1f, a, k, b, mode == 1 ? k : n, 1f, c, n);
+                    Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+                }
+                finally
+                {
+                    Gemm.ForcePortable = saved;
+                    GemmParallel.MaxThreads = savedThreads;
+                }
+            }
+    }
+
+    [Fact]
+    public void MultiThreadedProducts_AllocateNothingOnTheCallingThread_AfterWarmUp()
+    {
+        const int m = 200, n = 200, k = 200;
+        var a = Random<double>(m, k, 1);
+        var b = Random<double>(k, n, 2);
+        var c = new double[m * n];
+        int saved = GemmParallel.MaxThreads;
+        GemmParallel.MaxThreads = 2;
+        try
+        {
+            Gemm.Multiply(false, false, m, n, k, 1.0, a, k, b, n, 0.0, c, n);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int repeat = 0; repeat < 5; repeat++)
+                Gemm.Multiply(false, false, m, n, k, 1.0, a, k, b, n, 0.0, c, n);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally
+        {
+            GemmParallel.MaxThreads = saved;
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static void AllModes<T>(int m, int n, int k, bool portable) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int mode = 0; mode < 4; mode++)
+            foreach (bool accumulate in new[] { false, true })
+                Check<T>(mode >= 2, (mode & 1) != 0, m, n, k, 1.0, accumulate ? 1.0 : 0.0, extraLd: 0, portable, seed: m + 13 * mode);
+    }
+
+    /// <summary>Runs one product and compares it (and the untouched padding of C) with the reference.</summary>
+    private static void Check<T>(bool ta, bool tb, int m, int n, int k, double alpha, double beta, int extraLd, bool portable, int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lda = (ta ? m : k) + extraLd, ldb = (tb ? k : n) + extraLd, ldc = n + extraLd;
+        var a = Random<T>(ta ? k : m, lda, seed);
+        var b = Random<T>(tb ? n : k, ldb, seed + 1);
+        var c = Random<T>(m, ldc, seed + 2);
+        var original = (T[])c.Clone();
+        var expected = Reference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        var bound = Bound(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        bool saved = Gemm.ForcePortable;
+        Gemm.ForcePortable = portable;
+        try
+        {
+            Gemm.Multiply(ta, tb, m, n, k, T.CreateChecked(alpha), a, lda, b, ldb, T.CreateChecked(beta), c, ldc);
+        }
+        finally
+        {
+            Gemm.ForcePortable = saved;
+        }
+        AssertClose(expected, c, m, n, ldc, bound, k,
+            $"{typeof(T).Name} {(ta ? "Aᵀ" : "A")}·{(tb ? "Bᵀ" : "B")} m={m} n={n} k={k} alpha={alpha} beta={beta} ld+{extraLd} portable={portable}");
+        // The padding between rows of C (columns n..ldc) is outside the view and must be untouched.
+        for (int i = 0; i < m; i++)
+            for (int j = n; j < ldc; j++)
+                Assert.Equal(original[i * ldc + j], c[i * ldc + j]);
+    }
+
+    private static T[] Random<T>(int rows, int cols, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        var data = new T[Math.Max(1, rows * cols)];
+        for (int i = 0; i < data.Length; i++)
+            data[i] = T.CreateChecked(random.NextDouble() * 2 - 1);
+        return data;
+    }
+
+    /// <summary>The product in double, from the same (rounded) inputs.</summary>
+    private static double[] Reference<T>(bool ta, bool tb, int m, int n, int k, double alpha, T[] a, int lda, T[] b, int ldb, double beta, T[] c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < k; p++)
+                    sum += double.CreateTruncating(ta ? a[p * lda + i] : a[i * lda + p]) * double.CreateTruncating(tb ? b[j * ldb + p] : b[p * ldb + j]);
+                result[i * n + j] = alpha * sum + (beta == 0 ? 0 : beta * double.CreateTruncating(c[i * ldc + j]));
+            }
+        return result;
+    }
+
+    /// <summary>|alpha|·Σ|a||b| + |beta|·|c|: the magnitude that floating-point error of the product scales with.</summary>
+    private static double[] Bound<T>(bool ta, bool tb, int m, int n, int k, double alpha, T[] a, int lda, T[] b, int ldb, double beta, T[] c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < k; p++)
+                    sum += Math.Abs(double.CreateTruncating(ta ? a[p * lda + i] : a[i * lda + p]) * double.CreateTruncating(tb ? b[j * ldb + p] : b[p * ldb + j]));
+                result[i * n + j] = Math.Abs(alpha) * sum + (beta == 0 ? 0 : Math.Abs(beta * double.CreateTruncating(c[i * ldc + j])));
+            }
+        return result;
+    }
+
+    /// <summary>
+    /// Each element within the standard error bound of a k-term dot product, (k + 3)·ε·magnitude, which is about
+    /// 3e-5 relative at k = 257 for float.
+    /// </summary>
+    private static void AssertClose<T>(double[] expected, T[] actual, int m, int n, int ldc, double[] bound, int k, string? what = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double epsilon = typeof(T) == typeof(float) ? 1.2e-7 : 2.3e-16;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double e = expected[i * n + j], x = double.CreateTruncating(actual[i * ldc + j]);
+                double tolerance = (k + 3) * epsilon * bound[i * n + j] + 1e-30;
+                if (!(Math.Abs(e - x) <= tolerance))
+                    Assert.Fail($"{what} C[{i}, {j}] = {x}, expected {e} (±{tolerance:G3})");
+            }
+    }
+}
