@@ -74,6 +74,42 @@ public sealed class BroadcastTests
     }
 
     [Fact]
+    public void MulAndDivBackwardReduceToEveryOperandShape()
+    {
+        // For random valid pairs: dA = SumToShape(dZ ⊙ b), dB = SumToShape(dZ ⊙ a) (Mul) and
+        // dA = SumToShape(dZ / b), dB = SumToShape(−dZ ⊙ z / b) (Div), all accumulated onto random contents.
+        Pairs.Sample((rows, cols, kindA, kindB, seed) =>
+        {
+            var (ar, ac) = ShapeOf(kindA, rows, cols);
+            var (br, bc) = ShapeOf(kindB, rows, cols);
+            bool aSpreads = (ar == 1 && br != 1) || (ac == 1 && bc != 1);
+            bool bSpreads = (br == 1 && ar != 1) || (bc == 1 && ac != 1);
+            if (aSpreads && bSpreads)
+                return;
+            var a = Matrix<double>.RandomNormal(ar, ac, seed);
+            var b = Matrix<double>.RandomUniform(br, bc, seed + 1, 0.5, 2);
+            var z = Ops.Div(a, b);
+            var dz = Matrix<double>.RandomNormal(z.Rows, z.Cols, seed + 2);
+            double[,] A = Reference.ToDouble(a), B = Reference.ToDouble(b), Z = Reference.ToDouble(z), DZ = Reference.ToDouble(dz);
+
+            void Expect(Action<Matrix<double>> kernel, double[,] full, int rr, int cc, string what)
+            {
+                var prior = Matrix<double>.RandomNormal(rr, cc, seed + 3);
+                var actual = prior.Clone();
+                kernel(actual);
+                var expected = Reference.Binary(Reference.ToDouble(prior), Reference.SumToShape(full, rr, cc), (p, g) => p + g);
+                Reference.AssertClose(expected, actual, 1e-12, 1e-12, $"{what} {a.ShapeString} {b.ShapeString}");
+            }
+
+            Expect(d => Ops.MulBackward(dz, b, d, accumulate: true), Reference.Binary(DZ, B, (g, y) => g * y), ar, ac, "MulBackward a");
+            Expect(d => Ops.MulBackward(dz, a, d, accumulate: true), Reference.Binary(DZ, A, (g, x) => g * x), br, bc, "MulBackward b");
+            Expect(d => Ops.DivBackwardNumerator(dz, b, d, accumulate: true), Reference.Binary(DZ, B, (g, y) => g / y), ar, ac, "DivBackwardNumerator");
+            var dzTimesZ = Reference.Binary(DZ, Z, (g, q) => g * q);
+            Expect(d => Ops.DivBackwardDenominator(dz, z, b, d, accumulate: true), Reference.Binary(dzTimesZ, B, (gq, y) => -gq / y), br, bc, "DivBackwardDenominator");
+        }, iter: 150, threads: 1);
+    }
+
+    [Fact]
     public void AxisReductionsMatchReferenceForRandomShapes()
     {
         Gen.Select(Gen.Int[0, 40], Gen.Int[1, 40], Gen.Int[0, 1], Gen.Int[0, 1_000_000]).Sample((rows, cols, axis, seed) =>
