@@ -111,6 +111,15 @@ public class AnalyzerTests
     }
 
     [Fact]
+    public void LG0004_forward_without_body()
+    {
+        var diagnostics = Analyze(Layer("[Forward] public abstract Matrix<double> Forward(Matrix<double> x);", modifiers: "public abstract partial"), out var result);
+        var d = Assert.Single(diagnostics, x => x.Id == "LG0004");
+        Assert.Contains("no body", d.GetMessage());
+        Assert.DoesNotContain("Nn.L.Forward.g.cs", result.Generated.Keys);
+    }
+
+    [Fact]
     public void LG0005_input_and_parameter_without_effect()
     {
         var diagnostics = Analyze(Layer("""
