@@ -501,4 +501,144 @@ internal static class Layers
             }
         }
         """;
+
+    public const string EdgeCases = """
+        using System.Numerics;
+        using LayerGen;
+
+        public partial class Identity
+        {
+            [Forward] public Matrix<double> Forward(Matrix<double> x) => x;
+        }
+
+        public partial struct Affine
+        {
+            public Matrix<double> W;
+            public Affine(int d, int seed) => W = Matrix<double>.RandomNormal(d, d, seed, 0, 0.5);
+            [Forward] public Matrix<double> Forward(Matrix<double> x, Matrix<double> y) => x * W - y;
+        }
+
+        namespace Nn.Generic
+        {
+            public partial class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
+            {
+                public Matrix<T> W;
+                public Dense(int a, int b, int seed) => W = Matrix<T>.RandomNormal(a, b, seed, 0, 0.5);
+                [Forward] public Matrix<T> Forward(Matrix<T> x) => Ops.Sigmoid(x * W);
+            }
+
+            public partial class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
+            {
+                public Dense<T> First { get; } = new(3, 4, 1);
+                public Dense<T> Second { get; set; } = new(4, 2, 2);
+                public Affine Pair = new(2, 3);
+                public T Weight = T.CreateChecked(0.25);
+
+                [Forward]
+                public Matrix<T> Encode(Matrix<T> x) => Second.Forward(First.Forward(x));
+
+                [Forward]
+                public T Loss(Matrix<T> x, [NoGrad] Matrix<T> target, T temperature)
+                {
+                    var e = Encode(x);
+                    var m = Ops.Scale(e, temperature) * Weight;
+                    var d = m / temperature;
+                    return Losses.MeanSquaredError(d, target) + Ops.Dot(e, e) / (temperature * temperature) - -Ops.Mean(m);
+                }
+            }
+        }
+        """;
+
+    public const string EdgeCasesCheck = """
+        using System;
+        using LayerGen;
+        using Nn.Generic;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var x = Matrix<double>.RandomNormal(5, 3, 2);
+                var identity = new Identity();
+                var it = new Identity.Tape();
+                identity.Forward(x, it);
+                var g = Matrix<double>.RandomNormal(5, 3, 9);
+                var dI = identity.Backward(it, g, new Identity.Gradients(identity));
+                double worst = GradCheck.MaxError(x, dI, () => Ops.Dot(identity.Forward(x), g));
+
+                var affine = new Affine(3, 4);
+                var y = Matrix<double>.RandomNormal(1, 3, 5);
+                var at = new Affine.Tape();
+                var ag = new Affine.Gradients(affine);
+                affine.Forward(x, y, at);
+                var (dx, dy) = affine.Backward(at, g, ag);
+                Func<double> affineLoss = () => Ops.Dot(affine.Forward(x, y), g);
+                worst = Math.Max(worst, Math.Max(GradCheck.MaxError(x, dx, affineLoss), GradCheck.MaxError(y, dy, affineLoss)));
+                worst = Math.Max(worst, GradCheck.MaxError(affine.W, ag.W, affineLoss));
+
+                var mlp = new Mlp<double>();
+                var target = Matrix<double>.RandomNormal(5, 2, 6);
+                double temperature = 1.7;
+                var tape = new Mlp<double>.LossTape();
+                var gradients = new Mlp<double>.Gradients(mlp);
+                mlp.Loss(x, target, temperature, tape);
+                var (dX, dT) = mlp.LossBackward(tape, gradients);
+                Func<double> loss = () => mlp.Loss(x, target, temperature);
+                worst = Math.Max(worst, GradCheck.MaxError(x, dX, loss));
+                foreach (var p in mlp.Parameters(gradients))
+                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+                double e = 1e-4;
+                double numeric = (mlp.Loss(x, target, temperature + e) - mlp.Loss(x, target, temperature - e)) / (2 * e);
+                worst = Math.Max(worst, Math.Abs(numeric - dT) / Math.Max(1e-3, Math.Abs(numeric) + Math.Abs(dT)));
+                return worst;
+            }
+        }
+        """;
+
+    public const string ShapeOps = """
+        using LayerGen;
+
+        namespace Nn;
+
+        public partial class ShapeOps
+        {
+            public Matrix<double> W = Matrix<double>.RandomNormal(4, 3, 1, 0, 0.5);
+            public Matrix<double> V = Matrix<double>.RandomNormal(3, 4, 2, 0, 0.5);
+
+            [Forward]
+            public Matrix<double> Forward(Matrix<double> x)
+            {
+                var a = x.T * x;                                              // [3, 3], transposeA
+                var b = Ops.MatMul(V, W, transposeA: true, transposeB: true); // Vᵀ·Wᵀ: [4, 4]
+                var c = Ops.Concat(a, Ops.SliceRows(b, 1, 2) * W, 0);         // [3, 3] over [2, 3]
+                var d = Ops.Div(-c, Ops.Add(Ops.Exp(Ops.Mean(c, 0)), 1.5));   // [5, 3] ⊘ [1, 3]
+                var e = Ops.SliceRows(d, 2, 3) + Ops.Sum(d, 1).T * x;         // [3, 3] + [1, 3]
+                return e;
+            }
+        }
+        """;
+
+    public const string ShapeOpsCheck = """
+        using System;
+        using LayerGen;
+        using Nn;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var layer = new ShapeOps();
+                var x = Matrix<double>.RandomNormal(5, 3, 3);
+                var tape = new ShapeOps.Tape();
+                var gradients = new ShapeOps.Gradients(layer);
+                var y = layer.Forward(x, tape);
+                var g = Matrix<double>.RandomNormal(y.Rows, y.Cols, 4);
+                var dx = layer.Backward(tape, g, gradients);
+                Func<double> loss = () => Ops.Dot(layer.Forward(x), g);
+                double worst = GradCheck.MaxError(x, dx, loss);
+                worst = Math.Max(worst, GradCheck.MaxError(layer.W, gradients.W, loss));
+                return Math.Max(worst, GradCheck.MaxError(layer.V, gradients.V, loss));
+            }
+        }
+        """;
 }

@@ -83,6 +83,18 @@ public sealed class ForwardAnalyzer : DiagnosticAnalyzer
                     ReportNoEffect(block, compilation, method, forwardBody, result);
             });
 
+            // A [Forward] method without a body (abstract, extern, interface) has no operation block to analyze.
+            start.RegisterSymbolAction(static symbol =>
+            {
+                if (symbol.Symbol is IMethodSymbol { IsAbstract: true } or IMethodSymbol { IsExtern: true }
+                    && Symbols.IsForward((IMethodSymbol)symbol.Symbol))
+                {
+                    var method = (IMethodSymbol)symbol.Symbol;
+                    symbol.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidForwardSignature,
+                        method.Locations.FirstOrDefault(), method.Name, "has no body to differentiate (abstract or extern)"));
+                }
+            }, SymbolKind.Method);
+
             start.RegisterCompilationEndAction(end =>
             {
                 foreach (var entry in calls)
