@@ -89,10 +89,10 @@ namespace LayerGen.TestLayers
             // return Ops.Relu(x * W + B)  (line 19)
             var dSum = global::LayerGen.Matrix<float>.EnsureShape(ref tape._dSum, sum.Rows, sum.Cols);
             global::LayerGen.Ops.ReluBackward(sum, dOutput, dSum);  // dSum = dOutput ⊙ [sum > 0]
-            // return Ops.Relu(x * W + B)  (line 19): x * W + B
+            //   x * W + B
             var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum, gradients.B, accumulate: true);  // dB += Σrows dSum
-            // return Ops.Relu(x * W + B)  (line 19): x * W
+            //   x * W
             var dX = global::LayerGen.Matrix<float>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
             global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
             global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct

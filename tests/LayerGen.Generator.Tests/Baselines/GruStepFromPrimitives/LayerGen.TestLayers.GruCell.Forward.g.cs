@@ -274,67 +274,67 @@ namespace LayerGen.TestLayers
             global::LayerGen.Ops.SumToShape(dOutput, dProduct8);  // dProduct8 = dOutput
             var dProduct9 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct9, product9.Rows, product9.Cols);
             global::LayerGen.Ops.SumToShape(dOutput, dProduct9);  // dProduct9 = dOutput
-            // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35): Ops.Mul(z, candidate)
+            //   Ops.Mul(z, candidate)
             var dZ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dZ, z.Rows, z.Cols);
             global::LayerGen.Ops.MulBackward(dProduct9, candidate, dZ);  // dZ = dProduct9 ⊙ candidate
             var dCandidate = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dCandidate, candidate.Rows, candidate.Cols);
             global::LayerGen.Ops.MulBackward(dProduct9, z, dCandidate);  // dCandidate = dProduct9 ⊙ z
-            // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35): Ops.Mul(Ops.Sub(One, z), h)
+            //   Ops.Mul(Ops.Sub(One, z), h)
             var dDifference = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dDifference, difference.Rows, difference.Cols);
             global::LayerGen.Ops.MulBackward(dProduct8, h, dDifference);  // dDifference = dProduct8 ⊙ h
             var dH = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dH, h.Rows, h.Cols);
             global::LayerGen.Ops.MulBackward(dProduct8, difference, dH);  // dH = dProduct8 ⊙ difference
-            // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35): Ops.Sub(One, z)
+            //   Ops.Sub(One, z)
             global::LayerGen.Ops.SumToShape(dDifference, -1d, dZ, accumulate: true);  // dZ += −dDifference
             // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
             var dSum6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum6, sum6.Rows, sum6.Cols);
             global::LayerGen.Ops.TanhBackward(candidate, dCandidate, dSum6);  // dSum6 = dCandidate ⊙ (1 − candidate²)
-            // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34): x * Wh + Ops.Mul(r, h) * Uh + Bh
+            //   x * Wh + Ops.Mul(r, h) * Uh + Bh
             var dSum5 = dSum6;  // dSum5 = dSum6 (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum6, gradients.Bh, accumulate: true);  // dBh += Σrows dSum6
-            // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34): x * Wh + Ops.Mul(r, h) * Uh
+            //   x * Wh + Ops.Mul(r, h) * Uh
             var dProduct5 = dSum5;  // dProduct5 = dSum5 (same shape: no copy)
             var dProduct7 = dSum5;  // dProduct7 = dSum5 (same shape: no copy)
-            // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34): Ops.Mul(r, h) * Uh
+            //   Ops.Mul(r, h) * Uh
             var dProduct6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct6, product6.Rows, product6.Cols);
             global::LayerGen.Ops.MatMul(dProduct7, this.Uh, dProduct6, transposeB: true);  // dProduct6 = dProduct7·Uhᵀ
             global::LayerGen.Ops.MatMul(product6, dProduct7, gradients.Uh, transposeA: true, accumulate: true);  // dUh += product6ᵀ·dProduct7
-            // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34): Ops.Mul(r, h)
+            //   Ops.Mul(r, h)
             var dR = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dR, r.Rows, r.Cols);
             global::LayerGen.Ops.MulBackward(dProduct6, h, dR);  // dR = dProduct6 ⊙ h
             global::LayerGen.Ops.MulBackward(dProduct6, r, dH, accumulate: true);  // dH += dProduct6 ⊙ r
-            // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34): x * Wh
+            //   x * Wh
             var dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
             global::LayerGen.Ops.MatMul(dProduct5, this.Wh, dX, transposeB: true);  // dX = dProduct5·Whᵀ
             global::LayerGen.Ops.MatMul(x, dProduct5, gradients.Wh, transposeA: true, accumulate: true);  // dWh += xᵀ·dProduct5
             // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
             var dSum4 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum4, sum4.Rows, sum4.Cols);
             global::LayerGen.Ops.SigmoidBackward(r, dR, dSum4);  // dSum4 = dR ⊙ r(1 − r)
-            // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33): x * Wr + h * Ur + Br
+            //   x * Wr + h * Ur + Br
             var dSum3 = dSum4;  // dSum3 = dSum4 (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum4, gradients.Br, accumulate: true);  // dBr += Σrows dSum4
-            // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33): x * Wr + h * Ur
+            //   x * Wr + h * Ur
             var dProduct3 = dSum3;  // dProduct3 = dSum3 (same shape: no copy)
             var dProduct4 = dSum3;  // dProduct4 = dSum3 (same shape: no copy)
-            // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33): h * Ur
+            //   h * Ur
             global::LayerGen.Ops.MatMul(dProduct4, this.Ur, dH, transposeB: true, accumulate: true);  // dH += dProduct4·Urᵀ
             global::LayerGen.Ops.MatMul(h, dProduct4, gradients.Ur, transposeA: true, accumulate: true);  // dUr += hᵀ·dProduct4
-            // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33): x * Wr
+            //   x * Wr
             global::LayerGen.Ops.MatMul(dProduct3, this.Wr, dX, transposeB: true, accumulate: true);  // dX += dProduct3·Wrᵀ
             global::LayerGen.Ops.MatMul(x, dProduct3, gradients.Wr, transposeA: true, accumulate: true);  // dWr += xᵀ·dProduct3
             // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
             var dSum2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum2, sum2.Rows, sum2.Cols);
             global::LayerGen.Ops.SigmoidBackward(z, dZ, dSum2);  // dSum2 = dZ ⊙ z(1 − z)
-            // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32): x * Wz + h * Uz + Bz
+            //   x * Wz + h * Uz + Bz
             var dSum = dSum2;  // dSum = dSum2 (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum2, gradients.Bz, accumulate: true);  // dBz += Σrows dSum2
-            // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32): x * Wz + h * Uz
+            //   x * Wz + h * Uz
             var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
             var dProduct2 = dSum;  // dProduct2 = dSum (same shape: no copy)
-            // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32): h * Uz
+            //   h * Uz
             global::LayerGen.Ops.MatMul(dProduct2, this.Uz, dH, transposeB: true, accumulate: true);  // dH += dProduct2·Uzᵀ
             global::LayerGen.Ops.MatMul(h, dProduct2, gradients.Uz, transposeA: true, accumulate: true);  // dUz += hᵀ·dProduct2
-            // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32): x * Wz
+            //   x * Wz
             global::LayerGen.Ops.MatMul(dProduct, this.Wz, dX, transposeB: true, accumulate: true);  // dX += dProduct·Wzᵀ
             global::LayerGen.Ops.MatMul(x, dProduct, gradients.Wz, transposeA: true, accumulate: true);  // dWz += xᵀ·dProduct
             return (dX, dH);

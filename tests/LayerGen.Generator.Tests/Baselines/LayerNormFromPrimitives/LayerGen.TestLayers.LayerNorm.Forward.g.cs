@@ -169,7 +169,7 @@ namespace LayerGen.TestLayers
             var dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
             global::LayerGen.Ops.SumToShape(dOutput, dProduct);  // dProduct = dOutput
             global::LayerGen.Ops.SumToShape(dOutput, gradients.Beta, accumulate: true);  // dBeta += Σrows dOutput
-            // return Ops.Add(Ops.Mul(normalized, Gamma), Beta)  (line 26): Ops.Mul(normalized, Gamma)
+            //   Ops.Mul(normalized, Gamma)
             var dNormalized = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dNormalized, normalized.Rows, normalized.Cols);
             global::LayerGen.Ops.MulBackward(dProduct, this.Gamma, dNormalized);  // dNormalized = dProduct ⊙ Gamma
             global::LayerGen.Ops.MulBackward(dProduct, normalized, gradients.Gamma, accumulate: true);  // dGamma += dProduct ⊙ normalized
@@ -181,13 +181,13 @@ namespace LayerGen.TestLayers
             // deviation = Ops.Sqrt(Ops.Add(variance, Epsilon))  (line 24)
             var dShifted = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dShifted, shifted.Rows, shifted.Cols);
             global::LayerGen.Ops.SqrtBackward(deviation, dDeviation, dShifted);  // dShifted = dDeviation ⊘ 2deviation
-            // deviation = Ops.Sqrt(Ops.Add(variance, Epsilon))  (line 24): Ops.Add(variance, Epsilon)
+            //   Ops.Add(variance, Epsilon)
             var dVariance = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dVariance, variance.Rows, variance.Cols);
             global::LayerGen.Ops.SumToShape(dShifted, dVariance);  // dVariance = dShifted
             // variance = Ops.Mean(Ops.Square(centered), 1)  (line 23)
             var dSquare = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSquare, square.Rows, square.Cols);
             global::LayerGen.Ops.BroadcastTo(dVariance, 1d / (double)(square.Cols), dSquare);  // dSquare = broadcast(dVariance)/n
-            // variance = Ops.Mean(Ops.Square(centered), 1)  (line 23): Ops.Square(centered)
+            //   Ops.Square(centered)
             global::LayerGen.Ops.SquareBackward(centered, dSquare, dCentered, accumulate: true);  // dCentered += 2centered ⊙ dSquare
             // centered = Ops.Sub(x, mean)  (line 22)
             var dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);

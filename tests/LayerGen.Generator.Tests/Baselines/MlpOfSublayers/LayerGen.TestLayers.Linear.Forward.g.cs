@@ -78,7 +78,7 @@ namespace LayerGen.TestLayers
             // return x * W + B  (line 18)
             var dProduct = dOutput;  // dProduct = dOutput (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dOutput, gradients.B, accumulate: true);  // dB += Σrows dOutput
-            // return x * W + B  (line 18): x * W
+            //   x * W
             var dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
             global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
             global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct

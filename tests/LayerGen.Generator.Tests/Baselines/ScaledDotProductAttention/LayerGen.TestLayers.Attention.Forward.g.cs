@@ -152,13 +152,13 @@ namespace LayerGen.TestLayers
             global::LayerGen.Ops.MatMul(dOutput, v, dSoftmax, transposeB: true);  // dSoftmax = dOutput·vᵀ
             var dV = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dV, v.Rows, v.Cols);
             global::LayerGen.Ops.MatMul(softmax, dOutput, dV, transposeA: true);  // dV = softmaxᵀ·dOutput
-            // return Ops.Softmax(q * k.T * Scale) * v  (line 30): Ops.Softmax(q * k.T * Scale)
+            //   Ops.Softmax(q * k.T * Scale)
             var dScaled = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dScaled, scaled.Rows, scaled.Cols);
             global::LayerGen.Ops.SoftmaxBackward(softmax, dSoftmax, dScaled);  // dScaled = softmax ⊙ (dSoftmax − rowsum(dSoftmax ⊙ softmax))
-            // return Ops.Softmax(q * k.T * Scale) * v  (line 30): q * k.T * Scale
+            //   q * k.T * Scale
             var dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
             global::LayerGen.Ops.Scale(dScaled, scale, dProduct);  // dProduct = scale·dScaled
-            // return Ops.Softmax(q * k.T * Scale) * v  (line 30): q * k.T
+            //   q * k.T
             var dQ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dQ, q.Rows, q.Cols);
             global::LayerGen.Ops.MatMul(dProduct, k, dQ);  // dQ = dProduct·k
             var dK = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dK, k.Rows, k.Cols);

@@ -26,7 +26,7 @@ namespace LayerGen.TestLayers
             internal global::LayerGen.Matrix<double>? _sum;
 
             /// <summary>softmax of the logits: saved for the (P − onehot)/N backward</summary>
-            internal global::LayerGen.Matrix<double>? _lossProbabilities;
+            internal global::LayerGen.Matrix<double>? _crossEntropyProbabilities;
 
             /// <summary>c: saved for Backward</summary>
             internal double _c;
@@ -57,14 +57,14 @@ namespace LayerGen.TestLayers
             global::LayerGen.Ops.MatMul(x, this.W, product);
             var sum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum, global::System.Math.Max(product.Rows, this.B.Rows), global::System.Math.Max(product.Cols, this.B.Cols));
             global::LayerGen.Ops.Add(product, this.B, sum);
-            double loss = global::LayerGen.Losses.SoftmaxCrossEntropy(sum, labels, global::LayerGen.Matrix<double>.EnsureShape(ref tape._lossProbabilities, sum.Rows, sum.Cols));
+            double crossEntropy = global::LayerGen.Losses.SoftmaxCrossEntropy(sum, labels, global::LayerGen.Matrix<double>.EnsureShape(ref tape._crossEntropyProbabilities, sum.Rows, sum.Cols));
             double c = (0.5 * this.Lambda);
             tape._c = c;
             double sumOfSquares = global::LayerGen.Ops.SumOfSquares(this.W);
             double s = c * sumOfSquares;
-            double loss2 = loss + s;
+            double loss = crossEntropy + s;
             tape._recorded = true;
-            return loss2;
+            return loss;
         }
 
         /// <summary>Backward pass of <c>Loss</c>: applies the chain rule to the values recorded in <paramref name="tape"/> and adds ∂L/∂parameter into <paramref name="gradients"/>.</summary>
@@ -73,17 +73,17 @@ namespace LayerGen.TestLayers
         /// <code>
         /// product = x·W
         /// sum = product + B
-        /// loss = CE(softmax(sum), labels)
+        /// crossEntropy = CE(softmax(sum), labels)
         /// c = 0.5 * Lambda
         /// sumOfSquares = Σ W²
         /// s = c·sumOfSquares
-        /// loss2 = loss + s
+        /// loss = crossEntropy + s
         /// ⇒
-        /// dLoss = dOutput
+        /// dCrossEntropy = dOutput
         /// dS = dOutput
         /// dSumOfSquares = dS·c
         /// dW += 2dSumOfSquares·W
-        /// dSum = (P − onehot(labels))/N·dLoss
+        /// dSum = (P − onehot(labels))/N·dCrossEntropy
         /// dProduct = dSum
         /// dB += Σrows dSum
         /// dX = dProduct·Wᵀ
@@ -108,19 +108,19 @@ namespace LayerGen.TestLayers
             var sum = tape._sum!;
             var c = tape._c;
             // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23)
-            double dLoss = dOutput;  // dLoss = dOutput
+            double dCrossEntropy = dOutput;  // dCrossEntropy = dOutput
             double dS = dOutput;  // dS = dOutput
-            // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23)
+            //   0.5 * Lambda * Ops.SumOfSquares(W)
             double dSumOfSquares = dS * c;  // dSumOfSquares = dS·c
-            // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23)
+            //   Ops.SumOfSquares(W)
             global::LayerGen.Ops.Scale(this.W, dSumOfSquares + dSumOfSquares, gradients.W, accumulate: true);  // dW += 2dSumOfSquares·W
-            // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23): Losses.SoftmaxCrossEntropy(x * W + B, labels)
+            //   Losses.SoftmaxCrossEntropy(x * W + B, labels)
             var dSum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum, sum.Rows, sum.Cols);
-            global::LayerGen.Losses.SoftmaxCrossEntropyBackward(tape._lossProbabilities!, labels, dLoss, dSum);  // dSum = (P − onehot(labels))/N·dLoss
-            // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23): x * W + B
+            global::LayerGen.Losses.SoftmaxCrossEntropyBackward(tape._crossEntropyProbabilities!, labels, dCrossEntropy, dSum);  // dSum = (P − onehot(labels))/N·dCrossEntropy
+            //   x * W + B
             var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum, gradients.B, accumulate: true);  // dB += Σrows dSum
-            // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23): x * W
+            //   x * W
             var dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
             global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
             global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct
