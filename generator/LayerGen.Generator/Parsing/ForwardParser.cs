@@ -316,6 +316,9 @@ internal static class ForwardParser
                     return a < 0 ? -1 : Emit(OpKind.Transpose, transpose, "transposed", a);
                 }
 
+                case IPropertyReferenceOperation { Property.IsIndexer: true } indexer:
+                    return Unsupported(indexer.Syntax, "element access ('[...]'); use Ops (SliceRows, SliceColumns, Sum) instead");
+
                 case IMemberReferenceOperation member when member.Member is IFieldSymbol or IPropertySymbol:
                     return MemberRead(member);
 
