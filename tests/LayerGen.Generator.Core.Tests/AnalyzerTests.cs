@@ -107,6 +107,7 @@ public class AnalyzerTests
     [InlineData("[Forward] public async Task<Matrix<double>> Forward(Matrix<double> x) { await Task.Yield(); return x * W; }", "async")]
     [InlineData("[Forward] public Matrix<double> Forward<TOther>(Matrix<double> x) => x * W;", "generic method")]
     [InlineData("[Forward] public int Forward(Matrix<double> x) => 1;", "returns 'int'")]
+    [InlineData("[Forward] public Matrix<double> Forward(Matrix<double> tape) => tape * W;", "named 'tape'")]
     [InlineData("[Forward] public Matrix<double> Forward(Matrix<double> x) => x * W; [Forward] public Matrix<double> Forward(Matrix<double> x, Matrix<double> y) => x * W + y;", "overloaded")]
     public void LG0004_invalid_signature(string member, string reason)
     {

@@ -148,6 +148,8 @@ internal static class ForwardParser
                     Invalid($"has a ref, out or in parameter '{parameter.Name}'");
                 if (parameter.IsParams)
                     Invalid($"has a params parameter '{parameter.Name}'");
+                if (parameter.Name is "tape" or "gradients" or "dOutput")
+                    Invalid($"has a parameter named '{parameter.Name}', a name the generated overloads use; rename it");
             }
             if (_method.MethodKind != MethodKind.Ordinary)
                 Invalid("is not an ordinary method");
