@@ -48,7 +48,7 @@ public class AnalyzerTests
     [Fact]
     public void LG0001_type_not_partial()
     {
-        var d = Single(Layer("[Forward] public Matrix<double> Forward(Matrix<double> x) => x * W;", modifiers: "public"), "LG0001");
+        var d = Single(Layer("[Forward] public Matrix<double> Forward(Matrix<double> x) => x * W; [Forward] public Matrix<double> Other(Matrix<double> x) => x * W;", modifiers: "public"), "LG0001");
         Assert.Equal("L", TextAt(d));
         Assert.Equal(DiagnosticSeverity.Error, d.Severity);
     }
@@ -68,6 +68,14 @@ public class AnalyzerTests
         Assert.Contains("Nn.L.Other.g.cs", result.Generated.Keys);
         Assert.Contains("Nn.L.Gradients.g.cs", result.Generated.Keys);
         Assert.Empty(result.CompileErrors);
+    }
+
+    [Fact]
+    public void LG0002_element_access()
+    {
+        var d = Single(Layer("[Forward] public double Forward(Matrix<double> x) => x[0, 0];"), "LG0002");
+        Assert.Equal("x[0, 0]", TextAt(d));
+        Assert.Contains("element access", d.GetMessage());
     }
 
     [Fact]
@@ -99,6 +107,7 @@ public class AnalyzerTests
     [InlineData("[Forward] public async Task<Matrix<double>> Forward(Matrix<double> x) { await Task.Yield(); return x * W; }", "async")]
     [InlineData("[Forward] public Matrix<double> Forward<TOther>(Matrix<double> x) => x * W;", "generic method")]
     [InlineData("[Forward] public int Forward(Matrix<double> x) => 1;", "returns 'int'")]
+    [InlineData("[Forward] public Matrix<double> Forward(Matrix<double> tape) => tape * W;", "named 'tape'")]
     [InlineData("[Forward] public Matrix<double> Forward(Matrix<double> x) => x * W; [Forward] public Matrix<double> Forward(Matrix<double> x, Matrix<double> y) => x * W + y;", "overloaded")]
     public void LG0004_invalid_signature(string member, string reason)
     {

@@ -148,6 +148,8 @@ internal static class ForwardParser
                     Invalid($"has a ref, out or in parameter '{parameter.Name}'");
                 if (parameter.IsParams)
                     Invalid($"has a params parameter '{parameter.Name}'");
+                if (parameter.Name is "tape" or "gradients" or "dOutput")
+                    Invalid($"has a parameter named '{parameter.Name}', a name the generated overloads use; rename it");
             }
             if (_method.MethodKind != MethodKind.Ordinary)
                 Invalid("is not an ordinary method");
@@ -315,6 +317,9 @@ internal static class ForwardParser
                     int a = Parse(instance);
                     return a < 0 ? -1 : Emit(OpKind.Transpose, transpose, "transposed", a);
                 }
+
+                case IPropertyReferenceOperation { Property.IsIndexer: true } indexer:
+                    return Unsupported(indexer.Syntax, "element access ('[...]'); use Ops (SliceRows, SliceColumns, Sum) instead");
 
                 case IMemberReferenceOperation member when member.Member is IFieldSymbol or IPropertySymbol:
                     return MemberRead(member);
