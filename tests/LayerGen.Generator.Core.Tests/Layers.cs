@@ -10,8 +10,9 @@ internal static class Layers
 
         public static class GradCheck
         {
+            // Step 1e-4: smaller steps drown in round-off (the GEMM's summation order), larger ones in truncation.
             /// <summary>Largest relative error between <paramref name="analytic"/> and central differences of loss.</summary>
-            public static double MaxError(Matrix<double> value, Matrix<double> analytic, Func<double> loss, double h = 1e-6)
+            public static double MaxError(Matrix<double> value, Matrix<double> analytic, Func<double> loss, double h = 1e-4)
             {
                 if (value.Rows != analytic.Rows || value.Cols != analytic.Cols)
                     throw new Exception($"gradient shape {analytic.ShapeString} ≠ value shape {value.ShapeString}");
@@ -210,6 +211,21 @@ internal static class Layers
                     worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
                 return worst;
             }
+
+            public static long AllocatedOnSecondStep()
+            {
+                var layer = new Mlp(4, 5, 3, 1);
+                var x = Matrix<double>.RandomNormal(6, 4, 2);
+                int[] labels = { 0, 2, 1, 1, 0, 2 };
+                var tape = new Mlp.LossTape();
+                var gradients = new Mlp.Gradients(layer);
+                layer.Loss(x, labels, tape);
+                layer.LossBackward(tape, gradients);
+                long start = GC.GetAllocatedBytesForCurrentThread();
+                layer.Loss(x, labels, tape);
+                layer.LossBackward(tape, gradients);
+                return GC.GetAllocatedBytesForCurrentThread() - start;
+            }
         }
         """;
 
@@ -324,9 +340,256 @@ internal static class Layers
                 double worst = Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(h, dh, loss));
                 worst = Math.Max(worst, GradCheck.MaxError(layer.W, gradients.W, loss));
                 worst = Math.Max(worst, GradCheck.MaxError(layer.U, gradients.U, loss));
-                double e = 1e-6;
+                double e = 1e-4;
                 double numeric = (Ops.Dot(layer.Forward(x, h, s + e), g) - Ops.Dot(layer.Forward(x, h, s - e), g)) / (2 * e);
                 worst = Math.Max(worst, Math.Abs(numeric - ds) / Math.Max(1e-3, Math.Abs(numeric) + Math.Abs(ds)));
+                return worst;
+            }
+        }
+        """;
+
+    public const string Composite = """
+        using System;
+        using LayerGen;
+
+        namespace Nn;
+
+        public partial class Attention
+        {
+            public Matrix<double> Wq, Wk, Wv;
+            public double Scale;
+
+            public Attention(int model, int keys, int seed)
+            {
+                Wq = Matrix<double>.RandomNormal(model, keys, seed, 0, 0.5);
+                Wk = Matrix<double>.RandomNormal(model, keys, seed + 1, 0, 0.5);
+                Wv = Matrix<double>.RandomNormal(model, keys, seed + 2, 0, 0.5);
+                Scale = 1.0 / Math.Sqrt(keys);
+            }
+
+            [Forward]
+            public Matrix<double> Forward(Matrix<double> x)
+            {
+                var q = x * Wq;
+                var k = x * Wk;
+                var v = x * Wv;
+                return Ops.Softmax(q * k.T * Scale) * v;
+            }
+        }
+
+        public partial class GruCell
+        {
+            public Matrix<double> Wz, Uz, Bz, Wh, Uh;
+            [NoGrad] public Matrix<double> One = Matrix<double>.Ones(1, 1);
+
+            public GruCell(int d, int h, int seed)
+            {
+                Wz = Matrix<double>.RandomNormal(d, h, seed, 0, 0.5);
+                Uz = Matrix<double>.RandomNormal(h, h, seed + 1, 0, 0.5);
+                Bz = Matrix<double>.RandomNormal(1, h, seed + 2, 0, 0.5);
+                Wh = Matrix<double>.RandomNormal(d, h, seed + 3, 0, 0.5);
+                Uh = Matrix<double>.RandomNormal(h, h, seed + 4, 0, 0.5);
+            }
+
+            [Forward]
+            public Matrix<double> Forward(Matrix<double> x, Matrix<double> h)
+            {
+                var z = Ops.Sigmoid(x * Wz + h * Uz + Bz);
+                var candidate = Ops.Tanh(x * Wh + Ops.Mul(z, h) * Uh);
+                return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate));
+            }
+        }
+
+        public partial class LayerNorm
+        {
+            public Matrix<double> Gamma, Beta;
+            public double Epsilon = 1e-5;
+
+            public LayerNorm(int features, int seed)
+            {
+                Gamma = Matrix<double>.RandomUniform(1, features, seed, 0.5, 1.5);
+                Beta = Matrix<double>.RandomNormal(1, features, seed + 1, 0, 0.1);
+            }
+
+            [Forward]
+            public Matrix<double> Forward(Matrix<double> x)
+            {
+                var mean = Ops.Mean(x, 1);
+                var centered = Ops.Sub(x, mean);
+                var variance = Ops.Mean(Ops.Square(centered), 1);
+                var deviation = Ops.Sqrt(Ops.Add(variance, Epsilon));
+                var normalized = Ops.Div(centered, deviation);
+                return Ops.Add(Ops.Mul(normalized, Gamma), Beta);
+            }
+        }
+
+        public static partial class Blocks
+        {
+            [Forward]
+            public static Matrix<double> Residual(Matrix<double> x, Matrix<double> y) => Ops.Abs(x) + Ops.Softplus(y) - Ops.LogSoftmax(x);
+
+            [Forward]
+            public static double Penalty(Matrix<double> x) => Ops.Mean(Ops.Log(Ops.Exp(x) + x * 0)) + Losses.BinaryCrossEntropyWithLogits(x, Ops.Sigmoid(x));
+        }
+
+        public partial class Stack
+        {
+            public LayerNorm Norm = new(3, 7);
+            public Attention Attend = new(3, 3, 8);
+            public GruCell Cell = new(3, 3, 9);
+
+            [Forward]
+            public double Loss(Matrix<double> x, [NoGrad] Matrix<double> target)
+            {
+                var a = Attend.Forward(Norm.Forward(x));
+                var r = Blocks.Residual(a, x);
+                var h = Cell.Forward(x, r);
+                h = Cell.Forward(h, Ops.Neg(r));
+                return Losses.MeanSquaredError(h, target) + Blocks.Penalty(h) + Ops.Mean(Ops.Sum(h, 1));
+            }
+        }
+        """;
+
+    public const string CompositeCheck = """
+        using System;
+        using LayerGen;
+        using Nn;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var layer = new Stack();
+                var x = Matrix<double>.RandomNormal(4, 3, 2);
+                var target = Matrix<double>.RandomNormal(4, 3, 3);
+                var tape = new Stack.LossTape();
+                var gradients = new Stack.Gradients(layer);
+                double value = layer.Loss(x, target, tape);
+                if (Math.Abs(value - layer.Loss(x, target)) > 1e-12) throw new Exception("training forward differs");
+                var dx = layer.LossBackward(tape, gradients);
+                Func<double> loss = () => layer.Loss(x, target);
+                double worst = GradCheck.MaxError(x, dx, loss);
+                var parameters = layer.Parameters(gradients);
+                if (parameters.Count != 10) throw new Exception("Parameters: " + string.Join(", ", parameters));
+                foreach (var p in parameters)
+                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+                // accumulation: a second backward doubles every gradient
+                var before = gradients.Cell.Wz.Clone();
+                layer.Loss(x, target, tape);
+                layer.LossBackward(tape, gradients);
+                for (int i = 0; i < before.Rows; i++)
+                    for (int j = 0; j < before.Cols; j++)
+                        if (Math.Abs(gradients.Cell.Wz[i, j] - 2 * before[i, j]) > 1e-12) throw new Exception("gradients do not accumulate");
+                gradients.Clear();
+                if (gradients.Norm.Gamma[0, 0] != 0) throw new Exception("Clear");
+                return worst;
+            }
+
+            public static long AllocatedOnSecondStep()
+            {
+                var layer = new Stack();
+                var x = Matrix<double>.RandomNormal(4, 3, 2);
+                var target = Matrix<double>.RandomNormal(4, 3, 3);
+                var tape = new Stack.LossTape();
+                var gradients = new Stack.Gradients(layer);
+                layer.Loss(x, target, tape);
+                layer.LossBackward(tape, gradients);
+                long start = GC.GetAllocatedBytesForCurrentThread();
+                layer.Loss(x, target, tape);
+                layer.LossBackward(tape, gradients);
+                return GC.GetAllocatedBytesForCurrentThread() - start;
+            }
+        }
+        """;
+
+    public const string EdgeCases = """
+        using System.Numerics;
+        using LayerGen;
+
+        public partial class Identity
+        {
+            [Forward] public Matrix<double> Forward(Matrix<double> x) => x;
+        }
+
+        public partial struct Affine
+        {
+            public Matrix<double> W;
+            public Affine(int d, int seed) => W = Matrix<double>.RandomNormal(d, d, seed, 0, 0.5);
+            [Forward] public Matrix<double> Forward(Matrix<double> x, Matrix<double> y) => x * W - y;
+        }
+
+        namespace Nn.Generic
+        {
+            public partial class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
+            {
+                public Matrix<T> W;
+                public Dense(int a, int b, int seed) => W = Matrix<T>.RandomNormal(a, b, seed, 0, 0.5);
+                [Forward] public Matrix<T> Forward(Matrix<T> x) => Ops.Sigmoid(x * W);
+            }
+
+            public partial class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
+            {
+                public Dense<T> First { get; } = new(3, 4, 1);
+                public Dense<T> Second { get; set; } = new(4, 2, 2);
+                public Affine Pair = new(2, 3);
+                public T Weight = T.CreateChecked(0.25);
+
+                [Forward]
+                public Matrix<T> Encode(Matrix<T> x) => Second.Forward(First.Forward(x));
+
+                [Forward]
+                public T Loss(Matrix<T> x, [NoGrad] Matrix<T> target, T temperature)
+                {
+                    var e = Encode(x);
+                    var m = Ops.Scale(e, temperature) * Weight;
+                    var d = m / temperature;
+                    return Losses.MeanSquaredError(d, target) + Ops.Dot(e, e) / (temperature * temperature) - -Ops.Mean(m);
+                }
+            }
+        }
+        """;
+
+    public const string EdgeCasesCheck = """
+        using System;
+        using LayerGen;
+        using Nn.Generic;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var x = Matrix<double>.RandomNormal(5, 3, 2);
+                var identity = new Identity();
+                var it = new Identity.Tape();
+                identity.Forward(x, it);
+                var g = Matrix<double>.RandomNormal(5, 3, 9);
+                var dI = identity.Backward(it, g, new Identity.Gradients(identity));
+                double worst = GradCheck.MaxError(x, dI, () => Ops.Dot(identity.Forward(x), g));
+
+                var affine = new Affine(3, 4);
+                var y = Matrix<double>.RandomNormal(1, 3, 5);
+                var at = new Affine.Tape();
+                var ag = new Affine.Gradients(affine);
+                affine.Forward(x, y, at);
+                var (dx, dy) = affine.Backward(at, g, ag);
+                Func<double> affineLoss = () => Ops.Dot(affine.Forward(x, y), g);
+                worst = Math.Max(worst, Math.Max(GradCheck.MaxError(x, dx, affineLoss), GradCheck.MaxError(y, dy, affineLoss)));
+                worst = Math.Max(worst, GradCheck.MaxError(affine.W, ag.W, affineLoss));
+
+                var mlp = new Mlp<double>();
+                var target = Matrix<double>.RandomNormal(5, 2, 6);
+                double temperature = 1.7;
+                var tape = new Mlp<double>.LossTape();
+                var gradients = new Mlp<double>.Gradients(mlp);
+                mlp.Loss(x, target, temperature, tape);
+                var (dX, dT) = mlp.LossBackward(tape, gradients);
+                Func<double> loss = () => mlp.Loss(x, target, temperature);
+                worst = Math.Max(worst, GradCheck.MaxError(x, dX, loss));
+                foreach (var p in mlp.Parameters(gradients))
+                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+                double e = 1e-4;
+                double numeric = (mlp.Loss(x, target, temperature + e) - mlp.Loss(x, target, temperature - e)) / (2 * e);
+                worst = Math.Max(worst, Math.Abs(numeric - dT) / Math.Max(1e-3, Math.Abs(numeric) + Math.Abs(dT)));
                 return worst;
             }
         }

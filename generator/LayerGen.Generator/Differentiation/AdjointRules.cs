@@ -121,6 +121,9 @@ internal sealed record AdjointStep(int Instruction, BackwardKernel Kernel, int T
 
     /// <summary>CallGradient only: the adjoint simply is the callee's returned matrix (one contribution, not a parameter).</summary>
     public bool Alias { get; set; }
+
+    /// <summary>SumToShape only: the operand has statically the result's shape and no other use, so its adjoint is the result's (no copy).</summary>
+    public bool PassThrough { get; set; }
 }
 
 /// <summary>

@@ -90,6 +90,28 @@ internal static class Differentiator
             if (step.Target >= 0)
                 contributions[step.Target]++;
         }
+        // An Add/Sub operand computed only for this op, with statically the result's shape, shares the result's
+        // adjoint (no buffer, no copy): dz flows straight into the product's rule, as in the article.
+        var shapes = StaticShapes.Infer(body);
+        var uses = new int[body.Values.Count];
+        foreach (var instruction in instructions)
+        {
+            if (activity.Live[instruction.Result])
+            {
+                foreach (int operand in instruction.Operands)
+                    uses[operand]++;
+            }
+        }
+        foreach (var step in steps)
+        {
+            var instruction = instructions[step.Instruction];
+            step.PassThrough = step.Kernel == BackwardKernel.SumToShape
+                && instruction.Op is OpKind.Add or OpKind.Sub
+                && uses[step.Target] == 1 && contributions[step.Target] == 1
+                && instructions[activity.Definer[step.Target]].Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall)
+                && shapes[step.Target] is { } operandShape && operandShape == shapes[instruction.Result];
+        }
+
         var initialized = new HashSet<int>();
         foreach (var step in steps)
         {

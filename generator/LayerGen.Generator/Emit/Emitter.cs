@@ -526,6 +526,12 @@ internal static class Emitter
             w.Line($"var {plan.AdjointNames[step.Target]} = {CallPiece(instruction, step.Position, callResults)};{note}");
             return;
         }
+        if (step.PassThrough)
+        {
+            declared.Add(step.Target);
+            w.Line($"var {plan.AdjointNames[step.Target]} = {R(0)};{note} (same shape: no copy)");
+            return;
+        }
         string d = Adjoint(plan, step.Target);
         if (plan.AdjointField[step.Target] is { } field && declared.Add(step.Target))
             w.Line($"var {d} = {matrix}.EnsureShape(ref tape.{field}, {Operand(plan, step.Target)}.Rows, {Operand(plan, step.Target)}.Cols);");

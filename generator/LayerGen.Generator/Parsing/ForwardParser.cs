@@ -710,7 +710,7 @@ internal static class ForwardParser
                 if (token.IsKind(SyntaxKind.IdentifierToken))
                     _reserved.Add(token.ValueText);
             }
-            string hint = operation is IMemberReferenceOperation m ? m.Member.Name
+            string hint = operation is IMemberReferenceOperation m ? Camel(m.Member.Name)
                 : operation is IParameterReferenceOperation p ? p.Parameter.Name : "c";
             if (operation is IParameterReferenceOperation pr && _inputs.TryGetValue(pr.Parameter, out int input))
                 return input;

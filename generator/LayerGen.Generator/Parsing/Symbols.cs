@@ -41,6 +41,19 @@ internal static class Symbols
         type is INamedTypeSymbol named && !IsLayerGenType(named, "Matrix")
         && named.GetMembers().OfType<IMethodSymbol>().Any(m => !m.IsStatic && IsForward(m));
 
+    /// <summary>A sublayer's element type matches the layer's (else its parameters cannot join the flat list).</summary>
+    private static bool SameElement(ITypeSymbol sublayer, ITypeSymbol? element)
+    {
+        if (element is null)
+            return true;
+        foreach (var method in sublayer.GetMembers().OfType<IMethodSymbol>())
+        {
+            if (!method.IsStatic && IsForward(method))
+                return ElementTypeOf(method) is { } e && SymbolEqualityComparer.Default.Equals(e, element);
+        }
+        return false;
+    }
+
     /// <summary>The shape from a <c>[Shape]</c> attribute, if declared with exactly two dimensions.</summary>
     public static Shape? ShapeOf(IEnumerable<AttributeData> attributes)
     {
@@ -227,7 +240,7 @@ internal static class Symbols
                     if (!HasAttribute(member, "NoGradAttribute") && (element is null || SymbolEqualityComparer.Default.Equals(e, element)))
                         parameters.Add(new TrainableParameter(member.Name, ShapeOf(member.GetAttributes())));
                 }
-                else if (HasForwardMethod(memberType) && !HasAttribute(member, "NoGradAttribute"))
+                else if (HasForwardMethod(memberType) && !HasAttribute(member, "NoGradAttribute") && SameElement(memberType, element))
                 {
                     sublayers.Add(new SublayerModel(member.Name, Display(memberType)));
                 }

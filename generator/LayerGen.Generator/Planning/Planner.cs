@@ -147,7 +147,7 @@ internal sealed class MethodPlan
                     break;
                 default:
                     Names[v] = Unique(value.Name);
-                    Storage[v] = value.Kind == ValueKind.Matrix ? Planning.Storage.Buffer : Planning.Storage.Local;
+                    Storage[v] = value.Kind == ValueKind.Matrix && instruction.Op != OpKind.Constant ? Planning.Storage.Buffer : Planning.Storage.Local;
                     break;
             }
         }
@@ -253,7 +253,7 @@ internal sealed class MethodPlan
         bool targeted = false;
         foreach (var step in Backward.Steps)
         {
-            if (step.Target == v && !step.Alias)
+            if (step.Target == v && !step.Alias && !step.PassThrough)
                 return true;
             targeted |= step.Target == v;
         }
