@@ -37,7 +37,7 @@ public sealed class DeclareShapeCodeFix : CodeFixProvider
             string title = target == "return" ? $"Declare [return: Shape({shape})]" : $"Declare [Shape({shape})] on '{name}'";
             context.RegisterCodeFix(
                 CodeAction.Create(title, cancellationToken => FixAsync(context.Document, diagnostic.Location.SourceSpan, shape, target == "return", cancellationToken),
-                    equivalenceKey: nameof(DeclareShapeCodeFix) + target),
+                    equivalenceKey: nameof(DeclareShapeCodeFix)),
                 diagnostic);
         }
         return Task.CompletedTask;

@@ -40,7 +40,7 @@ public sealed class TransposeOperandCodeFix : CodeFixProvider
                 ? $"Remove '.T' from '{operand}'" : $"Transpose '{operand}'";
             context.RegisterCodeFix(
                 CodeAction.Create(title, cancellationToken => FixAsync(context.Document, diagnostic.Location.SourceSpan, which == "0", cancellationToken),
-                    equivalenceKey: nameof(TransposeOperandCodeFix) + which),
+                    equivalenceKey: nameof(TransposeOperandCodeFix)),
                 diagnostic);
         }
     }

@@ -55,13 +55,17 @@ internal static class VerifyFix<TAnalyzer, TCodeFix>
 {
     public static DiagnosticResult Diagnostic(string id) => CSharpCodeFixVerifier<TAnalyzer, TCodeFix, DefaultVerifier>.Diagnostic(id);
 
-    public static async Task FixAsync(string source, string fixedSource, int? iterations = null, params string[] disabled)
+    public static Task FixAsync(string source, string fixedSource, int? iterations = null, params string[] disabled) =>
+        FixAsync(source, fixedSource, iterations, CodeFixTestBehaviors.None, disabled);
+
+    public static async Task FixAsync(string source, string fixedSource, int? iterations, CodeFixTestBehaviors behaviors, params string[] disabled)
     {
         var test = new CSharpCodeFixTest<TAnalyzer, TCodeFix, DefaultVerifier>
         {
             TestCode = source,
             FixedCode = fixedSource,
             ReferenceAssemblies = TestReferences.None,
+            CodeFixTestBehaviors = behaviors,
         };
         TestReferences.Configure(test.TestState);
         TestReferences.Configure(test.FixedState);
