@@ -34,13 +34,16 @@ internal static class ShapeInference
             cancellationToken.ThrowIfCancellationRequested();
             if (instruction.Result < 0 || instruction.Result >= body.Values.Count)
                 continue;
-            context.Shapes[instruction.Result] = body.Values[instruction.Result].Kind switch
-            {
-                ValueKind.Matrix => ShapeRules.Apply(context, instruction) ?? context.Unifier.FreshShape(),
+            var value = body.Values[instruction.Result];
+            int problemsBefore = context.Problems.Count;
+            var shape = value.Kind == ValueKind.Other
                 // Labels declared [Shape("N")] are an [N, 1] column of indices (see MethodParameter.Shape).
-                ValueKind.Other when instruction.Op == OpKind.Input => context.Declared(body.Values[instruction.Result].Shape, s => s),
-                _ => ShapeRules.Apply(context, instruction),
-            };
+                ? instruction.Op == OpKind.Input ? context.Declared(value.Shape, s => s) : null
+                : ShapeRules.Apply(context, instruction);
+            // After an error the result's shape is unknown, so one mistake is reported once, not again downstream.
+            if (value.Kind == ValueKind.Matrix && (shape is null || context.Problems.Count != problemsBefore))
+                shape = context.Unifier.FreshShape();
+            context.Shapes[instruction.Result] = shape;
         }
         context.CheckReturn();
         context.SuggestDeclarations();

@@ -32,7 +32,7 @@ internal enum Agreement
 /// instantiated per call (<c>N@2</c>). A variable is bound to whatever it meets.</item>
 /// </list>
 /// Equality is decided on normal forms: a zero difference is equal, a non-zero constant difference is different, two
-/// distinct rigid names are different; anything else (<c>D</c> against <c>2*H</c>) is unknown and never reported.
+/// distinct rigid names are different, a rigid name is not 1; anything else (<c>D</c> against <c>2*H</c>) is unknown and never reported.
 /// </remarks>
 internal sealed class Unifier
 {
@@ -103,6 +103,9 @@ internal sealed class Unifier
         if (difference.ConstantValue is { } c)
             return c == 0 ? Agreement.Equal : Agreement.Different;
         if (a.SingleSymbol is { } x && b.SingleSymbol is { } y && !IsVariable(x) && !IsVariable(y))
+            return Agreement.Different;
+        // A named dimension is not 1: a dimension of size 1 is written 1 (the broadcast rules rely on the same convention).
+        if ((a.SingleSymbol is { } s && !IsVariable(s) && b.ConstantValue == 1) || (b.SingleSymbol is { } t && !IsVariable(t) && a.ConstantValue == 1))
             return Agreement.Different;
         return Agreement.Unknown;
     }
