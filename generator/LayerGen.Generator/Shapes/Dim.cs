@@ -17,110 +17,186 @@ namespace LayerGen.Generator.Shapes;
 /// </remarks>
 internal sealed class Dim : IEquatable<Dim>
 {
-    // Monomial key (symbols joined by '*', sorted; "" is the constant term) → coefficient, never zero.
-    private readonly SortedDictionary<string, long> _terms;
-
-    private Dim(SortedDictionary<string, long> terms) => _terms = terms;
-
-    /// <summary>The constant <paramref name="value"/>.</summary>
-    public static Dim Constant(long value)
+    /// <summary>One monomial: sorted factors (empty for the constant term) and a non-zero coefficient.</summary>
+    private readonly struct Term
     {
-        var terms = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        if (value != 0)
-            terms[""] = value;
-        return new Dim(terms);
+        public Term(string key, string[] factors, long coefficient)
+        {
+            Key = key;
+            Factors = factors;
+            Coefficient = coefficient;
+        }
+
+        public string Key { get; }
+
+        public string[] Factors { get; }
+
+        public long Coefficient { get; }
     }
 
+    // Sorted by key (ordinal; "" is the constant term and sorts first); no zero coefficients. Inference builds and
+    // compares many small dimensions, so this is a flat array rather than a dictionary.
+    private readonly Term[] _terms;
+    private string[]? _symbols;
+
+    private Dim(Term[] terms) => _terms = terms;
+
+    private static readonly string[] NoFactors = Array.Empty<string>();
+
+    /// <summary>The constant <paramref name="value"/>.</summary>
+    public static Dim Constant(long value) =>
+        value == 0 ? Zero : new Dim(new[] { new Term("", NoFactors, value) });
+
+    /// <summary>The constant 0.</summary>
+    public static readonly Dim Zero = new(Array.Empty<Term>());
+
     /// <summary>The symbol <paramref name="name"/>.</summary>
-    public static Dim Symbol(string name) =>
-        new(new SortedDictionary<string, long>(StringComparer.Ordinal) { [name] = 1 });
+    public static Dim Symbol(string name) => new(new[] { new Term(name, new[] { name }, 1) });
 
     /// <summary>The constant 1 (the broadcast dimension).</summary>
     public static readonly Dim One = Constant(1);
 
     /// <summary>The value when the dimension is a constant.</summary>
     public long? ConstantValue =>
-        _terms.Count == 0 ? 0 : _terms.Count == 1 && _terms.TryGetValue("", out long c) ? c : null;
+        _terms.Length == 0 ? 0 : _terms.Length == 1 && _terms[0].Factors.Length == 0 ? _terms[0].Coefficient : null;
 
     /// <summary>The symbol when the dimension is exactly one symbol (coefficient 1, no constant).</summary>
     public string? SingleSymbol =>
-        _terms.Count == 1 && _terms.First() is { Value: 1 } t && t.Key.Length > 0 && t.Key.IndexOf('*') < 0 ? t.Key : null;
+        _terms.Length == 1 && _terms[0].Coefficient == 1 && _terms[0].Factors.Length == 1 ? _terms[0].Key : null;
 
     /// <summary>Every symbol that occurs.</summary>
-    public IEnumerable<string> Symbols =>
-        _terms.Keys.Where(k => k.Length > 0).SelectMany(k => k.Split('*')).Distinct();
+    public IReadOnlyList<string> Symbols
+    {
+        get
+        {
+            if (_symbols is null)
+            {
+                var list = new List<string>();
+                foreach (var term in _terms)
+                {
+                    foreach (var factor in term.Factors)
+                    {
+                        if (!list.Contains(factor))
+                            list.Add(factor);
+                    }
+                }
+                _symbols = list.ToArray();
+            }
+            return _symbols;
+        }
+    }
 
     /// <summary>The monomials with their coefficients ("" is the constant term).</summary>
-    public IEnumerable<KeyValuePair<string, long>> Terms => _terms;
+    public IEnumerable<KeyValuePair<string, long>> Terms => _terms.Select(t => new KeyValuePair<string, long>(t.Key, t.Coefficient));
 
     /// <summary>a + b.</summary>
     public static Dim operator +(Dim a, Dim b)
     {
-        var terms = new SortedDictionary<string, long>(a._terms, StringComparer.Ordinal);
-        foreach (var t in b._terms)
-            AddTerm(terms, t.Key, t.Value);
-        return new Dim(terms);
+        if (b._terms.Length == 0)
+            return a;
+        if (a._terms.Length == 0)
+            return b;
+        // Merge two sorted term lists.
+        var result = new List<Term>(a._terms.Length + b._terms.Length);
+        int i = 0, j = 0;
+        while (i < a._terms.Length || j < b._terms.Length)
+        {
+            int order = i == a._terms.Length ? 1 : j == b._terms.Length ? -1 : string.CompareOrdinal(a._terms[i].Key, b._terms[j].Key);
+            if (order < 0)
+            {
+                result.Add(a._terms[i++]);
+            }
+            else if (order > 0)
+            {
+                result.Add(b._terms[j++]);
+            }
+            else
+            {
+                long sum = a._terms[i].Coefficient + b._terms[j].Coefficient;
+                if (sum != 0)
+                    result.Add(new Term(a._terms[i].Key, a._terms[i].Factors, sum));
+                i++;
+                j++;
+            }
+        }
+        return result.Count == 0 ? Zero : new Dim(result.ToArray());
     }
 
     /// <summary>a − b.</summary>
-    public static Dim operator -(Dim a, Dim b) => a + b * Constant(-1);
+    public static Dim operator -(Dim a, Dim b) => a + Scale(b, -1);
+
+    private static Dim Scale(Dim d, long factor)
+    {
+        if (factor == 0)
+            return Zero;
+        var terms = new Term[d._terms.Length];
+        for (int i = 0; i < terms.Length; i++)
+            terms[i] = new Term(d._terms[i].Key, d._terms[i].Factors, checked(d._terms[i].Coefficient * factor));
+        return new Dim(terms);
+    }
 
     /// <summary>a · b.</summary>
     public static Dim operator *(Dim a, Dim b)
     {
-        var terms = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        if (b.ConstantValue is { } cb)
+            return Scale(a, cb);
+        if (a.ConstantValue is { } ca)
+            return Scale(b, ca);
+        var result = Zero;
         foreach (var x in a._terms)
         {
             foreach (var y in b._terms)
-                AddTerm(terms, MultiplyMonomials(x.Key, y.Key), x.Value * y.Value);
+            {
+                var factors = new string[x.Factors.Length + y.Factors.Length];
+                x.Factors.CopyTo(factors, 0);
+                y.Factors.CopyTo(factors, x.Factors.Length);
+                Array.Sort(factors, StringComparer.Ordinal);
+                result += new Dim(new[] { new Term(string.Join("*", factors), factors, checked(x.Coefficient * y.Coefficient)) });
+            }
         }
-        return new Dim(terms);
+        return result;
     }
 
-    private static void AddTerm(SortedDictionary<string, long> terms, string key, long coefficient)
-    {
-        terms.TryGetValue(key, out long old);
-        long sum = old + coefficient;
-        if (sum == 0)
-            terms.Remove(key);
-        else
-            terms[key] = sum;
-    }
-
-    private static string MultiplyMonomials(string a, string b)
-    {
-        if (a.Length == 0)
-            return b;
-        if (b.Length == 0)
-            return a;
-        var factors = a.Split('*').Concat(b.Split('*')).ToList();
-        factors.Sort(StringComparer.Ordinal);
-        return string.Join("*", factors);
-    }
-
-    /// <summary>Replaces symbols by dimensions (symbols the map lacks stay).</summary>
+    /// <summary>Replaces symbols by dimensions (symbols the map lacks stay); returns this instance when nothing changes.</summary>
     public Dim Substitute(Func<string, Dim?> lookup)
     {
-        var result = Constant(0);
+        // Fast path: most dimensions mention no bound symbol.
+        bool any = false;
+        foreach (var symbol in Symbols)
+        {
+            if (lookup(symbol) is not null)
+            {
+                any = true;
+                break;
+            }
+        }
+        if (!any)
+            return this;
+        var result = Zero;
         foreach (var t in _terms)
         {
-            var term = Constant(t.Value);
-            if (t.Key.Length > 0)
-            {
-                foreach (var factor in t.Key.Split('*'))
-                    term *= lookup(factor) ?? Symbol(factor);
-            }
+            var term = Constant(t.Coefficient);
+            foreach (var factor in t.Factors)
+                term *= lookup(factor) ?? Symbol(factor);
             result += term;
         }
         return result;
     }
 
     /// <summary>The coefficient of the degree-1 monomial <paramref name="symbol"/> (0 when absent).</summary>
-    public long LinearCoefficient(string symbol) => _terms.TryGetValue(symbol, out long c) ? c : 0;
+    public long LinearCoefficient(string symbol)
+    {
+        foreach (var t in _terms)
+        {
+            if (t.Factors.Length == 1 && t.Key == symbol)
+                return t.Coefficient;
+        }
+        return 0;
+    }
 
     /// <summary>Whether <paramref name="symbol"/> occurs only as its own degree-1 monomial.</summary>
     public bool OccursOnlyLinearly(string symbol) =>
-        _terms.Keys.All(k => k == symbol || k.Length == 0 || Array.IndexOf(k.Split('*'), symbol) < 0);
+        _terms.All(t => t.Factors.Length <= 1 || Array.IndexOf(t.Factors, symbol) < 0);
 
     /// <summary>Whether the dimension mentions no symbol for which <paramref name="isVariable"/> holds.</summary>
     public bool IsFreeOf(Func<string, bool> isVariable) => Symbols.All(s => !isVariable(s));
@@ -145,8 +221,19 @@ internal sealed class Dim : IEquatable<Dim>
     }
 
     /// <inheritdoc/>
-    public bool Equals(Dim? other) =>
-        other is not null && _terms.Count == other._terms.Count && _terms.All(t => other._terms.TryGetValue(t.Key, out long c) && c == t.Value);
+    public bool Equals(Dim? other)
+    {
+        if (ReferenceEquals(this, other))
+            return true;
+        if (other is null || _terms.Length != other._terms.Length)
+            return false;
+        for (int i = 0; i < _terms.Length; i++)
+        {
+            if (_terms[i].Coefficient != other._terms[i].Coefficient || !string.Equals(_terms[i].Key, other._terms[i].Key, StringComparison.Ordinal))
+                return false;
+        }
+        return true;
+    }
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as Dim);
@@ -156,7 +243,7 @@ internal sealed class Dim : IEquatable<Dim>
     {
         int hash = 17;
         foreach (var t in _terms)
-            hash = unchecked(hash * 31 + StringComparer.Ordinal.GetHashCode(t.Key) * 7 + t.Value.GetHashCode());
+            hash = unchecked(hash * 31 + StringComparer.Ordinal.GetHashCode(t.Key) * 7 + t.Coefficient.GetHashCode());
         return hash;
     }
 
@@ -166,12 +253,12 @@ internal sealed class Dim : IEquatable<Dim>
     /// <summary>Renders with each symbol mapped by <paramref name="name"/>.</summary>
     public string Render(Func<string, string> name)
     {
-        if (_terms.Count == 0)
+        if (_terms.Length == 0)
             return "0";
         var builder = new StringBuilder();
-        foreach (var t in _terms.Where(t => t.Key.Length > 0).Concat(_terms.Where(t => t.Key.Length == 0)))
+        foreach (var t in _terms.Where(t => t.Factors.Length > 0).Concat(_terms.Where(t => t.Factors.Length == 0)))
         {
-            long c = t.Value;
+            long c = t.Coefficient;
             if (builder.Length == 0)
             {
                 if (c < 0)
@@ -182,7 +269,7 @@ internal sealed class Dim : IEquatable<Dim>
                 builder.Append(c < 0 ? " - " : " + ");
             }
             long magnitude = Math.Abs(c);
-            string monomial = string.Join("*", t.Key.Split('*').Where(f => f.Length > 0).Select(name));
+            string monomial = string.Join("*", t.Factors.Select(name));
             if (monomial.Length == 0)
                 builder.Append(magnitude.ToString(CultureInfo.InvariantCulture));
             else if (magnitude == 1)

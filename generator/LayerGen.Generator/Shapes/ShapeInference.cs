@@ -129,10 +129,10 @@ internal sealed class ShapeContext
     /// <returns>Whether no error was reported.</returns>
     public bool Agree(Dim a, Dim b, int site, Action report)
     {
-        var rebinding = Unifier.Rebinding(a, b);
         if (Unifier.Unify(a, b, site) != Agreement.Different)
             return true;
-        if (rebinding is { } r)
+        // A definite clash binds nothing, so the substitution still shows which earlier operation fixed a size.
+        if (Unifier.Rebinding(a, b) is { } r)
         {
             string source = _definitions.TryGetValue(site, out var i) ? i.Source : NameOf(site);
             int first = Unifier.SiteOf(r.Symbol);

@@ -115,10 +115,11 @@ internal static class ShapeRules
     {
         var a = Transposed(c.ShapeOf(i.Operands[0]), i.TransposeA);
         var b = Transposed(c.ShapeOf(i.Operands[1]), i.TransposeB);
-        string aName = Operand(c, i, 0, i.TransposeA), bName = Operand(c, i, 1, i.TransposeB);
-        string aShape = c.Show(a), bShape = c.Show(b);
         c.Agree(a.Cols, b.Rows, i.Result, () =>
         {
+            // Names and shapes are rendered only for a report: the analyzer's names come from syntax lookups.
+            string aName = Operand(c, i, 0, i.TransposeA), bName = Operand(c, i, 1, i.TransposeB);
+            string aShape = c.Show(a), bShape = c.Show(b);
             // The hint: transposing one operand makes the inner dimensions agree.
             var properties = new Dictionary<string, string>();
             string hint = "";
@@ -161,10 +162,8 @@ internal static class ShapeRules
             return null;
         var a = c.ShapeOf(i.Operands[0]);
         var b = c.ShapeOf(i.Operands[1]);
-        string aName = c.OperandName(i, 0), bName = c.OperandName(i, 1);
-        string aShape = c.Show(a), bShape = c.Show(b);
         void Fail(string why, params Dim[] dims) =>
-            c.Report("LG1002", i.Result, new[] { i.Source, verb, aName, aShape, bName, bShape, why },
+            c.Report("LG1002", i.Result, new[] { i.Source, verb, c.OperandName(i, 0), c.Show(a), c.OperandName(i, 1), c.Show(b), why },
                 c.SitesOf(dims), c.Unifier.SymbolsOf(dims));
 
         // No outer product: an [R, 1] column against a [1, C] row would broadcast both ways.
@@ -212,8 +211,6 @@ internal static class ShapeRules
             return;
         var a = c.ShapeOf(i.Operands[0]);
         var b = c.ShapeOf(i.Operands[1]);
-        string aName = c.OperandName(i, 0), bName = c.OperandName(i, 1);
-        string aShape = c.Show(a), bShape = c.Show(b);
         bool reported = false;
         foreach (var (x, y, axis) in new[] { (a.Rows, b.Rows, "rows"), (a.Cols, b.Cols, "columns") })
         {
@@ -222,6 +219,8 @@ internal static class ShapeRules
             c.Agree(x, y, i.Result, () =>
             {
                 reported = true;
+                string aName = c.OperandName(i, 0), bName = c.OperandName(i, 1);
+                string aShape = c.Show(a), bShape = c.Show(b);
                 string why = $"{axis} {c.Show(x)} ≠ {c.Show(y)} (the shapes must be equal)";
                 c.Report(id, i.Result, id == "LG1002"
                     ? new[] { i.Source, verb, aName, aShape, bName, bShape, why }
@@ -242,11 +241,11 @@ internal static class ShapeRules
         var a = c.ShapeOf(i.Operands[0]);
         var b = c.ShapeOf(i.Operands[1]);
         bool byRows = i.Axis == 0;
-        string aName = c.OperandName(i, 0), bName = c.OperandName(i, 1);
-        string aShape = c.Show(a), bShape = c.Show(b);
         var (x, y) = byRows ? (a.Cols, b.Cols) : (a.Rows, b.Rows);
         c.Agree(x, y, i.Result, () =>
         {
+            string aName = c.OperandName(i, 0), bName = c.OperandName(i, 1);
+            string aShape = c.Show(a), bShape = c.Show(b);
             string along = byRows ? "stacks the rows of" : "joins the columns of";
             string keep = byRows ? "columns" : "rows";
             c.Report("LG1008", i.Result, new[] { i.Source, along, aName, aShape, bName, bShape, $"{keep} {c.Show(x)} ≠ {c.Show(y)}" },
@@ -328,7 +327,6 @@ internal static class ShapeRules
             if (c.Declared(parameter.Shape, Rename) is not { } expected || !c.HasShape(i.Operands[p]))
                 continue;
             var actual = c.ShapeOf(i.Operands[p]);
-            string actualShape = c.Show(actual), expectedShape = c.Show(expected);
             bool reported = false;
             foreach (var (x, y, axis) in new[] { (actual.Rows, expected.Rows, "rows"), (actual.Cols, expected.Cols, "columns") })
             {
@@ -337,7 +335,7 @@ internal static class ShapeRules
                 c.Agree(x, y, i.Result, () =>
                 {
                     reported = true;
-                    c.Report("LG1004", i.Result, new[] { i.Source, c.OperandName(i, p), actualShape, parameter.Name, callee, expectedShape,
+                    c.Report("LG1004", i.Result, new[] { i.Source, c.OperandName(i, p), c.Show(actual), parameter.Name, callee, c.Show(expected),
                         $"{axis} {c.Show(x)} ≠ {c.Show(y)}" },
                         c.SitesOf(x, y), c.Unifier.SymbolsOf(x, y));
                 });

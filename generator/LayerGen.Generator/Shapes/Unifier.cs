@@ -38,7 +38,17 @@ internal sealed class Unifier
 {
     private readonly Dictionary<string, Dim> _bindings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _sites = new(StringComparer.Ordinal);
+    private readonly Func<string, Dim?> _lookupAll;
+    private readonly Func<string, Dim?> _lookupVariables;
     private int _fresh;
+
+    /// <summary>An empty substitution.</summary>
+    public Unifier()
+    {
+        // Cached delegates: resolution runs for every operand of every op.
+        _lookupAll = s => _bindings.TryGetValue(s, out var d) ? d : null;
+        _lookupVariables = s => IsVariable(s) && _bindings.TryGetValue(s, out var d) ? d : null;
+    }
 
     /// <summary>Whether a symbol is an inference variable (not one of the user's own names).</summary>
     public static bool IsVariable(string symbol) => symbol.IndexOf('?') >= 0 || symbol.IndexOf('@') >= 0 || symbol.IndexOf('.') >= 0;
@@ -68,9 +78,11 @@ internal sealed class Unifier
     /// <summary>Applies the substitution to a fixpoint.</summary>
     public Dim Resolve(Dim dim)
     {
+        if (_bindings.Count == 0)
+            return dim;
         for (int i = 0; i < 32; i++)
         {
-            var next = dim.Substitute(s => _bindings.TryGetValue(s, out var d) ? d : null);
+            var next = dim.Substitute(_lookupAll);
             if (next.Equals(dim))
                 return next;
             dim = next;
@@ -83,7 +95,7 @@ internal sealed class Unifier
     {
         for (int i = 0; i < 32; i++)
         {
-            var next = dim.Substitute(s => IsVariable(s) && _bindings.TryGetValue(s, out var d) ? d : null);
+            var next = dim.Substitute(_lookupVariables);
             if (next.Equals(dim))
                 return next;
             dim = next;
