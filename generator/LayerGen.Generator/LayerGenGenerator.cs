@@ -35,15 +35,15 @@ public sealed class LayerGenGenerator : IIncrementalGenerator
         {
             if (method.Body is null || !method.Layer.CanEmit)
                 return;
-            output.AddSource(Emitter.MethodHintName(method), Emitter.EmitMethod(method, method.Body));
+            output.AddSource(Emitter.MethodHintName(method), Emitter.Guard(method.Layer.FullName + "." + method.Name, () => Emitter.EmitMethod(method, method.Body)));
         });
 
         // 3. Group the methods by containing type: one layer model per type (equal when the type's facts are equal).
         var layers = methods
             .Collect()
             .SelectMany(static (all, cancellationToken) => all
-                .GroupBy(static method => method.Layer)
-                .Select(group => new LayerModel(group.Key, group.Any(static method => !method.IsStatic)))
+                .GroupBy(static method => method.Layer.FullName)
+                .Select(static group => new LayerModel(group.First().Layer, group.Any(static method => !method.IsStatic)))
                 .ToArray())
             .WithTrackingName(TrackingNames.Layers);
 
@@ -52,7 +52,7 @@ public sealed class LayerGenGenerator : IIncrementalGenerator
         {
             if (!layer.Type.CanEmit || layer.Type.IsStaticType || !layer.HasInstanceForward)
                 return;
-            output.AddSource(Emitter.GradientsHintName(layer.Type), Emitter.EmitGradients(layer));
+            output.AddSource(Emitter.GradientsHintName(layer.Type), Emitter.Guard(layer.Type.FullName + ".Gradients", () => Emitter.EmitGradients(layer)));
         });
     }
 }

@@ -54,13 +54,19 @@ public static partial class Ops
         return result;
     }
 
-    /// <summary>result (+)= means of a along <paramref name="axis"/>; allocates nothing.</summary>
+    /// <summary>result (+)= means of a along <paramref name="axis"/>; allocates nothing. The mean along an empty axis is NaN.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is not 0 or 1.</exception>
     /// <exception cref="ShapeMismatchException">result has the wrong shape.</exception>
     public static void Mean<T>(Matrix<T> a, int axis, Matrix<T> result, bool accumulate = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckAlongAxis("Mean", a, axis, result);
         int count = axis == 0 ? a.Rows : a.Cols;
+        if (count == 0)
+        {
+            // The mean of nothing is undefined: NaN, as for Mean(a) of an empty matrix (not the 0 a sum would give).
+            FillOrAdd(result.AsSpan(), T.NaN, accumulate);
+            return;
+        }
         SumToShapeCore(a, T.One / T.CreateTruncating(count), result, accumulate);
     }
 
@@ -76,10 +82,9 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(result);
         ThrowIfBadAxis(operation, axis);
-        if (axis == 0)
-            ShapeMismatchException.ThrowIfNotShape(operation, $"result of {a.ShapeString} along axis 0", result, 1, a.Cols);
-        else
-            ShapeMismatchException.ThrowIfNotShape(operation, $"result of {a.ShapeString} along axis 1", result, a.Rows, 1);
+        int rows = axis == 0 ? 1 : a.Rows, cols = axis == 0 ? a.Cols : 1;
+        if (result.Rows != rows || result.Cols != cols)
+            throw new ShapeMismatchException(operation, $"result of {a.ShapeString} along axis {axis} is {result.ShapeString} but must be {ShapeMismatchException.Format(rows, cols)}");
     }
 
     private static void ThrowIfBadAxis(string operation, int axis)

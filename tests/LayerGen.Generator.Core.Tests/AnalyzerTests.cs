@@ -48,7 +48,7 @@ public class AnalyzerTests
     [Fact]
     public void LG0001_type_not_partial()
     {
-        var d = Single(Layer("[Forward] public Matrix<double> Forward(Matrix<double> x) => x * W;", modifiers: "public"), "LG0001");
+        var d = Single(Layer("[Forward] public Matrix<double> Forward(Matrix<double> x) => x * W; [Forward] public Matrix<double> Other(Matrix<double> x) => x * W;", modifiers: "public"), "LG0001");
         Assert.Equal("L", TextAt(d));
         Assert.Equal(DiagnosticSeverity.Error, d.Severity);
     }
@@ -68,6 +68,14 @@ public class AnalyzerTests
         Assert.Contains("Nn.L.Other.g.cs", result.Generated.Keys);
         Assert.Contains("Nn.L.Gradients.g.cs", result.Generated.Keys);
         Assert.Empty(result.CompileErrors);
+    }
+
+    [Fact]
+    public void LG0002_element_access()
+    {
+        var d = Single(Layer("[Forward] public double Forward(Matrix<double> x) => x[0, 0];"), "LG0002");
+        Assert.Equal("x[0, 0]", TextAt(d));
+        Assert.Contains("element access", d.GetMessage());
     }
 
     [Fact]
@@ -99,11 +107,24 @@ public class AnalyzerTests
     [InlineData("[Forward] public async Task<Matrix<double>> Forward(Matrix<double> x) { await Task.Yield(); return x * W; }", "async")]
     [InlineData("[Forward] public Matrix<double> Forward<TOther>(Matrix<double> x) => x * W;", "generic method")]
     [InlineData("[Forward] public int Forward(Matrix<double> x) => 1;", "returns 'int'")]
+    [InlineData("[Forward] public Matrix<double> Forward(Matrix<double> tape) => tape * W;", "named 'tape'")]
+    [InlineData("[Forward] public Matrix<double> Forward(Matrix<double> x) => x * W; [Forward] public Matrix<double> Forward(Matrix<double> x, Matrix<double> y) => x * W + y;", "overloaded")]
     public void LG0004_invalid_signature(string member, string reason)
     {
         var diagnostics = Analyze(Layer(member), out var result);
-        var d = Assert.Single(diagnostics, x => x.Id == "LG0004" && x.GetMessage().Contains(reason));
-        Assert.Equal("Forward", TextAt(d));
+        var matching = diagnostics.Where(x => x.Id == "LG0004" && x.GetMessage().Contains(reason)).ToList();
+        Assert.NotEmpty(matching);
+        Assert.All(matching, d => Assert.Equal("Forward", TextAt(d)));
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.DoesNotContain("Nn.L.Forward.g.cs", result.Generated.Keys);
+    }
+
+    [Fact]
+    public void LG0004_forward_without_body()
+    {
+        var diagnostics = Analyze(Layer("[Forward] public abstract Matrix<double> Forward(Matrix<double> x);", modifiers: "public abstract partial"), out var result);
+        var d = Assert.Single(diagnostics, x => x.Id == "LG0004");
+        Assert.Contains("no body", d.GetMessage());
         Assert.DoesNotContain("Nn.L.Forward.g.cs", result.Generated.Keys);
     }
 
@@ -182,5 +203,43 @@ public class AnalyzerTests
             Assert.Empty(result.GeneratorDiagnostics);
             Assert.DoesNotContain(result.AnalyzerDiagnostics, d => d.Id == "AD0001");
         }
+    }
+}
+
+/// <summary>Generated code compiles without errors or warnings for float layers using every op.</summary>
+public class FloatCompileTests
+{
+    [Fact]
+    public void Float_layer_with_every_op_compiles_cleanly()
+    {
+        var result = TestCompiler.Run("""
+            using LayerGen;
+
+            namespace Nn;
+
+            public partial class Everything
+            {
+                public Matrix<float> W = Matrix<float>.Ones(3, 3), B = Matrix<float>.Ones(1, 3);
+                public float Slope = 0.1f;
+
+                [Forward]
+                public float Loss(Matrix<float> x, Matrix<float> y, float s, [NoGrad] int[] labels, [NoGrad] Matrix<float> t)
+                {
+                    var a = Ops.MatMul(x, W, transposeB: true) + B - y;
+                    a = Ops.Mul(a, y) + Ops.Div(a, Ops.Exp(y)) - Ops.Add(a, s) * s / 2f;
+                    a = Ops.Relu(a) + Ops.LeakyRelu(a, Slope) + Ops.Sigmoid(a) + Ops.Tanh(a) + Ops.Gelu(a) + Ops.Softplus(a);
+                    a = Ops.Log(Ops.Exp(a)) + Ops.Sqrt(Ops.Square(a) + Ops.Abs(a)) - Ops.Neg(Ops.Scale(a, s));
+                    var p = Ops.Softmax(a) + Ops.LogSoftmax(a) + Ops.Transpose(Ops.Transpose(a));
+                    var r = Ops.Concat(Ops.SliceRows(p, 0, 1), Ops.SliceColumns(p, 0, 3), 0);
+                    var q = Ops.Sum(r, 0) + Ops.Mean(r, 0) + Ops.Sum(r, 1).T * r + Ops.Mean(r, 1).T * r;
+                    float scalar = Ops.Sum(q) + Ops.Mean(q) + Ops.SumOfSquares(q) + Ops.Dot(q, q) - -s;
+                    return Losses.SoftmaxCrossEntropy(p, labels) + Losses.MeanSquaredError(p, t) + Losses.BinaryCrossEntropyWithLogits(p, t) * scalar;
+                }
+            }
+            """);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.AnalyzerDiagnostics);
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        Assert.Contains("Nn.Everything.Loss.g.cs", result.Generated.Keys);
     }
 }

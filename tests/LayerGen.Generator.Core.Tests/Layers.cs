@@ -594,4 +594,51 @@ internal static class Layers
             }
         }
         """;
+
+    public const string ShapeOps = """
+        using LayerGen;
+
+        namespace Nn;
+
+        public partial class ShapeOps
+        {
+            public Matrix<double> W = Matrix<double>.RandomNormal(4, 3, 1, 0, 0.5);
+            public Matrix<double> V = Matrix<double>.RandomNormal(3, 4, 2, 0, 0.5);
+
+            [Forward]
+            public Matrix<double> Forward(Matrix<double> x)
+            {
+                var a = x.T * x;                                              // [3, 3], transposeA
+                var b = Ops.MatMul(V, W, transposeA: true, transposeB: true); // Vᵀ·Wᵀ: [4, 4]
+                var c = Ops.Concat(a, Ops.SliceRows(b, 1, 2) * W, 0);         // [3, 3] over [2, 3]
+                var d = Ops.Div(-c, Ops.Add(Ops.Exp(Ops.Mean(c, 0)), 1.5));   // [5, 3] ⊘ [1, 3]
+                var e = Ops.SliceRows(d, 2, 3) + Ops.Sum(d, 1).T * x;         // [3, 3] + [1, 3]
+                return e;
+            }
+        }
+        """;
+
+    public const string ShapeOpsCheck = """
+        using System;
+        using LayerGen;
+        using Nn;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var layer = new ShapeOps();
+                var x = Matrix<double>.RandomNormal(5, 3, 3);
+                var tape = new ShapeOps.Tape();
+                var gradients = new ShapeOps.Gradients(layer);
+                var y = layer.Forward(x, tape);
+                var g = Matrix<double>.RandomNormal(y.Rows, y.Cols, 4);
+                var dx = layer.Backward(tape, g, gradients);
+                Func<double> loss = () => Ops.Dot(layer.Forward(x), g);
+                double worst = GradCheck.MaxError(x, dx, loss);
+                worst = Math.Max(worst, GradCheck.MaxError(layer.W, gradients.W, loss));
+                return Math.Max(worst, GradCheck.MaxError(layer.V, gradients.V, loss));
+            }
+        }
+        """;
 }

@@ -16,7 +16,7 @@ internal static class TestCompiler
             .Append(MetadataReference.CreateFromFile(typeof(Matrix<>).Assembly.Location))
             .ToImmutableArray();
 
-    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
+    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.Diagnose);
 
     /// <summary>The result of generating and compiling.</summary>
     public sealed record Result(

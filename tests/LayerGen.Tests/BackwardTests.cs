@@ -63,6 +63,48 @@ public sealed class BackwardTests
     }
 
     [Fact]
+    public void FloatBackwardKernelsAgreeWithDouble()
+    {
+        // The double kernels are proven against central differences above; the float ones run other vector widths
+        // and tails (8 lanes, not 4), so compare them with the double results on the same inputs.
+        const int rows = 3, cols = 301;
+        var xd = AwayFromZero(rows, cols, 21);
+        var pd = Matrix<double>.RandomUniform(rows, cols, 22, 0.2, 3);
+        var dyd = Upstream(rows, cols);
+        var xf = Reference.FromDouble<float>(Reference.ToDouble(xd));
+        var pf = Reference.FromDouble<float>(Reference.ToDouble(pd));
+        var dyf = Reference.FromDouble<float>(Reference.ToDouble(dyd));
+        var xd2 = Reference.FromDouble<double>(Reference.ToDouble(xf));   // the float inputs, exactly, in double
+        var pd2 = Reference.FromDouble<double>(Reference.ToDouble(pf));
+        var dyd2 = Reference.FromDouble<double>(Reference.ToDouble(dyf));
+        var kernels = new (string Name, Action<Matrix<double>, Matrix<double>, Matrix<double>, bool> D, Action<Matrix<float>, Matrix<float>, Matrix<float>, bool> F, bool Positive)[]
+        {
+            ("Relu", Ops.ReluBackward, Ops.ReluBackward, false),
+            ("LeakyRelu", (x, dy, dx, a) => Ops.LeakyReluBackward(x, 0.2, dy, dx, a), (x, dy, dx, a) => Ops.LeakyReluBackward(x, 0.2f, dy, dx, a), false),
+            ("Sigmoid", Ops.SigmoidBackward, Ops.SigmoidBackward, false),
+            ("Tanh", Ops.TanhBackward, Ops.TanhBackward, false),
+            ("Gelu", Ops.GeluBackward, Ops.GeluBackward, false),
+            ("Softplus", Ops.SoftplusBackward, Ops.SoftplusBackward, false),
+            ("Exp", Ops.ExpBackward, Ops.ExpBackward, false),
+            ("Log", Ops.LogBackward, Ops.LogBackward, true),
+            ("Sqrt", Ops.SqrtBackward, Ops.SqrtBackward, true),
+            ("Square", Ops.SquareBackward, Ops.SquareBackward, false),
+            ("Abs", Ops.AbsBackward, Ops.AbsBackward, false),
+            ("Softmax", Ops.SoftmaxBackward, Ops.SoftmaxBackward, false),
+            ("LogSoftmax", Ops.LogSoftmaxBackward, Ops.LogSoftmaxBackward, false),
+        };
+        foreach (var (name, d, f, positive) in kernels)
+            foreach (bool accumulate in new[] { false, true })
+            {
+                var expected = Matrix<double>.Ones(rows, cols);
+                d(positive ? pd2 : xd2, dyd2, expected, accumulate);
+                var actual = Matrix<float>.Ones(rows, cols);
+                f(positive ? pf : xf, dyf, actual, accumulate);
+                Reference.AssertClose(Reference.ToDouble(expected), actual, 1e-5, 1e-5, $"{name}Backward float{(accumulate ? " accumulate" : "")}");
+            }
+    }
+
+    [Fact]
     public void BackwardKernelsAllowDInputToAliasDOutput()
     {
         var x = AwayFromZero(3, 20, 1);

@@ -116,6 +116,9 @@ public abstract class OpsForwardTests<T> where T : unmanaged, IFloatingPointIeee
         Reference.AssertClose(Reference.Map(Reference.SumToShape(xd, 1, 300), v => 1 + v / 7), acc, Rel * 10, Abs * 10, "Mean axis 0 accumulate");
         Assert.True(double.IsNaN(double.CreateTruncating(Ops.Mean(new Matrix<T>(0, 3)))));
         Assert.Equal(T.Zero, Ops.Sum(new Matrix<T>(0, 3)));
+        Assert.Equal(new Matrix<T>(1, 3).ToArray(), Ops.Sum(new Matrix<T>(0, 3), 0).ToArray());
+        Assert.All(Ops.Mean(new Matrix<T>(0, 3), 0).ToArray(), v => Assert.True(T.IsNaN(v)));
+        Assert.All(Ops.Mean(new Matrix<T>(2, 0), 1).ToArray(), v => Assert.True(T.IsNaN(v)));
     }
 
     [Fact]

@@ -41,6 +41,8 @@ public sealed class ForwardAnalyzer : DiagnosticAnalyzer
 
             // Calls between [Forward] methods, for the recursion check at the end of the compilation.
             var calls = new ConcurrentDictionary<IMethodSymbol, List<(IMethodSymbol Callee, Location Location)>>(SymbolEqualityComparer.Default);
+            // LG0001 is about the type: report it once, however many [Forward] methods the type has.
+            var reportedTypes = new ConcurrentDictionary<(string Path, int Start), bool>();
 
             start.RegisterOperationBlockAction(block =>
             {
@@ -67,6 +69,8 @@ public sealed class ForwardAnalyzer : DiagnosticAnalyzer
 
                 foreach (var problem in result.Problems)
                 {
+                    if (problem.Id == "LG0001" && !reportedTypes.TryAdd((problem.FilePath, problem.Start), true))
+                        continue;
                     if (DiagnosticDescriptors.ById(problem.Id) is { } descriptor)
                         block.ReportDiagnostic(Diagnostic.Create(descriptor, ToLocation(compilation, problem.FilePath, problem.Start, problem.Length, method), problem.Arguments.ToArray<object>()));
                 }
@@ -82,6 +86,18 @@ public sealed class ForwardAnalyzer : DiagnosticAnalyzer
                 if (result.Model?.Body is { } forwardBody)
                     ReportNoEffect(block, compilation, method, forwardBody, result);
             });
+
+            // A [Forward] method without a body (abstract, extern, interface) has no operation block to analyze.
+            start.RegisterSymbolAction(static symbol =>
+            {
+                if (symbol.Symbol is IMethodSymbol { IsAbstract: true } or IMethodSymbol { IsExtern: true }
+                    && Symbols.IsForward((IMethodSymbol)symbol.Symbol))
+                {
+                    var method = (IMethodSymbol)symbol.Symbol;
+                    symbol.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidForwardSignature,
+                        method.Locations.FirstOrDefault(), method.Name, "has no body to differentiate (abstract or extern)"));
+                }
+            }, SymbolKind.Method);
 
             start.RegisterCompilationEndAction(end =>
             {

@@ -148,9 +148,13 @@ internal static class ForwardParser
                     Invalid($"has a ref, out or in parameter '{parameter.Name}'");
                 if (parameter.IsParams)
                     Invalid($"has a params parameter '{parameter.Name}'");
+                if (parameter.Name is "tape" or "gradients" or "dOutput")
+                    Invalid($"has a parameter named '{parameter.Name}', a name the generated overloads use; rename it");
             }
             if (_method.MethodKind != MethodKind.Ordinary)
                 Invalid("is not an ordinary method");
+            if (_method.ContainingType.GetMembers(_method.Name).OfType<IMethodSymbol>().Count(Symbols.IsForward) > 1)
+                Invalid("is overloaded; [Forward] methods need distinct names because the tape and backward are named after them");
 
             if (_element is not null && _element is not ITypeParameterSymbol
                 && _element.SpecialType is not (SpecialType.System_Single or SpecialType.System_Double))
@@ -313,6 +317,9 @@ internal static class ForwardParser
                     int a = Parse(instance);
                     return a < 0 ? -1 : Emit(OpKind.Transpose, transpose, "transposed", a);
                 }
+
+                case IPropertyReferenceOperation { Property.IsIndexer: true } indexer:
+                    return Unsupported(indexer.Syntax, "element access ('[...]'); use Ops (SliceRows, SliceColumns, Sum) instead");
 
                 case IMemberReferenceOperation member when member.Member is IFieldSymbol or IPropertySymbol:
                     return MemberRead(member);
@@ -610,6 +617,10 @@ internal static class ForwardParser
                 receiver = sublayer.Member.Name;
                 hint = Camel(sublayer.Member.Name);
             }
+            else if (invocation.Instance is IMemberReferenceOperation { Member: var frozen } && Symbols.HasAttribute(frozen, "NoGradAttribute"))
+            {
+                return Unsupported(invocation.Syntax, $"a call of the [NoGrad] sublayer '{frozen.Name}' (frozen sublayers are not supported yet)");
+            }
             else
             {
                 return Unsupported(invocation.Syntax, "a [Forward] call on a receiver other than a field or property of this layer");
@@ -807,7 +818,9 @@ internal static class ForwardParser
 
         private static string HintFor(OpKind op) => op switch
         {
-            OpKind.SoftmaxCrossEntropy or OpKind.MeanSquaredError or OpKind.BinaryCrossEntropyWithLogits => "loss",
+            OpKind.SoftmaxCrossEntropy => "crossEntropy",
+            OpKind.MeanSquaredError => "squaredError",
+            OpKind.BinaryCrossEntropyWithLogits => "binaryCrossEntropy",
             OpKind.SumAxis => "sums",
             OpKind.MeanAxis => "means",
             OpKind.AddScalar => "shifted",
