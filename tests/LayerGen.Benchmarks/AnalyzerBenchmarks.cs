@@ -27,6 +27,7 @@ namespace LayerGen.Benchmarks;
 /// </remarks>
 [SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
 [MemoryDiagnoser]
+[MedianColumn]
 public class AnalyzerBenchmarks
 {
     /// <summary>The benchmarked layer: 20 ops over declared shapes.</summary>
