@@ -380,6 +380,58 @@ public class AnalyzerTests
     }
 
     [Fact]
+    public async Task LG1002_in_a_compound_assignment_names_the_local_and_the_bias()
+    {
+        const string source = """
+            using LayerGen;
+
+            public partial class Dense
+            {
+                [Shape("D", "C")] public Matrix<float> W;
+                [Shape(1, "D")] public Matrix<float> B;
+
+                [Forward]
+                public Matrix<float> Forward([Shape("N", "D")] Matrix<float> x)
+                {
+                    var h = x * W;
+                    {|#0:h += B|};
+                    return h;
+                }
+            }
+            """;
+        await V.AnalyzerAsync(source,
+            V.Diagnostic("LG1002").WithLocation(0)
+                .WithArguments("h += B", "adds", "h", "[N, C]", "B", "[1, D]", "columns C ≠ D (each dimension must be equal or 1)")
+                .WithOptions(DiagnosticOptions.IgnoreAdditionalLocations));
+    }
+
+    [Fact]
+    public async Task LG1004_call_of_the_layers_own_forward_method_shares_its_symbols()
+    {
+        const string source = """
+            using LayerGen;
+
+            public partial class AutoEncoder
+            {
+                [Shape("D", "H")] public Matrix<float> We;
+                [Shape("H", "D")] public Matrix<float> Wd;
+
+                [Forward]
+                [return: Shape("N", "H")]
+                public Matrix<float> Encode([Shape("N", "D")] Matrix<float> x) => Ops.Tanh(x * We);
+
+                [Forward]
+                public Matrix<float> Twice([Shape("N", "D")] Matrix<float> x) => {|#0:Encode(Encode(x))|};
+            }
+            """;
+        // D and H are this layer's symbols, so the inner result [N, H] cannot be Encode's [N, D] input.
+        await V.AnalyzerAsync(source,
+            V.Diagnostic("LG1004").WithLocation(0)
+                .WithArguments("Encode(Encode(x))", "Encode(x)", "[N, H]", "x", "Encode", "[N, D]", "columns H ≠ D")
+                .WithOptions(DiagnosticOptions.IgnoreAdditionalLocations));
+    }
+
+    [Fact]
     public async Task Undecidable_equalities_are_silent()
     {
         const string source = """
