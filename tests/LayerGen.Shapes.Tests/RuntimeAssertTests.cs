@@ -103,6 +103,28 @@ public class RuntimeAssertTests
     public void Expression_dimensions_that_fit_pass() => Assert.Equal("no exception", Run("GruFits"));
 
     [Fact]
+    public void Odd_shape_text_never_breaks_the_generated_code()
+    {
+        // Invalid dimensions (LG1007) are skipped; valid ones are re-rendered from their normal form.
+        const string source = """
+            using LayerGen;
+
+            public partial class Odd
+            {
+                [Shape("D", "{x}")] public Matrix<float> W = null!;
+                [Shape(" D ", "C + 0")] public Matrix<float> V = null!;
+
+                [Forward]
+                public Matrix<float> Forward([Shape("N", "D")] Matrix<float> x) => x * W + x * V;
+            }
+            """;
+        var generated = TestCompiler.Load(source).Generated;
+        string forward = generated.Single(g => g.Key.EndsWith("Odd.Forward.g.cs", StringComparison.Ordinal)).Value;
+        Assert.Contains("// Shapes on entry: x [N, D], V [D, C]", forward);
+        Assert.DoesNotContain("{x}", forward);
+    }
+
+    [Fact]
     public void The_check_is_in_the_generated_training_forward()
     {
         var generated = TestCompiler.Load(Dense).Generated;

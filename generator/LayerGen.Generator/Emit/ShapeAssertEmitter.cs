@@ -45,15 +45,24 @@ internal static class ShapeAssertEmitter
                 operands.Add(new Operand(name, "this." + Escape(name), $"this.{Escape(name)}.Rows", $"this.{Escape(name)}.Cols", shape, false));
         }
 
-        // Each dimension: (operand, rows?, parsed dimension); unparsable declarations are LG1007 and not checked.
+        // Each dimension: (operand, rows?, parsed dimension). A declaration with an unparsable dimension is LG1007 and
+        // not checked at all; the others are re-rendered from their normal form, so no user text reaches the output.
         var dims = new List<(Operand Operand, bool IsRows, Dim Dim)>();
+        var valid = new List<Operand>();
         foreach (var operand in operands)
         {
-            if (Dim.Parse(operand.Shape.Rows) is { } rows)
-                dims.Add((operand, true, rows));
-            if (!operand.IsLabels && Dim.Parse(operand.Shape.Cols) is { } cols)
-                dims.Add((operand, false, cols));
+            if (Dim.Parse(operand.Shape.Rows) is not { } rows)
+                continue;
+            Dim? cols = operand.IsLabels ? Dim.One : Dim.Parse(operand.Shape.Cols);
+            if (cols is null)
+                continue;
+            var normal = operand with { Shape = new Shape(rows.ToString(), cols.ToString()) };
+            valid.Add(normal);
+            dims.Add((normal, true, rows));
+            if (!operand.IsLabels)
+                dims.Add((normal, false, cols));
         }
+        operands = valid;
         var occurrences = dims.SelectMany(d => d.Dim.Symbols).GroupBy(s => s, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         bool anything = dims.Any(d => d.Dim.ConstantValue is not null || d.Dim.SingleSymbol is null || occurrences[d.Dim.SingleSymbol] > 1);
         if (!anything)
