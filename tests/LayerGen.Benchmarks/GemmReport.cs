@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Running;
 using LayerGen.Benchmarks.Interop;
@@ -37,7 +38,8 @@ internal static class GemmReport
         foreach (string type in types)
         {
             var benchType = type == "double" ? typeof(GemmBenchmarks<double>) : typeof(GemmBenchmarks<float>);
-            var config = new GemmConfig().AddFilter(new SimpleFilter(c => sizes.Contains((int)c.Parameters["N"])));
+            // The class's [Config(typeof(GemmConfig))] (job, columns) is merged in by BenchmarkDotNet; this adds loggers and the filter.
+            var config = ManualConfig.Create(DefaultConfig.Instance).AddFilter(new SimpleFilter(c => sizes.Contains((int)c.Parameters["N"])));
             var summary = BenchmarkRunner.Run(benchType, config);
             foreach (var report in summary.Reports)
             {
