@@ -15,7 +15,7 @@ namespace LayerGen.Benchmarks;
 /// <summary>
 /// Square GEMM, C = op(A)·op(B), n = 64…2048, the four transpose modes, side by side: LayerGen's
 /// <see cref="Gemm.Multiply{T}"/> (baseline), OpenBLAS <c>cblas_?gemm</c> (P/Invoke, all cores) and the
-/// MathNet.Numerics managed provider (what <c>Matrix&lt;T&gt;.Multiply</c> runs). A GFLOP/s column (2n³ / mean)
+/// MathNet.Numerics managed provider (what <c>Matrix&lt;T&gt;.Multiply</c> runs). A GFLOP/s column (2n³ / median)
 /// is added. Run: <c>dotnet run -c Release --project tests/LayerGen.Benchmarks -- --filter '*GemmBenchmarks*'</c>,
 /// or <c>-- gemm-report</c> for the combined table with libtorch.
 /// </summary>
@@ -118,7 +118,7 @@ public sealed class GemmConfig : ManualConfig
     }
 }
 
-/// <summary>GFLOP/s = 2·N³ / mean time (N from the benchmark's <c>N</c> parameter).</summary>
+/// <summary>GFLOP/s = 2·N³ / median time (N from the benchmark's <c>N</c> parameter).</summary>
 public sealed class GflopsColumn : IColumn
 {
     public string Id => nameof(GflopsColumn);
@@ -135,7 +135,7 @@ public sealed class GflopsColumn : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Billions of floating-point operations per second, 2·N³ / mean";
+    public string Legend => "Billions of floating-point operations per second, 2·N³ / median time";
 
     public bool IsAvailable(Summary summary) => true;
 
@@ -156,6 +156,7 @@ public sealed class GflopsColumn : IColumn
         var stats = report?.ResultStatistics;
         if (stats is null || benchmarkCase.Parameters["N"] is not int n)
             return null;
-        return 2.0 * n * n * n / stats.Mean;   // flops per ns = GFLOP/s
+        // The median, not the mean: the machine is shared, and one disturbed iteration should not move the result.
+        return 2.0 * n * n * n / stats.Median;   // flops per ns = GFLOP/s
     }
 }

@@ -5,7 +5,7 @@ namespace LayerGen.Benchmarks;
 
 /// <summary>
 /// A fast Stopwatch-based GEMM sweep (seconds, not minutes) for tuning: <c>dotnet run -c Release -- gemm-quick
-/// [float|double] [sizes...]</c>. Prints GFLOP/s of LayerGen and OpenBLAS side by side for the four transpose
+/// [float|double] [single] [portable] [sizes...]</c>. Prints GFLOP/s of LayerGen and OpenBLAS side by side for the four transpose
 /// modes. Not a substitute for the BenchmarkDotNet suite (<see cref="GemmBenchmarks"/>), which the report uses.
 /// </summary>
 internal static class GemmQuick
@@ -19,6 +19,8 @@ internal static class GemmQuick
             sizes = [16, 32, 64, 128, 256, 512, 1024];
         if (single)
             GemmParallel.MaxThreads = 1;
+        // `portable`: the direct Vector<T> loop (the fallback and the tiny-product path) instead of the packed kernel.
+        Gemm.ForcePortable = args.Contains("portable");
         OpenBlas.SetThreads(single ? 1 : Environment.ProcessorCount);
         Console.WriteLine($"{(useDouble ? "double" : "float")}, threads: {(single ? 1 : Environment.ProcessorCount)}; OpenBLAS: {OpenBlas.LoadError ?? "loaded"}");
         Console.WriteLine($"{"n",6} {"mode",5} {"LayerGen",10} {"OpenBLAS",10} {"ratio",7}");
