@@ -1,0 +1,127 @@
+using System.Collections.Generic;
+using LayerGen.Generator.Model;
+
+namespace LayerGen.Generator.Differentiation;
+
+/// <summary>Which values take part in the forward and backward passes.</summary>
+/// <param name="Live">The result depends on the value (through any operand): the training forward computes it.</param>
+/// <param name="Useful">The result depends on it through differentiable operands.</param>
+/// <param name="Active">Useful and varied (depends on a parameter or differentiable input): it gets an adjoint.</param>
+/// <param name="Definer">For each value, the index of the instruction that defines it.</param>
+internal sealed record Activity(bool[] Live, bool[] Useful, bool[] Active, int[] Definer)
+{
+    /// <summary>Activity analysis of a forward body: forward (varied, from the parser) meets backward (useful).</summary>
+    public static Activity Analyze(ForwardBody body)
+    {
+        int n = body.Values.Count;
+        var live = new bool[n];
+        var useful = new bool[n];
+        var active = new bool[n];
+        var definer = new int[n];
+        for (int i = 0; i < body.Instructions.Count; i++)
+            definer[body.Instructions[i].Result] = i;
+
+        live[body.Result] = true;
+        useful[body.Result] = true;
+        for (int i = body.Instructions.Count - 1; i >= 0; i--)
+        {
+            var instruction = body.Instructions[i];
+            for (int p = 0; p < instruction.Operands.Count; p++)
+            {
+                int operand = instruction.Operands[p];
+                live[operand] |= live[instruction.Result];
+                useful[operand] |= useful[instruction.Result] && AdjointRules.IsDifferentiableOperand(instruction, p);
+            }
+        }
+        for (int v = 0; v < n; v++)
+            active[v] = useful[v] && body.Values[v].IsVaried && body.Values[v].Kind != ValueKind.Other;
+        return new Activity(live, useful, active, definer);
+    }
+}
+
+/// <summary>The backward pass as a list of adjoint steps, in execution order.</summary>
+/// <param name="Activity">The activity analysis it was derived from.</param>
+/// <param name="Steps">The steps.</param>
+/// <param name="Contributions">For each value, how many steps write its adjoint.</param>
+internal sealed record BackwardProgram(Activity Activity, IReadOnlyList<AdjointStep> Steps, int[] Contributions);
+
+/// <summary>
+/// Reverse-mode differentiation of the IR: walks the instructions backwards and applies the rule table to every
+/// active instruction. A pure function of the forward body.
+/// </summary>
+internal static class Differentiator
+{
+    /// <summary>Builds the backward program.</summary>
+    public static BackwardProgram Differentiate(ForwardBody body)
+    {
+        var activity = Activity.Analyze(body);
+        var steps = new List<AdjointStep>();
+        var instructions = body.Instructions;
+
+        // The result's adjoint is dOutput itself; only a result that is a source (an input returned as is) needs a copy.
+        var resultInstruction = instructions[activity.Definer[body.Result]];
+        if (resultInstruction.Op is OpKind.Input or OpKind.Parameter && activity.Active[body.Result])
+            steps.Add(new AdjointStep(activity.Definer[body.Result], BackwardKernel.Seed, body.Result, System.Array.Empty<Ref>()));
+
+        // Reverse order: every use of a value comes after its definition, so its adjoint is complete when read.
+        for (int i = instructions.Count - 1; i >= 0; i--)
+        {
+            var instruction = instructions[i];
+            if (!activity.Active[instruction.Result] || instruction.Op is OpKind.Input or OpKind.Parameter or OpKind.Constant)
+                continue;
+
+            if (instruction.Op == OpKind.ForwardCall)
+                steps.Add(new AdjointStep(i, BackwardKernel.CallBackward, -1, new[] { Ref.D(instruction.Result) }));
+
+            for (int p = 0; p < instruction.Operands.Count; p++)
+            {
+                int operand = instruction.Operands[p];
+                if (!activity.Active[operand] || !AdjointRules.IsDifferentiableOperand(instruction, p))
+                    continue;
+                bool savedInput = instructions[activity.Definer[operand]].Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall);
+                steps.Add(AdjointRules.Contribution(instruction, i, p, savedInput));
+            }
+        }
+
+        // First contribution overwrites, later ones add; parameter gradients always add (PyTorch semantics).
+        var contributions = new int[body.Values.Count];
+        foreach (var step in steps)
+        {
+            if (step.Target >= 0)
+                contributions[step.Target]++;
+        }
+        // An Add/Sub operand computed only for this op, with statically the result's shape, shares the result's
+        // adjoint (no buffer, no copy): dz flows straight into the product's rule, as in the article.
+        var shapes = StaticShapes.Infer(body);
+        var uses = new int[body.Values.Count];
+        foreach (var instruction in instructions)
+        {
+            if (activity.Live[instruction.Result])
+            {
+                foreach (int operand in instruction.Operands)
+                    uses[operand]++;
+            }
+        }
+        foreach (var step in steps)
+        {
+            var instruction = instructions[step.Instruction];
+            step.PassThrough = step.Kernel == BackwardKernel.SumToShape
+                && instruction.Op is OpKind.Add or OpKind.Sub
+                && uses[step.Target] == 1 && contributions[step.Target] == 1
+                && instructions[activity.Definer[step.Target]].Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall)
+                && shapes[step.Target] is { } operandShape && operandShape == shapes[instruction.Result];
+        }
+
+        var initialized = new HashSet<int>();
+        foreach (var step in steps)
+        {
+            if (step.Target < 0)
+                continue;
+            bool isParameter = instructions[activity.Definer[step.Target]].Op == OpKind.Parameter;
+            step.Accumulate = isParameter || !initialized.Add(step.Target);
+            step.Alias = step.Kernel == BackwardKernel.CallGradient && !isParameter && contributions[step.Target] == 1
+                && body.Values[step.Target].Kind == ValueKind.Matrix;
+        }
+        return new BackwardProgram(activity, steps, contributions);
+    }
+}

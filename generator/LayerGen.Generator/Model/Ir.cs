@@ -1,0 +1,220 @@
+using System;
+
+namespace LayerGen.Generator.Model;
+
+/// <summary>What a value is at run time.</summary>
+internal enum ValueKind
+{
+    /// <summary>A <c>Matrix&lt;T&gt;</c>.</summary>
+    Matrix,
+
+    /// <summary>A scalar of the layer's element type <c>T</c>.</summary>
+    Scalar,
+
+    /// <summary>Anything else (labels <c>int[]</c>, an <c>int</c> slice bound, a <c>bool</c>): never differentiable.</summary>
+    Other,
+}
+
+/// <summary>
+/// The operation an <see cref="Instruction"/> performs. The differentiator looks each one up in the rule table
+/// (<c>Differentiation/AdjointRules.cs</c>) and the emitter in its forward table; nothing matches on method names
+/// after parsing.
+/// </summary>
+internal enum OpKind
+{
+    // ---- sources: every value is defined by exactly one instruction, sources included
+    /// <summary>A parameter of the forward method (<see cref="Instruction.Text"/> is its name).</summary>
+    Input,
+    /// <summary>A read of a trainable parameter of the layer (<see cref="Instruction.Text"/> is the member name).</summary>
+    Parameter,
+    /// <summary>A value that does not depend on anything differentiable; <see cref="Instruction.Text"/> is C# that computes it.</summary>
+    Constant,
+
+    // ---- linear algebra
+    /// <summary>op(a)·op(b) with <see cref="Instruction.TransposeA"/>/<see cref="Instruction.TransposeB"/>.</summary>
+    MatMul,
+    /// <summary>aᵀ, materialised (a <c>.T</c> that feeds a product is folded into <see cref="MatMul"/> instead).</summary>
+    Transpose,
+
+    // ---- element-wise (broadcasting)
+    /// <summary>a + b.</summary>
+    Add,
+    /// <summary>a − b.</summary>
+    Sub,
+    /// <summary>a ⊙ b.</summary>
+    Mul,
+    /// <summary>a ⊘ b.</summary>
+    Div,
+    /// <summary>a + s (matrix plus scalar).</summary>
+    AddScalar,
+    /// <summary>−a.</summary>
+    Neg,
+    /// <summary>s·a (matrix times scalar).</summary>
+    Scale,
+
+    // ---- unary functions
+    /// <summary>max(a, 0).</summary>
+    Relu,
+    /// <summary>a or slope·a (operands: a, slope).</summary>
+    LeakyRelu,
+    /// <summary>σ(a).</summary>
+    Sigmoid,
+    /// <summary>tanh(a).</summary>
+    Tanh,
+    /// <summary>GELU (tanh approximation).</summary>
+    Gelu,
+    /// <summary>log(1 + eᵃ).</summary>
+    Softplus,
+    /// <summary>eᵃ.</summary>
+    Exp,
+    /// <summary>log a.</summary>
+    Log,
+    /// <summary>√a.</summary>
+    Sqrt,
+    /// <summary>a².</summary>
+    Square,
+    /// <summary>|a|.</summary>
+    Abs,
+    /// <summary>Row-wise softmax.</summary>
+    Softmax,
+    /// <summary>Row-wise log-softmax.</summary>
+    LogSoftmax,
+
+    // ---- reductions
+    /// <summary>Σ a (scalar).</summary>
+    Sum,
+    /// <summary>Σ over <see cref="Instruction.Axis"/> (0: column sums [1, C]; 1: row sums [R, 1]).</summary>
+    SumAxis,
+    /// <summary>mean a (scalar).</summary>
+    Mean,
+    /// <summary>Mean over <see cref="Instruction.Axis"/>.</summary>
+    MeanAxis,
+    /// <summary>Σ a² (scalar).</summary>
+    SumOfSquares,
+    /// <summary>Σ a ⊙ b (scalar).</summary>
+    Dot,
+
+    // ---- shape ops
+    /// <summary>Concatenation along <see cref="Instruction.Axis"/>.</summary>
+    Concat,
+    /// <summary>Rows [start, start + count) (operands: a, start, count).</summary>
+    SliceRows,
+    /// <summary>Columns [start, start + count) (operands: a, start, count).</summary>
+    SliceColumns,
+
+    // ---- losses (scalar means)
+    /// <summary>Softmax cross-entropy of logits with integer labels (operands: logits, labels).</summary>
+    SoftmaxCrossEntropy,
+    /// <summary>Mean squared error (operands: prediction, target).</summary>
+    MeanSquaredError,
+    /// <summary>Binary cross-entropy with logits (operands: logits, targets).</summary>
+    BinaryCrossEntropyWithLogits,
+
+    // ---- scalar arithmetic
+    /// <summary>a + b on scalars.</summary>
+    ScalarAdd,
+    /// <summary>a − b on scalars.</summary>
+    ScalarSub,
+    /// <summary>a · b on scalars.</summary>
+    ScalarMul,
+    /// <summary>a / b on scalars.</summary>
+    ScalarDiv,
+    /// <summary>−a on scalar.</summary>
+    ScalarNeg,
+
+    // ---- calls
+    /// <summary>A call of another <c>[Forward]</c> method (<see cref="Instruction.Call"/>): a sublayer, the layer itself, or a static helper.</summary>
+    ForwardCall,
+}
+
+/// <summary>
+/// One SSA instruction: <see cref="Result"/> = <see cref="Op"/>(<see cref="Operands"/>) with constant attributes.
+/// </summary>
+/// <remarks>
+/// A model type: holds no Roslyn symbol, syntax node, location or compilation (only strings, ints and other models),
+/// so it is value-equatable and safe to cache in the incremental pipeline.
+/// Loops and branches (a later issue) add blocks whose parameters are SSA values (phi), so an instruction keeps
+/// referring to values by id and needs no change.
+/// </remarks>
+/// <param name="Result">The value this instruction defines.</param>
+/// <param name="Op">What it computes.</param>
+/// <param name="Operands">Operand value ids, in the op's parameter order.</param>
+/// <param name="TransposeA">MatMul: the first operand is transposed.</param>
+/// <param name="TransposeB">MatMul: the second operand is transposed.</param>
+/// <param name="Axis">SumAxis/MeanAxis/Concat: the axis (0 rows, 1 columns); otherwise −1.</param>
+/// <param name="Text">Input: parameter name; Parameter: member name; Constant: C# text that evaluates it.</param>
+/// <param name="IsLiteral">Constant: <see cref="Text"/> is a literal, re-emitted where used instead of being saved.</param>
+/// <param name="Call">ForwardCall: the callee.</param>
+/// <param name="Source">The user's expression, for comments.</param>
+/// <param name="Statement">The user's statement that contains it, for comments.</param>
+/// <param name="Line">1-based line of the expression in the user's file.</param>
+internal sealed record Instruction(
+    int Result,
+    OpKind Op,
+    EquatableArray<int> Operands,
+    bool TransposeA = false,
+    bool TransposeB = false,
+    int Axis = -1,
+    string? Text = null,
+    bool IsLiteral = false,
+    ForwardCallee? Call = null,
+    string Source = "",
+    string Statement = "",
+    int Line = 0);
+
+/// <summary>An SSA value.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Id">Index into <see cref="ForwardBody.Values"/>.</param>
+/// <param name="Kind">Matrix, scalar or other.</param>
+/// <param name="TypeName">The C# type, <c>global::</c>-qualified.</param>
+/// <param name="Name">The name hint: the user's local or parameter name, or one derived from the op.</param>
+/// <param name="Shape">The symbolic shape from <c>[Shape]</c> where the user declared one; otherwise null.</param>
+/// <param name="IsVaried">Depends on a trainable parameter or a differentiable input (forward half of activity analysis).</param>
+internal sealed record ValueInfo(int Id, ValueKind Kind, string TypeName, string Name, Shape? Shape, bool IsVaried);
+
+/// <summary>A symbolic matrix shape as <c>[Shape]</c> declares it (rows, cols): each a symbol or an integer literal.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+internal sealed record Shape(string Rows, string Cols)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"[{Rows}, {Cols}]";
+}
+
+/// <summary>The callee of a <see cref="OpKind.ForwardCall"/>, captured from its symbol in the transform.</summary>
+/// <remarks>
+/// A model type: holds no Roslyn symbol, syntax node, location or compilation. It carries what the emitter needs to
+/// call the callee's generated training overload and backward without looking at the callee again.
+/// </remarks>
+/// <param name="Kind">Sublayer member, the layer itself, or a static helper.</param>
+/// <param name="Receiver">Sublayer: the member name (<c>Hidden</c>); static: the containing type, <c>global::</c>-qualified; self: empty.</param>
+/// <param name="MethodName">The callee's name (<c>Forward</c>).</param>
+/// <param name="TapeType">The callee's tape type, <c>global::</c>-qualified (<c>global::Ns.Dense.Tape</c>).</param>
+/// <param name="ReturnsScalar">The callee returns <c>T</c> (a loss) rather than a matrix.</param>
+/// <param name="Parameters">The callee's parameters.</param>
+internal sealed record ForwardCallee(
+    CalleeKind Kind,
+    string Receiver,
+    string MethodName,
+    string TapeType,
+    bool ReturnsScalar,
+    EquatableArray<MethodParameter> Parameters);
+
+/// <summary>How a forward call reaches its callee.</summary>
+internal enum CalleeKind
+{
+    /// <summary><c>Hidden.Forward(x)</c>: a field or property of the layer whose type has a <c>[Forward]</c> method.</summary>
+    Sublayer,
+    /// <summary><c>Encode(x)</c>: another instance <c>[Forward]</c> method of the same layer.</summary>
+    Self,
+    /// <summary><c>Blocks.Mix(a, b)</c>: a static <c>[Forward]</c> helper.</summary>
+    Static,
+}
+
+/// <summary>A parameter of a forward method.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Name">As declared.</param>
+/// <param name="TypeName">The C# type, <c>global::</c>-qualified.</param>
+/// <param name="Kind">Matrix, scalar or other.</param>
+/// <param name="IsDifferentiable">A matrix or scalar not marked <c>[NoGrad]</c>.</param>
+/// <param name="Shape">From <c>[Shape]</c>, if any.</param>
+internal sealed record MethodParameter(string Name, string TypeName, ValueKind Kind, bool IsDifferentiable, Shape? Shape);

@@ -1,0 +1,83 @@
+namespace LayerGen.Generator.Model;
+
+/// <summary>One <c>[Forward]</c> method as the transform sees it: the output of the <c>ForwardMethods</c> step.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Layer">The containing type (identical for every method of that type).</param>
+/// <param name="Name">The method name.</param>
+/// <param name="IsStatic">A static helper (no <c>Gradients</c> argument).</param>
+/// <param name="Accessibility">C# accessibility keywords of the user's method (<c>public</c>).</param>
+/// <param name="Parameters">The method's parameters.</param>
+/// <param name="ReturnKind">Matrix or scalar.</param>
+/// <param name="ReturnShape">From <c>[return: Shape]</c>, if any.</param>
+/// <param name="Body">The IR, or null when the method has errors (the analyzer reports them; nothing is emitted).</param>
+internal sealed record ForwardMethodModel(
+    LayerTypeModel Layer,
+    string Name,
+    bool IsStatic,
+    string Accessibility,
+    EquatableArray<MethodParameter> Parameters,
+    ValueKind ReturnKind,
+    Shape? ReturnShape,
+    ForwardBody? Body);
+
+/// <summary>The IR of one forward body: SSA values and the straight-line instruction list that defines them.</summary>
+/// <remarks>
+/// A model type: holds no Roslyn symbol, syntax node, location or compilation. Branches and loops (a later issue)
+/// turn <see cref="Instructions"/> into blocks with block parameters; the value table stays as is.
+/// </remarks>
+/// <param name="Values">Every value, indexed by id.</param>
+/// <param name="Instructions">In forward order; instruction i defines exactly one value.</param>
+/// <param name="Result">The returned value.</param>
+/// <param name="ReservedNames">Identifiers the user's constant expressions mention; generated locals avoid them.</param>
+internal sealed record ForwardBody(
+    EquatableArray<ValueInfo> Values,
+    EquatableArray<Instruction> Instructions,
+    int Result,
+    EquatableArray<string> ReservedNames);
+
+/// <summary>The type that declares <c>[Forward]</c> methods: its declaration chain, element type, parameters and sublayers.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Namespace">The namespace (empty for the global namespace).</param>
+/// <param name="Declarations">The containing types, outermost first, the layer type last.</param>
+/// <param name="FullName">The layer type, <c>global::</c>-qualified with its type parameters.</param>
+/// <param name="HintPrefix">Deterministic file-name prefix (<c>Ns.Outer.Dense_TElement_</c>).</param>
+/// <param name="ElementType">The matrix element type as C# (<c>float</c>, <c>double</c> or a type parameter name).</param>
+/// <param name="ElementIsTypeParameter">The element type is a type parameter (generic math).</param>
+/// <param name="CanEmit">Every declaration in the chain is partial (LG0001 otherwise) and the type is not an interface.</param>
+/// <param name="IsStaticType">A static class: no Gradients or Parameters.</param>
+/// <param name="TrainableParameters">Instance <c>Matrix&lt;T&gt;</c> fields and properties not marked <c>[NoGrad]</c>.</param>
+/// <param name="Sublayers">Fields and properties whose type has a <c>[Forward]</c> method.</param>
+internal sealed record LayerTypeModel(
+    string Namespace,
+    EquatableArray<TypeDeclaration> Declarations,
+    string FullName,
+    string HintPrefix,
+    string ElementType,
+    bool ElementIsTypeParameter,
+    bool CanEmit,
+    bool IsStaticType,
+    EquatableArray<TrainableParameter> TrainableParameters,
+    EquatableArray<SublayerModel> Sublayers);
+
+/// <summary>One type in the declaration chain, as it must be re-declared in the generated partial.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Keyword"><c>class</c>, <c>struct</c>, <c>record</c> or <c>record struct</c>.</param>
+/// <param name="Name">The name.</param>
+/// <param name="TypeParameters">Its type parameter list (<c>&lt;TElement&gt;</c>) or empty.</param>
+internal sealed record TypeDeclaration(string Keyword, string Name, string TypeParameters);
+
+/// <summary>A trainable parameter of a layer.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+internal sealed record TrainableParameter(string Name, Shape? Shape);
+
+/// <summary>A sublayer of a layer: a member whose type has a <c>[Forward]</c> method.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Name">The member name.</param>
+/// <param name="TypeName">Its type, <c>global::</c>-qualified.</param>
+internal sealed record SublayerModel(string Name, string TypeName);
+
+/// <summary>All <c>[Forward]</c> methods of one type, grouped: the output of the <c>Layers</c> step.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Type">The type.</param>
+/// <param name="HasInstanceForward">At least one instance <c>[Forward]</c> method (else no Gradients are written).</param>
+internal sealed record LayerModel(LayerTypeModel Type, bool HasInstanceForward);

@@ -1,0 +1,911 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using LayerGen.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace LayerGen.Generator.Parsing;
+
+/// <summary>
+/// Turns a <c>[Forward]</c> method (its symbol and the <c>IOperation</c> tree of its body) into the equatable IR, or
+/// into a list of problems. The generator and the analyzer both call <see cref="Parse"/>, so they cannot disagree.
+/// </summary>
+internal static class ForwardParser
+{
+    /// <summary>The generator's transform: the model, or null when the target is not a method.</summary>
+    public static ForwardMethodModel? ParseForGenerator(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not IMethodSymbol method || context.TargetNode is not MethodDeclarationSyntax syntax)
+            return null;
+        try
+        {
+            SyntaxNode? bodyNode = (SyntaxNode?)syntax.Body ?? syntax.ExpressionBody;
+            var body = bodyNode is null ? null : context.SemanticModel.GetOperation(bodyNode, cancellationToken);
+            return Parse(method, body, cancellationToken).Model;
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception)
+        {
+            // Half-typed code must never break the build: a method we cannot read is simply not generated
+            // (the analyzer, which runs the same parser, reports what it can).
+            return null;
+        }
+    }
+
+    /// <summary>Parses one forward method.</summary>
+    /// <param name="method">The method symbol.</param>
+    /// <param name="body">Its body operation (block, arrow body or <c>IMethodBodyOperation</c>), or null.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <param name="calls">When not null, receives every <c>[Forward]</c> method called and where (for LG0006).</param>
+    public static ParseResult Parse(IMethodSymbol method, IOperation? body, CancellationToken cancellationToken,
+        List<(IMethodSymbol Callee, Location Location)>? calls = null)
+    {
+        var parser = new BodyParser(method, cancellationToken, calls);
+        return parser.Run(body);
+    }
+
+    private sealed class BodyParser
+    {
+        private readonly IMethodSymbol _method;
+        private readonly CancellationToken _cancellationToken;
+        private readonly List<(IMethodSymbol, Location)>? _calls;
+        private readonly List<Problem> _problems = new();
+        private readonly List<ValueInfo> _values = new();
+        private readonly List<Instruction> _instructions = new();
+        private readonly Dictionary<ILocalSymbol, int> _locals = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<IParameterSymbol, int> _inputs = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<string, int> _parameterReads = new();
+        private readonly Dictionary<int, (string, int, int)> _spans = new();
+        private readonly HashSet<string> _reserved = new();
+        private readonly ITypeSymbol? _element;
+        private string _statement = "";
+        private string _elementText = "float";
+
+        public BodyParser(IMethodSymbol method, CancellationToken cancellationToken, List<(IMethodSymbol, Location)>? calls)
+        {
+            _method = method;
+            _cancellationToken = cancellationToken;
+            _calls = calls;
+            _element = Symbols.ElementTypeOf(method);
+        }
+
+        public ParseResult Run(IOperation? body)
+        {
+            var type = _method.ContainingType;
+            var location = _method.Locations.FirstOrDefault();
+            var layer = Symbols.LayerType(type, _element, _cancellationToken);
+            _elementText = layer.ElementType;
+
+            // LG0001: the generated members go into a partial declaration of every containing type.
+            if (Symbols.FirstNonPartial(type, _cancellationToken) is { } nonPartial)
+            {
+                var where = nonPartial.Locations.FirstOrDefault() ?? location;
+                Report("LG0001", where, nonPartial.Name, _method.Name);
+            }
+
+            // LG0004 / LG0007: the signature.
+            bool signatureOk = CheckSignature(location);
+            var parameters = Symbols.Parameters(_method, _element);
+            var returnKind = Symbols.KindOf(_method.ReturnType, _element);
+            var model = new ForwardMethodModel(
+                layer,
+                _method.Name,
+                _method.IsStatic,
+                Symbols.AccessibilityText(_method.DeclaredAccessibility),
+                parameters,
+                returnKind,
+                Symbols.ShapeOf(_method.GetReturnTypeAttributes()),
+                Body: null);
+
+            if (!signatureOk || body is null)
+                return new ParseResult(model, _problems, _spans);
+
+            int result = ParseBody(body);
+            bool hasErrors = _problems.Any(p => p.Id != "LG0005") || result < 0;
+            if (hasErrors)
+                return new ParseResult(model, _problems, _spans);
+
+            var forwardBody = new ForwardBody(
+                _values.ToEquatableArray(),
+                _instructions.ToEquatableArray(),
+                result,
+                _reserved.OrderBy(s => s, StringComparer.Ordinal).ToEquatableArray());
+            return new ParseResult(model with { Body = forwardBody }, _problems, _spans);
+        }
+
+        // ------------------------------------------------------------------ signature
+
+        private bool CheckSignature(Location? location)
+        {
+            bool ok = true;
+            void Invalid(string reason)
+            {
+                Report("LG0004", location, _method.Name, reason);
+                ok = false;
+            }
+
+            if (_method.ReturnsVoid)
+                Invalid("returns void; it must return Matrix<T> or T");
+            else if (Symbols.KindOf(_method.ReturnType, _element) == ValueKind.Other)
+                Invalid($"returns '{_method.ReturnType.ToDisplayString()}'; it must return Matrix<T> or T");
+            if (_method.IsAsync)
+                Invalid("is async");
+            if (_method.IsGenericMethod)
+                Invalid("is a generic method; make the containing type generic instead");
+            if (_method.ReturnsByRef || _method.ReturnsByRefReadonly)
+                Invalid("returns by reference");
+            foreach (var parameter in _method.Parameters)
+            {
+                if (parameter.RefKind != RefKind.None)
+                    Invalid($"has a ref, out or in parameter '{parameter.Name}'");
+                if (parameter.IsParams)
+                    Invalid($"has a params parameter '{parameter.Name}'");
+                if (parameter.Name is "tape" or "gradients" or "dOutput")
+                    Invalid($"has a parameter named '{parameter.Name}', a name the generated overloads use; rename it");
+            }
+            if (_method.MethodKind != MethodKind.Ordinary)
+                Invalid("is not an ordinary method");
+            if (_method.ContainingType.GetMembers(_method.Name).OfType<IMethodSymbol>().Count(Symbols.IsForward) > 1)
+                Invalid("is overloaded; [Forward] methods need distinct names because the tape and backward are named after them");
+
+            if (_element is not null && _element is not ITypeParameterSymbol
+                && _element.SpecialType is not (SpecialType.System_Single or SpecialType.System_Double))
+            {
+                Report("LG0007", location, _method.Name, _element.ToDisplayString());
+                ok = false;
+            }
+            return ok;
+        }
+
+        // ------------------------------------------------------------------ statements
+
+        private int ParseBody(IOperation body)
+        {
+            // Every parameter is a source value; differentiable ones start the forward half of activity analysis.
+            foreach (var parameter in _method.Parameters)
+            {
+                var kind = Symbols.KindOf(parameter.Type, _element);
+                bool differentiable = kind != ValueKind.Other && !Symbols.HasAttribute(parameter, "NoGradAttribute");
+                int id = NewValue(kind, Symbols.Display(parameter.Type), parameter.Name,
+                    kind == ValueKind.Matrix ? Symbols.ShapeOf(parameter.GetAttributes()) : null, differentiable);
+                _instructions.Add(new Instruction(id, OpKind.Input, EquatableArray<int>.Empty, Text: parameter.Name));
+                _inputs[parameter] = id;
+                if (parameter.Locations.FirstOrDefault() is { SourceTree: not null } l)
+                    _spans[id] = (l.SourceTree.FilePath, l.SourceSpan.Start, l.SourceSpan.Length);
+            }
+
+            var statements = body switch
+            {
+                IMethodBodyOperation m => (m.BlockBody ?? m.ExpressionBody)?.Operations ?? ImmutableArrayEmpty,
+                IBlockOperation b => b.Operations,
+                _ => System.Collections.Immutable.ImmutableArray.Create(body),
+            };
+
+            int result = -1;
+            bool returned = false;
+            foreach (var statement in statements)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                if (returned)
+                {
+                    Unsupported(statement.Syntax, "a statement after 'return'");
+                    break;
+                }
+                switch (statement)
+                {
+                    case IVariableDeclarationGroupOperation group:
+                        foreach (var declaration in group.Declarations)
+                        {
+                            foreach (var declarator in declaration.Declarators)
+                            {
+                                var initializer = declarator.Initializer ?? declaration.Initializer;
+                                if (initializer is null)
+                                    continue; // assigned later
+                                _statement = Normalize($"{declarator.Symbol.Name} = {initializer.Value.Syntax}");
+                                Bind(declarator.Symbol, initializer.Value);
+                            }
+                        }
+                        break;
+
+                    case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment }:
+                        _statement = Normalize(assignment.Syntax.ToString());
+                        Bind(target.Local, assignment.Value);
+                        break;
+
+                    case IExpressionStatementOperation { Operation: ICompoundAssignmentOperation { Target: ILocalReferenceOperation target } compound }:
+                        _statement = Normalize(compound.Syntax.ToString());
+                        if (_locals.TryGetValue(target.Local, out int left))
+                        {
+                            int start = _values.Count;
+                            int right = Parse(compound.Value);
+                            if (right >= 0)
+                            {
+                                int value = Binary(compound.OperatorKind, left, right, compound.Syntax);
+                                if (value >= 0)
+                                {
+                                    Rename(value, start, target.Local.Name);
+                                    _locals[target.Local] = value;
+                                }
+                            }
+                        }
+                        else
+                        {
+                            Unsupported(compound.Syntax, $"use of unassigned local '{target.Local.Name}'");
+                        }
+                        break;
+
+                    case IReturnOperation { ReturnedValue: { } returnedValue } ret:
+                        _statement = Normalize(ret.Syntax is ReturnStatementSyntax ? ret.Syntax.ToString().TrimEnd(';') : "return " + ret.Syntax);
+                        int startCount = _values.Count;
+                        result = Parse(returnedValue);
+                        if (result >= 0)
+                            Rename(result, startCount, _values[result].Kind == ValueKind.Scalar ? "loss" : "output");
+                        returned = true;
+                        break;
+
+                    case IEmptyOperation:
+                        break;
+
+                    default:
+                        Unsupported(statement.Syntax, ConstructName(statement));
+                        break;
+                }
+            }
+            if (!returned && _problems.Count == 0)
+                Unsupported(body.Syntax, "a body without a final 'return'");
+            return result;
+        }
+
+        private static readonly System.Collections.Immutable.ImmutableArray<IOperation> ImmutableArrayEmpty =
+            System.Collections.Immutable.ImmutableArray<IOperation>.Empty;
+
+        private void Bind(ILocalSymbol local, IOperation value)
+        {
+            int start = _values.Count;
+            int id = Parse(value);
+            if (id < 0)
+                return;
+            Rename(id, start, local.Name);
+            _locals[local] = id;
+        }
+
+        /// <summary>Names a value created by the current expression after the local (or role) it is bound to.</summary>
+        private void Rename(int id, int firstNewValue, string name)
+        {
+            if (id >= firstNewValue)
+                _values[id] = _values[id] with { Name = name };
+        }
+
+        // ------------------------------------------------------------------ expressions
+
+        private int Parse(IOperation operation)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+
+            // A sub-expression that no differentiable value flows into is a constant: it is evaluated once, as the
+            // user wrote it (re-rendered fully qualified), and saved on the tape if Backward needs it.
+            if (IsConstant(operation))
+                return Constant(operation);
+
+            switch (operation)
+            {
+                case IConversionOperation conversion when IsTransparent(conversion):
+                    return Parse(conversion.Operand);
+
+                case IParenthesizedOperation parenthesized:
+                    return Parse(parenthesized.Operand);
+
+                case IParameterReferenceOperation parameter when _inputs.TryGetValue(parameter.Parameter, out int input):
+                    return input;
+
+                case ILocalReferenceOperation local:
+                    if (_locals.TryGetValue(local.Local, out int bound))
+                        return bound;
+                    return Unsupported(local.Syntax, $"use of unassigned local '{local.Local.Name}'");
+
+                case IPropertyReferenceOperation { Property.Name: "T", Instance: { } instance } transpose
+                    when Symbols.MatrixElement(instance.Type) is not null:
+                {
+                    int a = Parse(instance);
+                    return a < 0 ? -1 : Emit(OpKind.Transpose, transpose, "transposed", a);
+                }
+
+                case IPropertyReferenceOperation { Property.IsIndexer: true } indexer:
+                    return Unsupported(indexer.Syntax, "element access ('[...]'); use Ops (SliceRows, SliceColumns, Sum) instead");
+
+                case IMemberReferenceOperation member when member.Member is IFieldSymbol or IPropertySymbol:
+                    return MemberRead(member);
+
+                case IBinaryOperation binary:
+                {
+                    int left = Parse(binary.LeftOperand);
+                    int right = left < 0 ? -1 : Parse(binary.RightOperand);
+                    return right < 0 ? -1 : Binary(binary.OperatorKind, left, right, binary.Syntax, binary.LeftOperand, binary.RightOperand);
+                }
+
+                case IUnaryOperation unary:
+                {
+                    int a = Parse(unary.Operand);
+                    if (a < 0)
+                        return -1;
+                    if (unary.OperatorKind == UnaryOperatorKind.Plus)
+                        return a;
+                    if (unary.OperatorKind != UnaryOperatorKind.Minus)
+                        return Unsupported(unary.Syntax, $"the unary operator '{unary.OperatorKind}'");
+                    return Emit(_values[a].Kind == ValueKind.Matrix ? OpKind.Neg : OpKind.ScalarNeg, unary, "negated", a);
+                }
+
+                case IInvocationOperation invocation:
+                    return Invocation(invocation);
+
+                default:
+                    return Unsupported(operation.Syntax, ConstructName(operation));
+            }
+        }
+
+        private int MemberRead(IMemberReferenceOperation member)
+        {
+            var symbol = member.Member;
+            bool onThis = member.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance };
+            if (onThis && Symbols.IsTrainable(symbol, _element))
+            {
+                if (!_parameterReads.TryGetValue(symbol.Name, out int id))
+                {
+                    var type = symbol is IFieldSymbol f ? f.Type : ((IPropertySymbol)symbol).Type;
+                    id = NewValue(ValueKind.Matrix, Symbols.Display(type), symbol.Name, Symbols.ShapeOf(symbol.GetAttributes()), true);
+                    _instructions.Add(new Instruction(id, OpKind.Parameter, EquatableArray<int>.Empty, Text: symbol.Name,
+                        Source: symbol.Name, Statement: _statement, Line: LineOf(member.Syntax)));
+                    _parameterReads[symbol.Name] = id;
+                }
+                if (!_spans.ContainsKey(id))
+                    _spans[id] = SpanOf(member.Syntax);
+                return id;
+            }
+            return Unsupported(member.Syntax, $"reading '{member.Syntax}' (only the layer's own parameters, inputs and locals can carry gradients)");
+        }
+
+        private int Binary(BinaryOperatorKind op, int left, int right, SyntaxNode syntax, IOperation? leftOperation = null, IOperation? rightOperation = null)
+        {
+            var lk = _values[left].Kind;
+            var rk = _values[right].Kind;
+            if (lk == ValueKind.Other || rk == ValueKind.Other)
+                return Unsupported(syntax, $"'{Normalize(syntax.ToString())}' on a value that is neither Matrix<T> nor T");
+
+            if (lk == ValueKind.Matrix && rk == ValueKind.Matrix)
+            {
+                switch (op)
+                {
+                    case BinaryOperatorKind.Add:
+                        return Emit(OpKind.Add, syntax, "sum", left, right);
+                    case BinaryOperatorKind.Subtract:
+                        return Emit(OpKind.Sub, syntax, "difference", left, right);
+                    case BinaryOperatorKind.Multiply:
+                        return MatMul(syntax, left, false, right, false, leftOperation, rightOperation);
+                    default:
+                        return Unsupported(syntax, $"the operator '{op}' between two matrices (use Ops.Mul or Ops.Div for element-wise)");
+                }
+            }
+
+            if (lk == ValueKind.Scalar && rk == ValueKind.Scalar)
+            {
+                return op switch
+                {
+                    BinaryOperatorKind.Add => Emit(OpKind.ScalarAdd, syntax, "s", left, right),
+                    BinaryOperatorKind.Subtract => Emit(OpKind.ScalarSub, syntax, "s", left, right),
+                    BinaryOperatorKind.Multiply => Emit(OpKind.ScalarMul, syntax, "s", left, right),
+                    BinaryOperatorKind.Divide => Emit(OpKind.ScalarDiv, syntax, "s", left, right),
+                    _ => Unsupported(syntax, $"the operator '{op}' on scalars"),
+                };
+            }
+
+            // One matrix and one scalar: scaling.
+            int matrix = lk == ValueKind.Matrix ? left : right;
+            int scalar = lk == ValueKind.Matrix ? right : left;
+            switch (op)
+            {
+                case BinaryOperatorKind.Multiply:
+                    return Emit(OpKind.Scale, syntax, "scaled", matrix, scalar);
+                case BinaryOperatorKind.Divide when lk == ValueKind.Matrix:
+                {
+                    // m / s = m · (1 / s): the reciprocal is an ordinary scalar value (constant when s is).
+                    int one = NewValue(ValueKind.Scalar, _elementText, "one", null, false);
+                    _instructions.Add(new Instruction(one, OpKind.Constant, EquatableArray<int>.Empty,
+                        Text: _element is ITypeParameterSymbol ? _elementText + ".One" : _elementText == "double" ? "1d" : "1f", IsLiteral: true, Source: "1", Statement: _statement, Line: LineOf(syntax)));
+                    int reciprocal = Emit(OpKind.ScalarDiv, syntax, "reciprocal", one, scalar);
+                    return Emit(OpKind.Scale, syntax, "scaled", matrix, reciprocal);
+                }
+                default:
+                    return Unsupported(syntax, $"the operator '{op}' between a matrix and a scalar (use Ops.Add(m, s) to add a scalar)");
+            }
+        }
+
+        private int MatMul(SyntaxNode syntax, int a, bool transposeA, int b, bool transposeB, IOperation? aOperation, IOperation? bOperation)
+        {
+            // A '.T' that feeds a product is folded into the GEMM's transpose flag: no transpose is materialised.
+            (a, transposeA) = FoldTranspose(a, transposeA, aOperation);
+            (b, transposeB) = FoldTranspose(b, transposeB, bOperation);
+            return Emit(OpKind.MatMul, syntax, "product", new[] { a, b }, transposeA: transposeA, transposeB: transposeB);
+        }
+
+        private (int, bool) FoldTranspose(int value, bool transposed, IOperation? operation)
+        {
+            // Only fold a transpose created for this very operand (not a local that is also used elsewhere).
+            while (operation is IConversionOperation c && IsTransparent(c))
+                operation = c.Operand;
+            if (operation is IPropertyReferenceOperation { Property.Name: "T" }
+                && _instructions.Count > 0 && _instructions[_instructions.Count - 1] is { Op: OpKind.Transpose } last && last.Result == value)
+            {
+                _instructions.RemoveAt(_instructions.Count - 1);
+                _values.RemoveAt(_values.Count - 1);
+                return (last.Operands[0], !transposed);
+            }
+            return (value, transposed);
+        }
+
+        private int Invocation(IInvocationOperation invocation)
+        {
+            var target = invocation.TargetMethod;
+            var args = new IOperation?[target.Parameters.Length];
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Parameter is { } p && p.Ordinal < args.Length)
+                    args[p.Ordinal] = argument.Value;
+            }
+
+            if (Symbols.IsForward(target))
+                return ForwardCall(invocation, target, args);
+
+            bool isOps = Symbols.IsLayerGenType(target.ContainingType, "Ops");
+            bool isLosses = Symbols.IsLayerGenType(target.ContainingType, "Losses");
+            if (isOps || isLosses)
+            {
+                if (target.Parameters.Any(p => p.Name == "result" || p.Name == "probabilities"))
+                    return Unsupported(invocation.Syntax, $"the destination-passing form of {target.ContainingType.Name}.{target.Name} (call the allocating form; the generated code chooses the buffers)");
+                if (OpFor(target.Name, isLosses, args) is { } op)
+                    return LibraryOp(invocation, op, target, args);
+            }
+
+            return NoDerivative(invocation, target);
+        }
+
+        private int NoDerivative(IInvocationOperation invocation, IMethodSymbol target)
+        {
+            Report("LG0003", invocation.Syntax.GetLocation(), target.ContainingType?.Name + "." + target.Name);
+            return -1;
+        }
+
+        private static OpKind? OpFor(string name, bool isLosses, IOperation?[] args)
+        {
+            if (isLosses)
+            {
+                return name switch
+                {
+                    "SoftmaxCrossEntropy" => OpKind.SoftmaxCrossEntropy,
+                    "MeanSquaredError" => OpKind.MeanSquaredError,
+                    "BinaryCrossEntropyWithLogits" => OpKind.BinaryCrossEntropyWithLogits,
+                    _ => null,
+                };
+            }
+            bool second = args.Length > 1;
+            return name switch
+            {
+                "MatMul" => OpKind.MatMul,
+                "Transpose" => OpKind.Transpose,
+                "Add" => second && Symbols.MatrixElement(args[1]?.Type) is null ? OpKind.AddScalar : OpKind.Add,
+                "Sub" => OpKind.Sub,
+                "Mul" => OpKind.Mul,
+                "Div" => OpKind.Div,
+                "Neg" => OpKind.Neg,
+                "Scale" => OpKind.Scale,
+                "Relu" => OpKind.Relu,
+                "LeakyRelu" => OpKind.LeakyRelu,
+                "Sigmoid" => OpKind.Sigmoid,
+                "Tanh" => OpKind.Tanh,
+                "Gelu" => OpKind.Gelu,
+                "Softplus" => OpKind.Softplus,
+                "Exp" => OpKind.Exp,
+                "Log" => OpKind.Log,
+                "Sqrt" => OpKind.Sqrt,
+                "Square" => OpKind.Square,
+                "Abs" => OpKind.Abs,
+                "Softmax" => OpKind.Softmax,
+                "LogSoftmax" => OpKind.LogSoftmax,
+                "Sum" => second ? OpKind.SumAxis : OpKind.Sum,
+                "Mean" => second ? OpKind.MeanAxis : OpKind.Mean,
+                "SumOfSquares" => OpKind.SumOfSquares,
+                "Dot" => OpKind.Dot,
+                "Concat" => OpKind.Concat,
+                "SliceRows" => OpKind.SliceRows,
+                "SliceColumns" => OpKind.SliceColumns,
+                _ => null,
+            };
+        }
+
+        private int LibraryOp(IInvocationOperation invocation, OpKind op, IMethodSymbol target, IOperation?[] args)
+        {
+            var syntax = invocation.Syntax;
+            int Arg(int i) => i < args.Length && args[i] is { } a ? Parse(a) : Unsupported(syntax, $"a missing argument of {target.Name}");
+
+            switch (op)
+            {
+                case OpKind.MatMul:
+                {
+                    if (!ConstantBool(args, 2, out bool ta) || !ConstantBool(args, 3, out bool tb))
+                        return Unsupported(syntax, "a transpose flag of Ops.MatMul that is not a compile-time constant");
+                    int a = Arg(0), b = a < 0 ? -1 : Arg(1);
+                    return b < 0 ? -1 : MatMul(syntax, a, ta, b, tb, args[0], args[1]);
+                }
+                case OpKind.SumAxis or OpKind.MeanAxis or OpKind.Concat:
+                {
+                    int axisIndex = op == OpKind.Concat ? 2 : 1;
+                    if (args.Length <= axisIndex || args[axisIndex]?.ConstantValue is not { HasValue: true, Value: int axis } || axis is not (0 or 1))
+                        return Unsupported(syntax, $"an axis of Ops.{target.Name} that is not the constant 0 or 1");
+                    var operands = new List<int>();
+                    for (int i = 0; i < axisIndex; i++)
+                    {
+                        int v = Arg(i);
+                        if (v < 0)
+                            return -1;
+                        operands.Add(v);
+                    }
+                    return Emit(op, syntax, HintFor(op), operands.ToArray(), axis: axis);
+                }
+                default:
+                {
+                    var operands = new int[args.Length];
+                    for (int i = 0; i < args.Length; i++)
+                    {
+                        operands[i] = Arg(i);
+                        if (operands[i] < 0)
+                            return -1;
+                    }
+                    if (op == OpKind.LeakyRelu && _values[operands[1]].IsVaried)
+                        return Unsupported(args[1]!.Syntax, "a LeakyRelu slope that depends on a parameter or input");
+                    if (op == OpKind.SoftmaxCrossEntropy && _values[operands[1]].IsVaried)
+                        return Unsupported(args[1]!.Syntax, "labels that depend on a parameter or input");
+                    return Emit(op, syntax, HintFor(op), operands);
+                }
+            }
+        }
+
+        private static bool ConstantBool(IOperation?[] args, int index, out bool value)
+        {
+            value = false;
+            if (index >= args.Length || args[index] is null)
+                return true;
+            if (args[index]!.ConstantValue is { HasValue: true, Value: bool b })
+            {
+                value = b;
+                return true;
+            }
+            return false;
+        }
+
+        private int ForwardCall(IInvocationOperation invocation, IMethodSymbol target, IOperation?[] args)
+        {
+            _calls?.Add((target.OriginalDefinition, invocation.Syntax.GetLocation()));
+            var calleeElement = Symbols.ElementTypeOf(target);
+            CalleeKind kind;
+            string receiver;
+            string hint;
+            if (target.IsStatic)
+            {
+                kind = CalleeKind.Static;
+                receiver = Symbols.Display(target.ContainingType);
+                hint = Camel(target.Name);
+            }
+            else if (invocation.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance })
+            {
+                if (_method.IsStatic || !SymbolEqualityComparer.Default.Equals(target.ContainingType, _method.ContainingType))
+                    return Unsupported(invocation.Syntax, "a call of an inherited [Forward] method");
+                kind = CalleeKind.Self;
+                receiver = "";
+                hint = Camel(target.Name);
+            }
+            else if (invocation.Instance is IMemberReferenceOperation { Instance: IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }, Member: IFieldSymbol or IPropertySymbol } sublayer
+                     && !Symbols.HasAttribute(sublayer.Member, "NoGradAttribute"))
+            {
+                kind = CalleeKind.Sublayer;
+                receiver = sublayer.Member.Name;
+                hint = Camel(sublayer.Member.Name);
+            }
+            else if (invocation.Instance is IMemberReferenceOperation { Member: var frozen } && Symbols.HasAttribute(frozen, "NoGradAttribute"))
+            {
+                return Unsupported(invocation.Syntax, $"a call of the [NoGrad] sublayer '{frozen.Name}' (frozen sublayers are not supported yet)");
+            }
+            else
+            {
+                return Unsupported(invocation.Syntax, "a [Forward] call on a receiver other than a field or property of this layer");
+            }
+
+            var parameters = Symbols.Parameters(target, calleeElement);
+            var operands = new int[args.Length];
+            bool varied = kind != CalleeKind.Static;
+            for (int i = 0; i < args.Length; i++)
+            {
+                if (args[i] is null)
+                    return Unsupported(invocation.Syntax, $"a missing argument of {target.Name}");
+                operands[i] = Parse(args[i]!);
+                if (operands[i] < 0)
+                    return -1;
+                varied |= _values[operands[i]].IsVaried && parameters[i].IsDifferentiable;
+            }
+
+            string tapeType = Symbols.Display(target.ContainingType) + "." + Symbols.TapeName(target.Name);
+            var callee = new ForwardCallee(kind, receiver, target.Name, tapeType,
+                Symbols.KindOf(target.ReturnType, calleeElement) == ValueKind.Scalar, parameters);
+            var resultKind = Symbols.KindOf(target.ReturnType, calleeElement);
+            int id = NewValue(resultKind, Symbols.Display(target.ReturnType), hint, Symbols.ShapeOf(target.GetReturnTypeAttributes()), varied);
+            _instructions.Add(new Instruction(id, OpKind.ForwardCall, operands.ToEquatableArray(), Call: callee,
+                Source: Normalize(invocation.Syntax.ToString()), Statement: _statement, Line: LineOf(invocation.Syntax)));
+            _spans[id] = SpanOf(invocation.Syntax);
+            return id;
+        }
+
+        // ------------------------------------------------------------------ constants
+
+        /// <summary>
+        /// Whether nothing differentiable flows into the expression and it can be re-evaluated from its text: no
+        /// locals, no differentiable input (except its <c>Rows</c>/<c>Cols</c>/<c>Length</c>), no trainable
+        /// parameter, no [Forward] or Ops/Losses call.
+        /// </summary>
+        private bool IsConstant(IOperation operation)
+        {
+            if (operation.Type is null)
+                return false;
+            bool isMatrix = Symbols.MatrixElement(operation.Type) is not null;
+            if (isMatrix)
+            {
+                // Matrix constants are only plain reads ([NoGrad] inputs or fields); computed matrices go through ops.
+                return operation switch
+                {
+                    IParameterReferenceOperation => false, // inputs, [NoGrad] ones included, are values already
+                    IMemberReferenceOperation m => m.Member is IFieldSymbol or IPropertySymbol && m.Member.Name != "T"
+                        && !Symbols.IsTrainable(m.Member, _element) && (m.Instance is null or IInstanceReferenceOperation),
+                    _ => false,
+                };
+            }
+            return IsConstantTree(operation);
+        }
+
+        private bool IsConstantTree(IOperation operation)
+        {
+            switch (operation)
+            {
+                case ILocalReferenceOperation:
+                case IInstanceReferenceOperation { ReferenceKind: not InstanceReferenceKind.ContainingTypeInstance }:
+                case IAnonymousFunctionOperation:
+                case IInvalidOperation:
+                    return false;
+                case IParameterReferenceOperation p:
+                    return _inputs.TryGetValue(p.Parameter, out int id) && !_values[id].IsVaried;
+                case IPropertyReferenceOperation { Property.Name: "Rows" or "Cols" or "Length", Instance: IParameterReferenceOperation }
+                    when Symbols.MatrixElement(((IPropertyReferenceOperation)operation).Instance!.Type) is not null:
+                    return true;
+                case IMemberReferenceOperation m when Symbols.IsTrainable(m.Member, _element):
+                    return false;
+                case IInvocationOperation invocation:
+                    if (Symbols.IsForward(invocation.TargetMethod)
+                        || Symbols.IsLayerGenType(invocation.TargetMethod.ContainingType, "Ops")
+                        || Symbols.IsLayerGenType(invocation.TargetMethod.ContainingType, "Losses"))
+                        return false;
+                    break;
+            }
+            if (operation.Type is { } t && Symbols.MatrixElement(t) is not null && operation is not IMemberReferenceOperation)
+                return false;
+            foreach (var child in operation.ChildOperations)
+            {
+                if (!IsConstantTree(child))
+                    return false;
+            }
+            return true;
+        }
+
+        private int Constant(IOperation operation)
+        {
+            var type = operation.Type!;
+            var kind = Symbols.KindOf(type, _element);
+            bool literal = operation.ConstantValue.HasValue || operation is ILiteralOperation;
+            string text = Render(operation);
+            foreach (var token in operation.Syntax.DescendantTokens())
+            {
+                if (token.IsKind(SyntaxKind.IdentifierToken))
+                    _reserved.Add(token.ValueText);
+            }
+            string hint = operation is IMemberReferenceOperation m ? Camel(m.Member.Name)
+                : operation is IParameterReferenceOperation p ? p.Parameter.Name : "c";
+            if (operation is IParameterReferenceOperation pr && _inputs.TryGetValue(pr.Parameter, out int input))
+                return input;
+            int id = NewValue(kind, Symbols.Display(type), hint, null, false);
+            _instructions.Add(new Instruction(id, OpKind.Constant, EquatableArray<int>.Empty, Text: text, IsLiteral: literal,
+                Source: Normalize(operation.Syntax.ToString()), Statement: _statement, Line: LineOf(operation.Syntax)));
+            return id;
+        }
+
+        /// <summary>Re-renders a constant expression as C# that compiles in the generated file (fully qualified).</summary>
+        private string Render(IOperation operation)
+        {
+            if (operation.ConstantValue is { HasValue: true } && operation is ILiteralOperation)
+                return operation.Syntax.ToString();
+            switch (operation)
+            {
+                case IConversionOperation conversion:
+                    return conversion.IsImplicit
+                        ? Render(conversion.Operand)
+                        : $"(({Symbols.Display(conversion.Type!)}){Render(conversion.Operand)})";
+                case IParenthesizedOperation parenthesized:
+                    return Render(parenthesized.Operand);
+                case IParameterReferenceOperation parameter:
+                    return parameter.Parameter.Name;
+                case IMemberReferenceOperation member when member.Member is IFieldSymbol or IPropertySymbol:
+                    if (member.Member.IsStatic)
+                        return $"{Symbols.Display(member.ConstrainedToType ?? member.Member.ContainingType)}.{member.Member.Name}";
+                    return member.Instance is null or IInstanceReferenceOperation
+                        ? (_method.IsStatic ? member.Member.Name : "this." + member.Member.Name)
+                        : $"{Render(member.Instance)}.{member.Member.Name}";
+                case IBinaryOperation binary when BinaryText(binary.OperatorKind) is { } op:
+                    return $"({Render(binary.LeftOperand)} {op} {Render(binary.RightOperand)})";
+                case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus } unary:
+                    return $"(-{Render(unary.Operand)})";
+                case IInvocationOperation invocation when invocation.TargetMethod.IsStatic:
+                {
+                    var target = invocation.TargetMethod;
+                    // A static abstract member (TElement.CreateChecked) is called on the type parameter, not the interface.
+                    var container = invocation.ConstrainedToType ?? target.ContainingType;
+                    string receiver = container is null ? "" : Symbols.Display(container) + ".";
+                    var ordered = invocation.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).OrderBy(a => a.Parameter?.Ordinal ?? 0);
+                    string typeArgs = target.IsGenericMethod && !target.TypeArguments.Any(t => t is IErrorTypeSymbol)
+                        ? "<" + string.Join(", ", target.TypeArguments.Select(Symbols.Display)) + ">" : "";
+                    return $"{receiver}{target.Name}{typeArgs}({string.Join(", ", ordered.Select(a => Render(a.Value)))})";
+                }
+                default:
+                    return "(" + operation.Syntax.ToString() + ")";
+            }
+        }
+
+        private static string? BinaryText(BinaryOperatorKind kind) => kind switch
+        {
+            BinaryOperatorKind.Add => "+",
+            BinaryOperatorKind.Subtract => "-",
+            BinaryOperatorKind.Multiply => "*",
+            BinaryOperatorKind.Divide => "/",
+            BinaryOperatorKind.Remainder => "%",
+            _ => null,
+        };
+
+        private static bool IsTransparent(IConversionOperation conversion) =>
+            conversion.Operand.Type is { } from && conversion.Type is { } to
+            && (SymbolEqualityComparer.Default.Equals(from, to) || (conversion.Conversion.IsIdentity) || (conversion.Conversion.IsReference && conversion.IsImplicit));
+
+        // ------------------------------------------------------------------ helpers
+
+        private int Emit(OpKind op, IOperation operation, string hint, params int[] operands) =>
+            Emit(op, operation.Syntax, hint, operands);
+
+        private int Emit(OpKind op, SyntaxNode syntax, string hint, params int[] operands) =>
+            Emit(op, syntax, hint, operands, false, false, -1);
+
+        private int Emit(OpKind op, SyntaxNode syntax, string hint, int[] operands, bool transposeA = false, bool transposeB = false, int axis = -1)
+        {
+            var kind = ResultKind(op);
+            bool varied = false;
+            foreach (int operand in operands)
+                varied |= _values[operand].IsVaried;
+            string type = kind == ValueKind.Matrix ? $"global::LayerGen.Matrix<{_elementText}>" : _elementText;
+            int id = NewValue(kind, type, hint, null, varied);
+            _instructions.Add(new Instruction(id, op, operands.ToEquatableArray(), transposeA, transposeB, axis,
+                Source: Normalize(syntax.ToString()), Statement: _statement, Line: LineOf(syntax)));
+            _spans[id] = SpanOf(syntax);
+            return id;
+        }
+
+        private static ValueKind ResultKind(OpKind op) => op switch
+        {
+            OpKind.Sum or OpKind.Mean or OpKind.SumOfSquares or OpKind.Dot or OpKind.SoftmaxCrossEntropy or OpKind.MeanSquaredError
+                or OpKind.BinaryCrossEntropyWithLogits or OpKind.ScalarAdd or OpKind.ScalarSub or OpKind.ScalarMul
+                or OpKind.ScalarDiv or OpKind.ScalarNeg => ValueKind.Scalar,
+            _ => ValueKind.Matrix,
+        };
+
+        private static string HintFor(OpKind op) => op switch
+        {
+            OpKind.SoftmaxCrossEntropy => "crossEntropy",
+            OpKind.MeanSquaredError => "squaredError",
+            OpKind.BinaryCrossEntropyWithLogits => "binaryCrossEntropy",
+            OpKind.SumAxis => "sums",
+            OpKind.MeanAxis => "means",
+            OpKind.AddScalar => "shifted",
+            OpKind.Add => "sum",
+            OpKind.Sub => "difference",
+            OpKind.Mul => "product",
+            OpKind.Div => "quotient",
+            OpKind.SliceRows or OpKind.SliceColumns => "slice",
+            _ => Camel(op.ToString()),
+        };
+
+        private int NewValue(ValueKind kind, string type, string name, Shape? shape, bool varied)
+        {
+            int id = _values.Count;
+            _values.Add(new ValueInfo(id, kind, type, name, shape, varied));
+            return id;
+        }
+
+        private int Unsupported(SyntaxNode syntax, string construct)
+        {
+            Report("LG0002", syntax.GetLocation(), construct);
+            return -1;
+        }
+
+        private void Report(string id, Location? location, params string[] args)
+        {
+            string path = location?.SourceTree?.FilePath ?? "";
+            var span = location?.SourceSpan ?? default;
+            _problems.Add(new Problem(id, args.ToEquatableArray(), path, span.Start, span.Length));
+        }
+
+        private static (string, int, int) SpanOf(SyntaxNode syntax) => (syntax.SyntaxTree.FilePath, syntax.Span.Start, syntax.Span.Length);
+
+        private static int LineOf(SyntaxNode syntax) =>
+            syntax.SyntaxTree.GetLineSpan(syntax.Span).StartLinePosition.Line + 1;
+
+        private static string Camel(string name) => name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name.Substring(1);
+
+        /// <summary>One line, single spaces: how a user's code appears in a generated comment.</summary>
+        private static string Normalize(string text)
+        {
+            var builder = new StringBuilder(text.Length);
+            bool space = false;
+            foreach (char c in text)
+            {
+                if (char.IsWhiteSpace(c))
+                {
+                    space = builder.Length > 0;
+                    continue;
+                }
+                if (space)
+                    builder.Append(' ');
+                space = false;
+                builder.Append(c);
+            }
+            return builder.ToString();
+        }
+
+        private static string ConstructName(IOperation operation)
+        {
+            string name = operation.Syntax switch
+            {
+                IfStatementSyntax => "an 'if' statement",
+                ForStatementSyntax => "a 'for' loop",
+                ForEachStatementSyntax => "a 'foreach' loop",
+                WhileStatementSyntax => "a 'while' loop",
+                DoStatementSyntax => "a 'do' loop",
+                SwitchStatementSyntax => "a 'switch' statement",
+                SwitchExpressionSyntax => "a switch expression",
+                ConditionalExpressionSyntax => "a conditional expression ('?:')",
+                TryStatementSyntax => "a 'try' statement",
+                ThrowStatementSyntax or ThrowExpressionSyntax => "'throw'",
+                LocalFunctionStatementSyntax => "a local function",
+                LambdaExpressionSyntax => "a lambda",
+                ObjectCreationExpressionSyntax or ImplicitObjectCreationExpressionSyntax => "object creation ('new')",
+                AssignmentExpressionSyntax => "an assignment to something other than a local",
+                ElementAccessExpressionSyntax => "element access ('[...]')",
+                UsingStatementSyntax => "a 'using' statement",
+                _ => "",
+            };
+            if (name.Length > 0)
+                return name;
+            string text = Normalize(operation.Syntax.ToString());
+            if (text.Length > 60)
+                text = text.Substring(0, 57) + "...";
+            return $"'{text}'";
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using LayerGen.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace LayerGen.Generator.Parsing;
+
+/// <summary>Recognises LayerGen's types and attributes on symbols, and captures type-level facts into models.</summary>
+internal static class Symbols
+{
+    /// <summary>The fully qualified metadata name of <c>[Forward]</c>.</summary>
+    public const string ForwardAttributeName = "LayerGen.ForwardAttribute";
+
+    private static readonly SymbolDisplayFormat FullyQualified = SymbolDisplayFormat.FullyQualifiedFormat
+        .WithMiscellaneousOptions(SymbolDisplayFormat.FullyQualifiedFormat.MiscellaneousOptions | SymbolDisplayMiscellaneousOptions.UseSpecialTypes);
+
+    /// <summary>The type as <c>global::</c>-qualified C# (keywords for special types: <c>float</c>).</summary>
+    public static string Display(ITypeSymbol type) => type.ToDisplayString(FullyQualified);
+
+    /// <summary>A type declared directly in namespace <c>LayerGen</c> with this name.</summary>
+    public static bool IsLayerGenType(ITypeSymbol? type, string name) =>
+        type is { Name: var n, ContainingNamespace: { Name: "LayerGen", ContainingNamespace.IsGlobalNamespace: true } } && n == name
+        && type.ContainingType is null;
+
+    /// <summary>The element type of <c>LayerGen.Matrix&lt;E&gt;</c>, or null when <paramref name="type"/> is not a matrix.</summary>
+    public static ITypeSymbol? MatrixElement(ITypeSymbol? type) =>
+        type is INamedTypeSymbol { Arity: 1 } named && IsLayerGenType(named, "Matrix") ? named.TypeArguments[0] : null;
+
+    /// <summary>Whether the symbol carries the LayerGen attribute <paramref name="name"/> (<c>NoGradAttribute</c>).</summary>
+    public static bool HasAttribute(ISymbol symbol, string name) =>
+        symbol.GetAttributes().Any(a => IsLayerGenType(a.AttributeClass, name));
+
+    /// <summary>Whether the method is marked <c>[Forward]</c>.</summary>
+    public static bool IsForward(IMethodSymbol method) => HasAttribute(method.OriginalDefinition, "ForwardAttribute");
+
+    /// <summary>Whether the type declares at least one <c>[Forward]</c> method (it is a layer, usable as a sublayer).</summary>
+    public static bool HasForwardMethod(ITypeSymbol type) =>
+        type is INamedTypeSymbol named && !IsLayerGenType(named, "Matrix")
+        && named.GetMembers().OfType<IMethodSymbol>().Any(m => !m.IsStatic && IsForward(m));
+
+    /// <summary>A sublayer's element type matches the layer's (else its parameters cannot join the flat list).</summary>
+    private static bool SameElement(ITypeSymbol sublayer, ITypeSymbol? element)
+    {
+        if (element is null)
+            return true;
+        foreach (var method in sublayer.GetMembers().OfType<IMethodSymbol>())
+        {
+            if (!method.IsStatic && IsForward(method))
+                return ElementTypeOf(method) is { } e && SymbolEqualityComparer.Default.Equals(e, element);
+        }
+        return false;
+    }
+
+    /// <summary>The shape from a <c>[Shape]</c> attribute, if declared with exactly two dimensions.</summary>
+    public static Shape? ShapeOf(IEnumerable<AttributeData> attributes)
+    {
+        foreach (var attribute in attributes)
+        {
+            if (!IsLayerGenType(attribute.AttributeClass, "ShapeAttribute") || attribute.ConstructorArguments.Length != 1)
+                continue;
+            var argument = attribute.ConstructorArguments[0];
+            if (argument.Kind != TypedConstantKind.Array || argument.Values.Length != 2)
+                return null;
+            string? rows = DimensionText(argument.Values[0]), cols = DimensionText(argument.Values[1]);
+            return rows is null || cols is null ? null : new Shape(rows, cols);
+        }
+        return null;
+    }
+
+    private static string? DimensionText(TypedConstant value) => value.Value switch
+    {
+        string s => s,
+        int i => i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => null,
+    };
+
+    /// <summary>How a value of <paramref name="type"/> is treated, given the layer's element type.</summary>
+    public static ValueKind KindOf(ITypeSymbol? type, ITypeSymbol? element)
+    {
+        if (MatrixElement(type) is not null)
+            return ValueKind.Matrix;
+        if (type is not null && element is not null && SymbolEqualityComparer.Default.Equals(type, element))
+            return ValueKind.Scalar;
+        return ValueKind.Other;
+    }
+
+    /// <summary>The element type a forward method works in: from its return type or its first matrix parameter.</summary>
+    public static ITypeSymbol? ElementTypeOf(IMethodSymbol method)
+    {
+        if (MatrixElement(method.ReturnType) is { } fromReturn)
+            return fromReturn;
+        foreach (var parameter in method.Parameters)
+        {
+            if (MatrixElement(parameter.Type) is { } fromParameter)
+                return fromParameter;
+        }
+        return method.ReturnType is { SpecialType: SpecialType.System_Single or SpecialType.System_Double } or ITypeParameterSymbol
+            ? method.ReturnType
+            : null;
+    }
+
+    /// <summary>The parameters of a forward method as models.</summary>
+    public static EquatableArray<MethodParameter> Parameters(IMethodSymbol method, ITypeSymbol? element)
+    {
+        var result = new List<MethodParameter>(method.Parameters.Length);
+        foreach (var parameter in method.Parameters)
+        {
+            var kind = KindOf(parameter.Type, element);
+            result.Add(new MethodParameter(
+                parameter.Name,
+                Display(parameter.Type),
+                kind,
+                kind != ValueKind.Other && !HasAttribute(parameter, "NoGradAttribute"),
+                kind == ValueKind.Matrix ? ShapeOf(parameter.GetAttributes()) : null));
+        }
+        return result.ToEquatableArray();
+    }
+
+    /// <summary>The name of the tape class generated for <paramref name="methodName"/>.</summary>
+    public static string TapeName(string methodName) => methodName == "Forward" ? "Tape" : methodName + "Tape";
+
+    /// <summary>The name of the backward method generated for <paramref name="methodName"/>.</summary>
+    public static string BackwardName(string methodName) => methodName == "Forward" ? "Backward" : methodName + "Backward";
+
+    /// <summary>Every declaration of <paramref name="type"/> and its containing types is <c>partial</c>.</summary>
+    public static INamedTypeSymbol? FirstNonPartial(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        for (var current = type; current is not null; current = current.ContainingType)
+        {
+            foreach (var reference in current.DeclaringSyntaxReferences)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration
+                    && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+                    return current;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Captures the type-level facts of a layer type into a model.</summary>
+    public static LayerTypeModel LayerType(INamedTypeSymbol type, ITypeSymbol? element, CancellationToken cancellationToken)
+    {
+        var chain = new List<INamedTypeSymbol>();
+        for (var current = type; current is not null; current = current.ContainingType)
+            chain.Insert(0, current);
+
+        string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
+        var declarations = new List<TypeDeclaration>();
+        var hint = new System.Text.StringBuilder(ns.Length == 0 ? "" : ns + ".");
+        bool canEmit = FirstNonPartial(type, cancellationToken) is null;
+        for (int i = 0; i < chain.Count; i++)
+        {
+            var t = chain[i];
+            string keyword = t.TypeKind switch
+            {
+                TypeKind.Struct => t.IsRecord ? "record struct" : "struct",
+                TypeKind.Class => t.IsRecord ? "record" : "class",
+                _ => "interface",
+            };
+            if (t.TypeKind is not (TypeKind.Class or TypeKind.Struct))
+                canEmit = false;
+            string typeParameters = t.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", t.TypeParameters.Select(p => p.Name)) + ">";
+            declarations.Add(new TypeDeclaration(keyword, t.Name, typeParameters));
+            if (i > 0)
+                hint.Append('.');
+            hint.Append(t.Name);
+            if (t.TypeParameters.Length > 0)
+                hint.Append('_').Append(string.Join("_", t.TypeParameters.Select(p => p.Name))).Append('_');
+        }
+
+        var parameters = new List<TrainableParameter>();
+        var sublayers = new List<SublayerModel>();
+        var seen = new HashSet<string>();
+        for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (member.IsStatic || member.IsImplicitlyDeclared || !seen.Add(member.Name))
+                    continue;
+                if (!SymbolEqualityComparer.Default.Equals(current, type) && member.DeclaredAccessibility == Accessibility.Private)
+                    continue;
+                ITypeSymbol? memberType = member switch
+                {
+                    IFieldSymbol field => field.Type,
+                    IPropertySymbol { IsIndexer: false, GetMethod: not null } property => property.Type,
+                    _ => null,
+                };
+                if (memberType is null)
+                    continue;
+                if (MatrixElement(memberType) is { } e)
+                {
+                    if (!HasAttribute(member, "NoGradAttribute") && (element is null || SymbolEqualityComparer.Default.Equals(e, element)))
+                        parameters.Add(new TrainableParameter(member.Name, ShapeOf(member.GetAttributes())));
+                }
+                else if (HasForwardMethod(memberType) && !HasAttribute(member, "NoGradAttribute") && SameElement(memberType, element))
+                {
+                    sublayers.Add(new SublayerModel(member.Name, Display(memberType)));
+                }
+            }
+        }
+
+        string elementText = element is null ? "float" : element is ITypeParameterSymbol ? element.Name : Display(element);
+        return new LayerTypeModel(
+            ns,
+            declarations.ToEquatableArray(),
+            Display(type),
+            hint.ToString(),
+            elementText,
+            element is ITypeParameterSymbol,
+            canEmit,
+            type.IsStatic,
+            parameters.ToEquatableArray(),
+            sublayers.ToEquatableArray());
+    }
+
+    /// <summary>Whether the member is a trainable parameter of a layer (instance matrix, not <c>[NoGrad]</c>).</summary>
+    public static bool IsTrainable(ISymbol member, ITypeSymbol? element) =>
+        !member.IsStatic
+        && member switch
+        {
+            IFieldSymbol field => MatrixElement(field.Type) is { } e && SymbolEqualityComparer.Default.Equals(e, element),
+            IPropertySymbol property => MatrixElement(property.Type) is { } e && SymbolEqualityComparer.Default.Equals(e, element),
+            _ => false,
+        }
+        && !HasAttribute(member, "NoGradAttribute");
+
+    /// <summary>The C# accessibility keywords.</summary>
+    public static string AccessibilityText(Accessibility accessibility) => accessibility switch
+    {
+        Accessibility.Public => "public",
+        Accessibility.Internal => "internal",
+        Accessibility.Protected => "protected",
+        Accessibility.ProtectedOrInternal => "protected internal",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => "private",
+    };
+}

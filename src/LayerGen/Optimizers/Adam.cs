@@ -1,0 +1,127 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace LayerGen;
+
+/// <summary>
+/// Adam (Kingma &amp; Ba, 2015) with bias correction and optional L2 weight decay added to the gradient, with the
+/// semantics of <c>torch.optim.Adam</c> (without AMSGrad). For decoupled weight decay use <see cref="AdamW{T}"/>.
+/// </summary>
+/// <typeparam name="T">The element type, <see cref="float"/> or <see cref="double"/>.</typeparam>
+/// <remarks>
+/// At step t (counting from 1), for each parameter p with gradient g, learning rate η and weight decay λ:
+/// <code>
+/// g ← g + λ·p                              (Adam only; AdamW instead first does p ← p − η·λ·p)
+/// m ← β₁·m + (1 − β₁)·g
+/// v ← β₂·v + (1 − β₂)·g²
+/// p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+/// </code>
+/// The moment buffers m and v (one per parameter) and one scratch buffer as long as the largest parameter
+/// are allocated in the constructor; <see cref="Optimizer{T}.Step"/> allocates nothing. Gradients are read,
+/// never modified.
+/// </remarks>
+public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[][] _firstMoments;
+    private readonly T[][] _secondMoments;
+    private readonly T[] _scratch;
+    private readonly bool _decoupledWeightDecay;
+
+    /// <summary>Creates the optimizer.</summary>
+    /// <param name="parameters">The parameters to update.</param>
+    /// <param name="learningRate">The step size η, finite and ≥ 0.</param>
+    /// <param name="beta1">Decay rate β₁ of the first-moment estimate, in [0, 1).</param>
+    /// <param name="beta2">Decay rate β₂ of the second-moment estimate, in [0, 1).</param>
+    /// <param name="epsilon">Added to the denominator for numerical stability, finite and ≥ 0.</param>
+    /// <param name="weightDecay">The L2 penalty λ, added to the gradient as λ·p; finite and ≥ 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A hyperparameter is outside its range.</exception>
+    public Adam(IReadOnlyList<Parameter<T>> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
+        : this(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: false)
+    {
+    }
+
+    /// <summary>Shared constructor of <see cref="Adam{T}"/> and <see cref="AdamW{T}"/>.</summary>
+    private protected Adam(IReadOnlyList<Parameter<T>> parameters, double learningRate, double beta1, double beta2, double epsilon, double weightDecay, bool decoupledWeightDecay)
+        : base(parameters, learningRate)
+    {
+        RequireUnitInterval(beta1, nameof(beta1));
+        RequireUnitInterval(beta2, nameof(beta2));
+        RequireNonNegative(epsilon, nameof(epsilon));
+        RequireNonNegative(weightDecay, nameof(weightDecay));
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+        WeightDecay = weightDecay;
+        _decoupledWeightDecay = decoupledWeightDecay;
+        _firstMoments = AllocateStatePerParameter();
+        _secondMoments = AllocateStatePerParameter();
+        _scratch = new T[MaxParameterLength];
+    }
+
+    /// <summary>Decay rate β₁ of the first-moment (mean) estimate.</summary>
+    public double Beta1 { get; }
+
+    /// <summary>Decay rate β₂ of the second-moment (uncentred variance) estimate.</summary>
+    public double Beta2 { get; }
+
+    /// <summary>The denominator's stabilising term ε.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>The weight-decay factor λ: an L2 term in the gradient for Adam, decoupled for <see cref="AdamW{T}"/>.</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>The number of completed <see cref="Step"/> calls (t in the bias corrections).</summary>
+    public long StepCount { get; private set; }
+
+    /// <inheritdoc/>
+    public override void Step()
+    {
+        long t = StepCount + 1;
+        T lr = T.CreateChecked(LearningRate);
+        T wd = T.CreateChecked(WeightDecay);
+        T beta1 = T.CreateChecked(Beta1);
+        T beta2 = T.CreateChecked(Beta2);
+        T epsilon = T.CreateChecked(Epsilon);
+        // The bias corrections are scalars: computed once per step in double, as PyTorch does in Python floats.
+        double biasCorrection1 = 1 - Math.Pow(Beta1, t);
+        double biasCorrection2 = 1 - Math.Pow(Beta2, t);
+        T stepSize = T.CreateChecked(LearningRate / biasCorrection1);
+        T sqrtBiasCorrection2 = T.CreateChecked(Math.Sqrt(biasCorrection2));
+
+        var parameters = ParameterArray;
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var parameter = parameters[i];
+            Span<T> m = _firstMoments[i];
+            Span<T> v = _secondMoments[i];
+            CheckLength(i, m.Length);
+            Span<T> p = parameter.Value.AsSpan();
+            ReadOnlySpan<T> g = parameter.Gradient.AsReadOnlySpan();
+            Span<T> scratch = _scratch.AsSpan(0, m.Length);
+
+            if (WeightDecay != 0 && _decoupledWeightDecay)
+            {
+                TensorPrimitives.Multiply(p, T.One - lr * wd, p);
+            }
+            else if (WeightDecay != 0)
+            {
+                // The L2 term joins the gradient; the scratch holds g + λp so the gradient stays untouched.
+                TensorPrimitives.MultiplyAdd(p, wd, g, scratch);
+                g = scratch;
+            }
+
+            // m ← m + (1 − β₁)(g − m) = β₁m + (1 − β₁)g (PyTorch's lerp form).
+            TensorPrimitives.Lerp(m, g, T.One - beta1, m);
+            // v ← v + (1 − β₂)(g² − v); g² goes into the scratch (which may already hold g: squared in place).
+            TensorPrimitives.Multiply(g, g, scratch);
+            TensorPrimitives.Lerp(v, scratch, T.One - beta2, v);
+            // denominator = √v / √(1 − β₂ᵗ) + ε, then p ← p − stepSize · m / denominator.
+            TensorPrimitives.Sqrt(v, scratch);
+            TensorPrimitives.Divide(scratch, sqrtBiasCorrection2, scratch);
+            TensorPrimitives.Add(scratch, epsilon, scratch);
+            TensorPrimitives.Divide(m, scratch, scratch);
+            TensorPrimitives.MultiplyAdd(scratch, -stepSize, p, p);
+        }
+        StepCount = t;
+    }
+}
