@@ -128,6 +128,31 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<double> Forward(global::LayerGen.Matrix<double> x, global::LayerGen.Matrix<double> h, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            // Shapes on entry: x [N, D], h [N, H], Wz [D, H], Uz [H, H], Bz [1, H], Wr [D, H], Ur [H, H], Br [1, H], Wh [D, H], Uh [H, H], Bh [1, H]
+            global::System.ArgumentNullException.ThrowIfNull(x);
+            global::System.ArgumentNullException.ThrowIfNull(h);
+            int shapeN = x.Rows;
+            int shapeD = x.Cols;
+            if (h.Rows != shapeN) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol N: x is [{x.Rows}, {x.Cols}] (N = {shapeN}) but h is [{h.Rows}, {h.Cols}] (N = {h.Rows})");
+            int shapeH = h.Cols;
+            if (this.Wz.Rows != shapeD) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol D: x is [{x.Rows}, {x.Cols}] (D = {shapeD}) but Wz is [{this.Wz.Rows}, {this.Wz.Cols}] (D = {this.Wz.Rows})");
+            if (this.Wz.Cols != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Wz is [{this.Wz.Rows}, {this.Wz.Cols}] (H = {this.Wz.Cols})");
+            if (this.Uz.Rows != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Uz is [{this.Uz.Rows}, {this.Uz.Cols}] (H = {this.Uz.Rows})");
+            if (this.Uz.Cols != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Uz is [{this.Uz.Rows}, {this.Uz.Cols}] (H = {this.Uz.Cols})");
+            if (this.Bz.Rows != 1) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"Bz is [{this.Bz.Rows}, {this.Bz.Cols}] but is declared [1, H]: its rows must be 1");
+            if (this.Bz.Cols != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Bz is [{this.Bz.Rows}, {this.Bz.Cols}] (H = {this.Bz.Cols})");
+            if (this.Wr.Rows != shapeD) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol D: x is [{x.Rows}, {x.Cols}] (D = {shapeD}) but Wr is [{this.Wr.Rows}, {this.Wr.Cols}] (D = {this.Wr.Rows})");
+            if (this.Wr.Cols != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Wr is [{this.Wr.Rows}, {this.Wr.Cols}] (H = {this.Wr.Cols})");
+            if (this.Ur.Rows != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Ur is [{this.Ur.Rows}, {this.Ur.Cols}] (H = {this.Ur.Rows})");
+            if (this.Ur.Cols != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Ur is [{this.Ur.Rows}, {this.Ur.Cols}] (H = {this.Ur.Cols})");
+            if (this.Br.Rows != 1) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"Br is [{this.Br.Rows}, {this.Br.Cols}] but is declared [1, H]: its rows must be 1");
+            if (this.Br.Cols != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Br is [{this.Br.Rows}, {this.Br.Cols}] (H = {this.Br.Cols})");
+            if (this.Wh.Rows != shapeD) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol D: x is [{x.Rows}, {x.Cols}] (D = {shapeD}) but Wh is [{this.Wh.Rows}, {this.Wh.Cols}] (D = {this.Wh.Rows})");
+            if (this.Wh.Cols != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Wh is [{this.Wh.Rows}, {this.Wh.Cols}] (H = {this.Wh.Cols})");
+            if (this.Uh.Rows != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Uh is [{this.Uh.Rows}, {this.Uh.Cols}] (H = {this.Uh.Rows})");
+            if (this.Uh.Cols != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Uh is [{this.Uh.Rows}, {this.Uh.Cols}] (H = {this.Uh.Cols})");
+            if (this.Bh.Rows != 1) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"Bh is [{this.Bh.Rows}, {this.Bh.Cols}] but is declared [1, H]: its rows must be 1");
+            if (this.Bh.Cols != shapeH) throw new global::LayerGen.ShapeMismatchException("GruCell.Forward", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Bh is [{this.Bh.Rows}, {this.Bh.Cols}] (H = {this.Bh.Cols})");
             tape._x = x;
             tape._h = h;
             // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)

@@ -82,6 +82,13 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<double> Forward(global::LayerGen.Matrix<double> x, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            // Shapes on entry: x [N, D], Gamma [1, D], Beta [1, D]
+            global::System.ArgumentNullException.ThrowIfNull(x);
+            int shapeD = x.Cols;
+            if (this.Gamma.Rows != 1) throw new global::LayerGen.ShapeMismatchException("LayerNorm.Forward", $"Gamma is [{this.Gamma.Rows}, {this.Gamma.Cols}] but is declared [1, D]: its rows must be 1");
+            if (this.Gamma.Cols != shapeD) throw new global::LayerGen.ShapeMismatchException("LayerNorm.Forward", $"symbol D: x is [{x.Rows}, {x.Cols}] (D = {shapeD}) but Gamma is [{this.Gamma.Rows}, {this.Gamma.Cols}] (D = {this.Gamma.Cols})");
+            if (this.Beta.Rows != 1) throw new global::LayerGen.ShapeMismatchException("LayerNorm.Forward", $"Beta is [{this.Beta.Rows}, {this.Beta.Cols}] but is declared [1, D]: its rows must be 1");
+            if (this.Beta.Cols != shapeD) throw new global::LayerGen.ShapeMismatchException("LayerNorm.Forward", $"symbol D: x is [{x.Rows}, {x.Cols}] (D = {shapeD}) but Beta is [{this.Beta.Rows}, {this.Beta.Cols}] (D = {this.Beta.Cols})");
             tape._x = x;
             // mean = Ops.Mean(x, 1)  (line 21)
             var mean = global::LayerGen.Matrix<double>.EnsureShape(ref tape._mean, x.Rows, 1);

@@ -73,6 +73,14 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<double> Forward(global::LayerGen.Matrix<double> x, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            // Shapes on entry: x [N, D], Wq [D, K], Wk [D, K], Wv [D, V]
+            global::System.ArgumentNullException.ThrowIfNull(x);
+            int shapeD = x.Cols;
+            if (this.Wq.Rows != shapeD) throw new global::LayerGen.ShapeMismatchException("Attention.Forward", $"symbol D: x is [{x.Rows}, {x.Cols}] (D = {shapeD}) but Wq is [{this.Wq.Rows}, {this.Wq.Cols}] (D = {this.Wq.Rows})");
+            int shapeK = this.Wq.Cols;
+            if (this.Wk.Rows != shapeD) throw new global::LayerGen.ShapeMismatchException("Attention.Forward", $"symbol D: x is [{x.Rows}, {x.Cols}] (D = {shapeD}) but Wk is [{this.Wk.Rows}, {this.Wk.Cols}] (D = {this.Wk.Rows})");
+            if (this.Wk.Cols != shapeK) throw new global::LayerGen.ShapeMismatchException("Attention.Forward", $"symbol K: Wq is [{this.Wq.Rows}, {this.Wq.Cols}] (K = {shapeK}) but Wk is [{this.Wk.Rows}, {this.Wk.Cols}] (K = {this.Wk.Cols})");
+            if (this.Wv.Rows != shapeD) throw new global::LayerGen.ShapeMismatchException("Attention.Forward", $"symbol D: x is [{x.Rows}, {x.Cols}] (D = {shapeD}) but Wv is [{this.Wv.Rows}, {this.Wv.Cols}] (D = {this.Wv.Rows})");
             tape._x = x;
             // q = x * Wq  (line 27)
             var q = global::LayerGen.Matrix<double>.EnsureShape(ref tape._q, x.Rows, this.Wq.Cols);

@@ -50,6 +50,13 @@ namespace LayerGen.TestLayers
         public double Loss(global::LayerGen.Matrix<double> x, int[] labels, LossTape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            // Shapes on entry: x [N, D], W [D, C], B [1, C]
+            global::System.ArgumentNullException.ThrowIfNull(x);
+            int shapeD = x.Cols;
+            if (this.W.Rows != shapeD) throw new global::LayerGen.ShapeMismatchException("SoftmaxClassifier.Loss", $"symbol D: x is [{x.Rows}, {x.Cols}] (D = {shapeD}) but W is [{this.W.Rows}, {this.W.Cols}] (D = {this.W.Rows})");
+            int shapeC = this.W.Cols;
+            if (this.B.Rows != 1) throw new global::LayerGen.ShapeMismatchException("SoftmaxClassifier.Loss", $"B is [{this.B.Rows}, {this.B.Cols}] but is declared [1, C]: its rows must be 1");
+            if (this.B.Cols != shapeC) throw new global::LayerGen.ShapeMismatchException("SoftmaxClassifier.Loss", $"symbol C: W is [{this.W.Rows}, {this.W.Cols}] (C = {shapeC}) but B is [{this.B.Rows}, {this.B.Cols}] (C = {this.B.Cols})");
             tape._x = x;
             tape._labels = labels;
             // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23)
