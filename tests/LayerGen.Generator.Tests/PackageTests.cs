@@ -46,6 +46,20 @@ public sealed class PackageTests(ITestOutputHelper output)
         }
         """;
 
+    private const string ShapeBugProgram = """
+        using LayerGen;
+
+        Console.WriteLine(new Dense().W is null);
+
+        public partial class Dense
+        {
+            [Shape("C", "D")] public Matrix<float> W = null!;
+
+            [Forward]
+            public Matrix<float> Forward([Shape("N", "D")] Matrix<float> x) => Ops.Relu(x * W);
+        }
+        """;
+
     [Fact]
     [Trait("Category", "Package")]
     public void PackedLayerGen_GeneratesAndTrains_InAFreshProject()
@@ -61,6 +75,7 @@ public sealed class PackageTests(ITestOutputHelper output)
                     CopyFile(Path.Combine(repository, file), Path.Combine(copy, file));
             CopyDirectory(Path.Combine(repository, "src", "LayerGen"), Path.Combine(copy, "src", "LayerGen"));
             CopyDirectory(Path.Combine(repository, "generator", "LayerGen.Generator"), Path.Combine(copy, "generator", "LayerGen.Generator"));
+            CopyDirectory(Path.Combine(repository, "generator", "LayerGen.CodeFixes"), Path.Combine(copy, "generator", "LayerGen.CodeFixes"));
 
             // A unique version: the NuGet cache never serves an older package of the same number.
             string version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Environment.ProcessId;
@@ -75,6 +90,7 @@ public sealed class PackageTests(ITestOutputHelper output)
                 Assert.Contains("lib/net8.0/LayerGen.dll", entries);
                 Assert.Contains("lib/net10.0/LayerGen.dll", entries);
                 Assert.Contains("analyzers/dotnet/cs/LayerGen.Generator.dll", entries);
+                Assert.Contains("analyzers/dotnet/cs/LayerGen.CodeFixes.dll", entries);
                 Assert.DoesNotContain(entries, e => e.StartsWith("lib/netstandard", StringComparison.Ordinal));
                 using var nuspec = new StreamReader(zip.GetEntry("LayerGen.nuspec")!.Open());
                 string metadata = nuspec.ReadToEnd();
@@ -115,6 +131,13 @@ public sealed class PackageTests(ITestOutputHelper output)
             //    dW = xᵀ·1 = ((1, 1), (2, 2)); dB = (1, 1); W00 after SGD(0.1) = 0.5 − 0.1 = 0.4.
             string result = Run("dotnet", "run -c Release", app);
             Assert.Contains("y=1.100,0.800 dx=-0.500,1.250 dW=1.000,1.000,2.000,2.000 dB=1.000,1.000 W00=0.400", result);
+
+            // 4. The analyzers run in the consumer's build: a weight stored [out, in] is a build error with the
+            //    promised message, at the product, and the build fails.
+            File.WriteAllText(Path.Combine(app, "Program.cs"), ShapeBugProgram);
+            string build = Run("dotnet", "build -c Release", app, expectSuccess: false);
+            Assert.Contains("error LG1001", build);
+            Assert.Contains("'x * W' multiplies [N, D] by [C, D]: columns of x (D) ≠ rows of W (C). Did you mean 'x * W.T'?", build);
         }
         finally
         {
@@ -122,7 +145,7 @@ public sealed class PackageTests(ITestOutputHelper output)
         }
     }
 
-    private string Run(string fileName, string arguments, string workingDirectory)
+    private string Run(string fileName, string arguments, string workingDirectory, bool expectSuccess = true)
     {
         var start = new ProcessStartInfo(fileName, arguments)
         {
@@ -152,7 +175,10 @@ public sealed class PackageTests(ITestOutputHelper output)
         process.WaitForExit();
         string all = text.ToString();
         output.WriteLine($"$ {fileName} {arguments}\n{all}");
-        Assert.True(process.ExitCode == 0, $"{fileName} {arguments} exited with {process.ExitCode}:\n{all}");
+        if (expectSuccess)
+            Assert.True(process.ExitCode == 0, $"{fileName} {arguments} exited with {process.ExitCode}:\n{all}");
+        else
+            Assert.True(process.ExitCode != 0, $"{fileName} {arguments} was expected to fail but exited with 0:\n{all}");
         return all;
     }
 
