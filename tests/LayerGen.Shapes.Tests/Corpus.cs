@@ -40,6 +40,33 @@ public static class Corpus
         }
         """;
 
+    /// <summary>A hidden layer with no <c>[return: Shape]</c>: its result [N, 256] is inferred from its body.</summary>
+    internal const string UndeclaredHidden = """
+
+        public partial class Hidden1
+        {
+            [Shape(784, 256)] public Matrix<float> W = null!;
+
+            [Forward]
+            public Matrix<float> Forward([Shape("N", 784)] Matrix<float> x) => Ops.Relu(x * W);
+        }
+
+        """;
+
+    /// <summary>An output layer with no <c>[return: Shape]</c>: its result [N, 10] is inferred from its body.</summary>
+    internal const string UndeclaredOutput = """
+
+        public partial class Output1
+        {
+            [Shape(256, 10)] public Matrix<float> W = null!;
+            [Shape(1, 10)] public Matrix<float> B = null!;
+
+            [Forward]
+            public Matrix<float> Forward([Shape("N", 256)] Matrix<float> h) => h * W + B;
+        }
+
+        """;
+
     private static string Layer(string body) => "using LayerGen;\n\n" + body;
 
     /// <summary>Shape bugs as users write them.</summary>
@@ -288,11 +315,61 @@ public static class Corpus
             }
             """ + EncoderAndHead.Replace("[Shape(784, \"H\")]", "[Shape(784, 64)]").Replace("[Shape(\"H\", 10)]", "[Shape(64, 10)]")
                 .Replace("[return: Shape(\"N\", \"H\")]", "[return: Shape(\"N\", 64)]").Replace("[Shape(\"N\", \"H\")] Matrix<float> h", "[Shape(\"N\", 64)] Matrix<float> h")) },
+        { "undeclared sublayer return [N, 256] times a [10, K] weight", Layer(UndeclaredHidden + """
+            public partial class Mlp
+            {
+                public Hidden1 H = null!;
+                [Shape(10, "K")] public Matrix<float> V = null!;
+
+                [Forward]
+                public float Loss([Shape("N", 784)] Matrix<float> x, [NoGrad] int[] labels) => Losses.SoftmaxCrossEntropy({|LG1001:H.Forward(x) * V|}, labels);
+            }
+            """) },
+        { "undeclared sublayer returns: hidden size 256 fed to a 128-row weight", Layer(UndeclaredHidden + UndeclaredOutput.Replace("256", "128") + """
+            public partial class Mlp
+            {
+                public Hidden1 Hidden = null!;
+                public Output1 Output = null!;
+
+                [Forward]
+                public Matrix<float> Forward([Shape("N", 784)] Matrix<float> x) => {|LG1004:Output.Forward(Hidden.Forward(x))|};
+            }
+            """) },
     };
 
     /// <summary>Correct layers: no diagnostic.</summary>
     public static TheoryData<string, string> Correct => new()
     {
+        { "sublayer with no return shape and an undeclared input feeds a loss", Layer(UndeclaredHidden + """
+            public partial class Scores
+            {
+                [Shape(256, 10)] public Matrix<float> W = null!;
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> h) => Ops.Tanh(h) * W;
+            }
+
+            public partial class Mlp
+            {
+                public Hidden1 Hidden = null!;
+                public Scores Head = null!;
+
+                [Forward]
+                public float Loss([Shape("N", 784)] Matrix<float> x, [NoGrad, Shape("N")] int[] labels)
+                    => Losses.SoftmaxCrossEntropy(Head.Forward(Hidden.Forward(x)), labels);
+            }
+            """) },
+        { "two-layer MLP whose sublayers declare no return shape", Layer(UndeclaredHidden + UndeclaredOutput + """
+            public partial class Mlp
+            {
+                public Hidden1 Hidden = null!;
+                public Output1 Output = null!;
+
+                [Forward]
+                public float Loss([Shape("N", 784)] Matrix<float> x, [NoGrad, Shape("N")] int[] labels)
+                    => Losses.SoftmaxCrossEntropy(Output.Forward(Hidden.Forward(x)), labels);
+            }
+            """) },
         { "Dense", Layer(Dense) },
         { "Dense with an unannotated input", Layer("""
             public partial class Dense

@@ -176,6 +176,12 @@ internal sealed record ValueInfo(int Id, ValueKind Kind, string TypeName, string
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
 internal sealed record Shape(string Rows, string Cols)
 {
+    /// <summary>
+    /// A dimension nothing determined (only in an inferred shape, never from <c>[Shape]</c>): it does not parse as a
+    /// dimension expression, so shape inference reads it as a fresh unknown.
+    /// </summary>
+    public const string Unknown = "?";
+
     /// <inheritdoc/>
     public override string ToString() => $"[{Rows}, {Cols}]";
 }
@@ -195,6 +201,13 @@ internal sealed record Shape(string Rows, string Cols)
 /// The symbols the callee's type declares on its matrix fields and properties (layer-scoped: shared by every call of the
 /// same sublayer); the other symbols of its parameter and return shapes are call-scoped. Used by shape inference.
 /// </param>
+/// <param name="InferredReturnShape">
+/// When the callee returns a matrix without <c>[return: Shape]</c>: the result shape shape inference finds in the
+/// callee's own body, in the callee's own symbols (renamed per call like a declared return shape). A dimension it could
+/// not determine is <see cref="Shape.Unknown"/>; null when nothing was determined (or the callee has a declared shape,
+/// errors, no source, or is part of a call cycle). A value in the model, so an edit of the callee that changes it
+/// changes the caller's model too.
+/// </param>
 internal sealed record ForwardCallee(
     CalleeKind Kind,
     string Receiver,
@@ -202,7 +215,8 @@ internal sealed record ForwardCallee(
     string TapeType,
     bool ReturnsScalar,
     EquatableArray<MethodParameter> Parameters,
-    EquatableArray<string> LayerSymbols = default);
+    EquatableArray<string> LayerSymbols = default,
+    Shape? InferredReturnShape = null);
 
 /// <summary>How a forward call reaches its callee.</summary>
 internal enum CalleeKind

@@ -48,8 +48,27 @@ internal static class ForwardParser
     public static ParseResult Parse(IMethodSymbol method, IOperation? body, CancellationToken cancellationToken,
         List<(IMethodSymbol Callee, Location Location)>? calls = null)
     {
-        var parser = new BodyParser(method, cancellationToken, calls);
+        var scope = new CalleeShapes();
+        scope.InProgress.Add(method.OriginalDefinition);
+        var parser = new BodyParser(method, cancellationToken, calls, scope);
         return parser.Run(body);
+    }
+
+    /// <summary>
+    /// The callees' inferred return shapes of one top-level parse (one transform or one analyzer callback): each callee
+    /// body is parsed at most once, and a cycle or a deep chain of calls ends in an unknown shape instead of recursing.
+    /// </summary>
+    private sealed class CalleeShapes
+    {
+        /// <summary>How many callee bodies deep inference follows (a deeper chain gets unknown shapes).</summary>
+        public const int MaxDepth = 8;
+
+        public Dictionary<IMethodSymbol, Shape?> Cache { get; } = new(SymbolEqualityComparer.Default);
+
+        /// <summary>The methods being parsed now (the top-level method and the callees on the current chain).</summary>
+        public HashSet<IMethodSymbol> InProgress { get; } = new(SymbolEqualityComparer.Default);
+
+        public int Depth { get; set; }
     }
 
     private sealed class BodyParser
@@ -57,6 +76,7 @@ internal static class ForwardParser
         private readonly IMethodSymbol _method;
         private readonly CancellationToken _cancellationToken;
         private readonly List<(IMethodSymbol, Location)>? _calls;
+        private readonly CalleeShapes _scope;
         private readonly List<Problem> _problems = new();
         private readonly List<ValueInfo> _values = new();
         private readonly List<Instruction> _instructions = new();
@@ -69,11 +89,12 @@ internal static class ForwardParser
         private string _statement = "";
         private string _elementText = "float";
 
-        public BodyParser(IMethodSymbol method, CancellationToken cancellationToken, List<(IMethodSymbol, Location)>? calls)
+        public BodyParser(IMethodSymbol method, CancellationToken cancellationToken, List<(IMethodSymbol, Location)>? calls, CalleeShapes scope)
         {
             _method = method;
             _cancellationToken = cancellationToken;
             _calls = calls;
+            _scope = scope;
             _element = Symbols.ElementTypeOf(method);
         }
 
@@ -642,13 +663,89 @@ internal static class ForwardParser
             string tapeType = Symbols.Display(target.ContainingType) + "." + Symbols.TapeName(target.Name);
             var callee = new ForwardCallee(kind, receiver, target.Name, tapeType,
                 Symbols.KindOf(target.ReturnType, calleeElement) == ValueKind.Scalar, parameters,
-                kind == CalleeKind.Static ? EquatableArray<string>.Empty : Symbols.LayerShapeSymbols(target.ContainingType));
+                kind == CalleeKind.Static ? EquatableArray<string>.Empty : Symbols.LayerShapeSymbols(target.ContainingType),
+                InferredReturnShape(invocation, target));
             var resultKind = Symbols.KindOf(target.ReturnType, calleeElement);
             int id = NewValue(resultKind, Symbols.Display(target.ReturnType), hint, Symbols.ShapeOf(target.GetReturnTypeAttributes()), varied);
             _instructions.Add(new Instruction(id, OpKind.ForwardCall, operands.ToEquatableArray(), Call: callee,
                 Source: Normalize(invocation.Syntax.ToString()), Statement: _statement, Line: LineOf(invocation.Syntax)));
             _spans[id] = SpanOf(invocation.Syntax);
             return id;
+        }
+
+        /// <summary>
+        /// The result shape of a matrix-returning callee without <c>[return: Shape]</c>, inferred from its body (parsed
+        /// with its own tree's semantic model) in the callee's own symbols; null when undecidable. Never throws.
+        /// </summary>
+        private Shape? InferredReturnShape(IInvocationOperation invocation, IMethodSymbol target)
+        {
+            if (Symbols.MatrixElement(target.ReturnType) is null || Symbols.ShapeOf(target.GetReturnTypeAttributes()) is not null)
+                return null;
+            var definition = target.OriginalDefinition;
+            if (_scope.Cache.TryGetValue(definition, out var cached))
+                return cached;
+            // A cycle (recursion, mutual recursion) or a very deep chain: unknown, never a guess.
+            if (_scope.InProgress.Contains(definition) || _scope.Depth >= CalleeShapes.MaxDepth)
+                return null;
+            Shape? shape;
+            _scope.InProgress.Add(definition);
+            _scope.Depth++;
+            try
+            {
+                shape = InferFromBody(invocation, definition);
+            }
+            catch (OperationCanceledException)
+            {
+                throw;
+            }
+            catch (Exception)
+            {
+                // Half-typed callee code must not break the caller's parse: its shape is simply unknown.
+                shape = null;
+            }
+            finally
+            {
+                _scope.InProgress.Remove(definition);
+                _scope.Depth--;
+            }
+            _scope.Cache[definition] = shape;
+            return shape;
+        }
+
+        private Shape? InferFromBody(IInvocationOperation invocation, IMethodSymbol definition)
+        {
+            if (invocation.SemanticModel is not { } callerModel)
+                return null;
+            MethodDeclarationSyntax? declaration = null;
+            foreach (var reference in definition.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(_cancellationToken) is MethodDeclarationSyntax { } d && (d.Body ?? (SyntaxNode?)d.ExpressionBody) is not null)
+                    declaration = d;
+            }
+            // No source in this compilation (metadata, or another project's tree): nothing to infer from.
+            if (declaration is null || !callerModel.Compilation.ContainsSyntaxTree(declaration.SyntaxTree))
+                return null;
+            var model = declaration.SyntaxTree == callerModel.SyntaxTree
+                ? callerModel
+#pragma warning disable RS1030 // The callee's body lives in another tree; only its own semantic model can bind it.
+                : callerModel.Compilation.GetSemanticModel(declaration.SyntaxTree);
+#pragma warning restore RS1030
+            SyntaxNode bodyNode = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody!;
+            var body = model.GetOperation(bodyNode, _cancellationToken);
+            var parsed = new BodyParser(definition, _cancellationToken, null, _scope).Run(body);
+            // A callee with errors has no trustworthy shapes; its own diagnostics say what is wrong.
+            if (parsed.Model is not { Body: { } calleeBody } calleeModel || parsed.Problems.Any(p => p.Id != "LG0005"))
+                return null;
+            var inferred = Shapes.ShapeInference.Infer(calleeModel, cancellationToken: _cancellationToken);
+            if (inferred.Problems.Any(p => p.Id != "LG1100")
+                || calleeBody.Result < 0 || calleeBody.Result >= inferred.Shapes.Count || inferred.Shapes[calleeBody.Result] is not { } result)
+                return null;
+            // Only the callee's own names and constants can be instantiated per call; inference variables of its body
+            // (unknowns, its own callees' instances) leave that dimension unknown.
+            static string Text(Shapes.Dim dim) =>
+                dim.Symbols.Any(Shapes.Unifier.IsVariable) ? Shape.Unknown : dim.Render(s => s).Replace(" ", "");
+            var shape = new Shape(Text(result.Rows), Text(result.Cols));
+            return shape.Rows == Shape.Unknown && shape.Cols == Shape.Unknown ? null : shape;
         }
 
         // ------------------------------------------------------------------ constants

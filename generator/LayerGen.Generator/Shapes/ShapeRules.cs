@@ -341,6 +341,8 @@ internal static class ShapeRules
                 });
             }
         }
-        return call.ReturnsScalar ? null : c.Declared(c.Body.Values[i.Result].Shape, Rename);
+        // A declared [return: Shape] wins; otherwise what inference found in the callee's body (in the callee's symbols,
+        // instantiated for this call like a declared shape), with its undetermined dimensions unknown.
+        return call.ReturnsScalar ? null : c.Declared(c.Body.Values[i.Result].Shape ?? call.InferredReturnShape, Rename);
     }
 }
