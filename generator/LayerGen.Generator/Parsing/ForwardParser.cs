@@ -725,11 +725,10 @@ internal static class ForwardParser
             // No source in this compilation (metadata, or another project's tree): nothing to infer from.
             if (declaration is null || !callerModel.Compilation.ContainsSyntaxTree(declaration.SyntaxTree))
                 return null;
+            // The callee's body may live in another tree; only that tree's semantic model can bind it.
             var model = declaration.SyntaxTree == callerModel.SyntaxTree
                 ? callerModel
-#pragma warning disable RS1030 // The callee's body lives in another tree; only its own semantic model can bind it.
                 : callerModel.Compilation.GetSemanticModel(declaration.SyntaxTree);
-#pragma warning restore RS1030
             SyntaxNode bodyNode = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody!;
             var body = model.GetOperation(bodyNode, _cancellationToken);
             var parsed = new BodyParser(definition, _cancellationToken, null, _scope).Run(body);
