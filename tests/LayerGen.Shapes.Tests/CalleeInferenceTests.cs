@@ -267,6 +267,24 @@ public class CalleeInferenceTests
         Assert.Equal(new Shape("N", "128"), call.InferredReturnShape);
     }
 
+    [Fact]
+    public void Generated_code_for_undeclared_sublayer_returns_compiles()
+    {
+        // The inferred shape only feeds the analysis: the generator's output for such a layer still builds.
+        var (_, generated) = TestCompiler.Load("using LayerGen;\n" + Hidden + Corpus.UndeclaredOutput + """
+            public partial class Mlp
+            {
+                public Hidden1 Hidden = null!;
+                public Output1 Output = null!;
+
+                [Forward]
+                public float Loss([Shape("N", 784)] Matrix<float> x, [NoGrad, Shape("N")] int[] labels)
+                    => Losses.SoftmaxCrossEntropy(Output.Forward(Hidden.Forward(x)), labels);
+            }
+            """);
+        Assert.Contains(generated.Keys, k => k.StartsWith("Mlp.Loss", StringComparison.Ordinal));
+    }
+
     private static IReadOnlyList<Diagnostic> Analyze(params string[] sources)
     {
         var compilation = TestCompiler.Compile(sources);
