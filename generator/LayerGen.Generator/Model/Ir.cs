@@ -191,13 +191,18 @@ internal sealed record Shape(string Rows, string Cols)
 /// <param name="TapeType">The callee's tape type, <c>global::</c>-qualified (<c>global::Ns.Dense.Tape</c>).</param>
 /// <param name="ReturnsScalar">The callee returns <c>T</c> (a loss) rather than a matrix.</param>
 /// <param name="Parameters">The callee's parameters.</param>
+/// <param name="SameAssembly">
+/// The callee is compiled with the caller, so its generated internal <c>BackwardCore</c> (which skips the input
+/// gradients the caller does not need) is reachable; otherwise the caller calls its public backward.
+/// </param>
 internal sealed record ForwardCallee(
     CalleeKind Kind,
     string Receiver,
     string MethodName,
     string TapeType,
     bool ReturnsScalar,
-    EquatableArray<MethodParameter> Parameters);
+    EquatableArray<MethodParameter> Parameters,
+    bool SameAssembly = true);
 
 /// <summary>How a forward call reaches its callee.</summary>
 internal enum CalleeKind

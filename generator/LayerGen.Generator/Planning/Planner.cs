@@ -87,6 +87,20 @@ internal sealed class MethodPlan
     /// <summary>Backward reads the forward value (rules, or the shape of its adjoint buffer).</summary>
     public bool[] ReadByBackward { get; }
 
+    /// <summary>
+    /// Per differentiable input (by value id): the name of the <c>BackwardCore</c> flag saying the caller needs its
+    /// gradient (<c>needDX</c>).
+    /// </summary>
+    public Dictionary<int, string> NeedFlags { get; } = new();
+
+    /// <summary>
+    /// The condition under which step <paramref name="step"/> (an index into <see cref="BackwardProgram.Steps"/>) runs:
+    /// null when it always runs (it feeds a trainable parameter), else the disjunction of the need flags of the inputs
+    /// it feeds (<c>needDX || needDY</c>).
+    /// </summary>
+    public string? Guard(int step) =>
+        Backward.Feeds[step] is { } inputs && inputs.All(NeedFlags.ContainsKey) ? string.Join(" || ", inputs.Select(v => NeedFlags[v])) : null;
+
     /// <summary>All tape fields, in declaration order.</summary>
     public List<TapeField> TapeFields { get; } = new();
 
@@ -161,6 +175,13 @@ internal sealed class MethodPlan
             AdjointNames[v] = v == Body.Result && instructions[activity.Definer[v]].Op is not (OpKind.Input or OpKind.Parameter)
                 ? "dOutput"
                 : Storage[v] == Planning.Storage.LayerParameter ? "d" + Pascal(baseName) : Unique("d" + Pascal(baseName));
+        }
+
+        // One "needed" flag per differentiable input, for BackwardCore.
+        for (int v = 0; v < Body.Values.Count; v++)
+        {
+            if (AdjointNames[v] is { } adjoint && IsDifferentiableInput(v))
+                NeedFlags[v] = Unique("need" + Pascal(adjoint));
         }
 
         // What Backward reads: every forward value a rule reads, plus the values whose shape sizes an adjoint buffer.
