@@ -13,7 +13,7 @@ namespace LayerGen.Generator.Core.Tests;
 /// 20 files), with the cost split into what any semantic generator pays (building the compilation and binding the
 /// method bodies) and the generator's own work (parse → model, differentiate + plan + emit).
 /// Always checks that every layer is generated; prints the timings, and with <c>LAYERGEN_TIMING=1</c> also asserts
-/// the budget (generator's own work ≤ 300 ms) — timing asserts are opt-in because CI machines are shared.
+/// the budget (the generator's own code, parser + differentiate/plan/emit, ≤ 300 ms) — timing asserts are opt-in because CI machines are shared.
 /// Run: <c>LAYERGEN_TIMING=1 dotnet test tests/LayerGen.Generator.Core.Tests -c Release --filter GeneratorTiming --logger "console;verbosity=detailed"</c>.
 /// </summary>
 public class GeneratorTimingTests(ITestOutputHelper output)
@@ -190,22 +190,24 @@ public class GeneratorTimingTests(ITestOutputHelper output)
         })));
 
         string report = $"""
-            LayerGen generator, {Layers} layers in {Files} files ({models.Count} [Forward] methods), median of {runs}; load average {LoadAverage()}
-              first run in process (JIT cold), new driver + fresh compilation: {first,8:F1} ms
-              (a) fresh compilation + bind all bodies (GetDiagnostics), no generator: {bind,8:F1} ms
-              cold: new driver + fresh compilation (generator binds [Forward] bodies):  {cold,8:F1} ms
-              (b) generator's own work, new driver on an already-bound compilation:   {own,8:F1} ms
-                  tracked steps before grouping (find [Forward] + parse → model):     {parseStep,8:F1} ms
-                  of which binding the [Forward] bodies (GetOperation, any generator): {operations,8:F1} ms
-                  parser alone (bound symbols + operations → model):                  {parser,8:F1} ms
-                    of which the layer type's facts (members, sublayers, partial):    {typeFacts,8:F1} ms
-                  differentiate + plan + emit (from the models, outside the driver):  {emit,8:F1} ms
+            LayerGen generator, {Layers} layers in {Files} files ({models.Count} [Forward] methods), median of {runs}; load average {LoadAverage()}; {Environment.ProcessorCount} cores
+              first run in process (JIT cold), new driver + fresh compilation:            {first,8:F1} ms
+              (a) fresh compilation + bind all bodies (GetDiagnostics), no generator:     {bind,8:F1} ms
+              cold: new driver + fresh compilation:                                      {cold,8:F1} ms
+              new driver on a compilation already bound by GetDiagnostics:               {own,8:F1} ms
+                (Roslyn does not share bound bodies between GetDiagnostics and a generator's SemanticModel, so this still binds)
+                tracked steps before grouping (find [Forward], bind, parse → model):     {parseStep,8:F1} ms
+                binding the [Forward] bodies alone (GetOperation, any semantic generator): {operations,8:F1} ms
+              (b) the generator's own code:                                              {parser + emit,8:F1} ms
+                parser (bound symbols + operations → model):                             {parser,8:F1} ms
+                  of which the layer type's facts (members, sublayers, partial):         {typeFacts,8:F1} ms
+                differentiate + plan + emit (from the models):                           {emit,8:F1} ms
             """;
         output.WriteLine(report);
         if (Environment.GetEnvironmentVariable("LAYERGEN_TIMING") is { Length: > 0 } timing)
         {
             File.WriteAllText(Path.Combine(Path.GetTempPath(), "layergen-timing.txt"), report);
-            Assert.True(own <= 300, report);
+            Assert.True(parser + emit <= 300, report);
         }
     }
 

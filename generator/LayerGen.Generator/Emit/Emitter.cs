@@ -16,7 +16,7 @@ internal static class Emitter
     /// <summary>The version written into <c>[GeneratedCode]</c>.</summary>
     public static readonly string Version = typeof(Emitter).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
 
-    private static string GeneratedCode => $"[global::System.CodeDom.Compiler.GeneratedCode(\"LayerGen\", \"{Version}\")]";
+    private static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"LayerGen\", \"{Version}\")]";
 
     private const string Ops = "global::LayerGen.Ops";
     private const string Losses = "global::LayerGen.Losses";
@@ -845,17 +845,22 @@ internal static class Emitter
 
     private static string Xml(string text)
     {
-        var builder = new StringBuilder(text.Length);
+        // Most lines need no escaping: return them as they are.
+        if (text.IndexOfAny(XmlSpecial) < 0)
+            return text;
+        var builder = new StringBuilder(text.Length + 16);
         foreach (char c in text)
         {
-            builder.Append(c switch
+            switch (c)
             {
-                '<' => "&lt;",
-                '>' => "&gt;",
-                '&' => "&amp;",
-                _ => c.ToString(),
-            });
+                case '<': builder.Append("&lt;"); break;
+                case '>': builder.Append("&gt;"); break;
+                case '&': builder.Append("&amp;"); break;
+                default: builder.Append(c); break;
+            }
         }
         return builder.ToString();
     }
+
+    private static readonly char[] XmlSpecial = { '<', '>', '&' };
 }
