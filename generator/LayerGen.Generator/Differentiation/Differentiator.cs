@@ -110,11 +110,13 @@ internal static class Differentiator
         foreach (var step in steps)
         {
             var instruction = instructions[step.Instruction];
-            step.PassThrough = step.Kernel == BackwardKernel.SumToShape
+            bool candidate = step.Kernel == BackwardKernel.SumToShape
                 && instruction.Op is OpKind.Add or OpKind.Sub
                 && uses[step.Target] == 1 && contributions[step.Target] == 1
-                && instructions[activity.Definer[step.Target]].Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall)
-                && shapes[step.Target] is { } operandShape && operandShape == shapes[instruction.Result];
+                && instructions[activity.Definer[step.Target]].Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall);
+            step.PassThrough = candidate && shapes[step.Target] is { } operandShape && operandShape == shapes[instruction.Result];
+            // Shapes unknown statically: decide at run time (the common x·W + B without [Shape] shares dz too).
+            step.PassThroughIfSameShape = candidate && !step.PassThrough && (shapes[step.Target] is null || shapes[instruction.Result] is null);
         }
 
         var initialized = new HashSet<int>();

@@ -732,6 +732,17 @@ internal static class Emitter
             w.Line($"{Let(step.Target)}{plan.AdjointNames[step.Target]} = {R(0)};{note} (same shape: no copy)");
             return;
         }
+        if (step.PassThroughIfSameShape && plan.AdjointField[step.Target] is { } ownField)
+        {
+            // dA = dY when a was not broadcast (no copy); otherwise dY summed over the repeated rows/columns.
+            string dA = plan.AdjointNames[step.Target], a = Operand(plan, step.Target);
+            w.Line($"{Let(step.Target)}{dA} = {R(0)};{note} (shared, no copy, unless {a} was broadcast)");
+            w.Line($"if ({a}.Rows != {R(0)}.Rows || {a}.Cols != {R(0)}.Cols)").Open();
+            w.Line($"{dA} = {matrix}.EnsureShape(ref tape.{ownField}, {a}.Rows, {a}.Cols);");
+            w.Line($"{Ops}.SumToShape({R(0)}, {dA});  // {a} was broadcast: sum the repeated rows/columns");
+            w.Close();
+            return;
+        }
         string d = Adjoint(plan, step.Target);
         if (plan.AdjointField[step.Target] is { } field && (state.Hoisted.Contains(step.Target) || !declared.Contains(step.Target)))
             w.Line($"{Let(step.Target)}{d} = {matrix}.EnsureShape(ref tape.{field}, {Operand(plan, step.Target)}.Rows, {Operand(plan, step.Target)}.Cols);");
