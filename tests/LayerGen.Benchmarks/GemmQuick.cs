@@ -5,7 +5,7 @@ namespace LayerGen.Benchmarks;
 
 /// <summary>
 /// A fast Stopwatch-based GEMM sweep (seconds, not minutes) for tuning: <c>dotnet run -c Release -- gemm-quick
-/// [float|double] [sizes...]</c>. Prints GFLOP/s of LayerGen and OpenBLAS side by side for the four transpose
+/// [float|double] [single] [portable] [sizes...]</c>. Prints GFLOP/s of LayerGen and OpenBLAS side by side for the four transpose
 /// modes. Not a substitute for the BenchmarkDotNet suite (<see cref="GemmBenchmarks"/>), which the report uses.
 /// </summary>
 internal static class GemmQuick
@@ -19,19 +19,27 @@ internal static class GemmQuick
             sizes = [16, 32, 64, 128, 256, 512, 1024];
         if (single)
             GemmParallel.MaxThreads = 1;
+        // `portable`: the direct Vector<T> loop (the fallback and the tiny-product path) instead of the packed kernel.
+        Gemm.ForcePortable = args.Contains("portable");
         OpenBlas.SetThreads(single ? 1 : Environment.ProcessorCount);
         Console.WriteLine($"{(useDouble ? "double" : "float")}, threads: {(single ? 1 : Environment.ProcessorCount)}; OpenBLAS: {OpenBlas.LoadError ?? "loaded"}");
-        Console.WriteLine($"{"n",6} {"mode",5} {"LayerGen",10} {"OpenBLAS",10} {"ratio",7}");
+        Console.WriteLine("GFLOP/s by wall time, and per CPU-second (robust to other processes on a shared machine)");
+        Console.WriteLine($"{"n",6} {"mode",5} {"LayerGen",10} {"OpenBLAS",10} {"ratio",7} {"LG/cpu-s",10} {"BLAS/cpu-s",10} {"ratio",7}");
         foreach (int n in sizes)
             for (int mode = 0; mode < 4; mode++)
             {
-                double ours = useDouble ? Measure<double>(n, mode, blas: false) : Measure<float>(n, mode, blas: false);
-                double blas = !OpenBlas.IsAvailable ? double.NaN : useDouble ? Measure<double>(n, mode, blas: true) : Measure<float>(n, mode, blas: true);
-                Console.WriteLine($"{n,6} {GemmBenchmarks.ModeName(mode),5} {ours,10:F1} {blas,10:F1} {ours / blas,7:F2}");
+                var ours = useDouble ? Measure<double>(n, mode, blas: false) : Measure<float>(n, mode, blas: false);
+                (double Wall, double Cpu) blas = !OpenBlas.IsAvailable ? (double.NaN, double.NaN) : useDouble ? Measure<double>(n, mode, blas: true) : Measure<float>(n, mode, blas: true);
+                Console.WriteLine($"{n,6} {GemmBenchmarks.ModeName(mode),5} {ours.Wall,10:F1} {blas.Wall,10:F1} {ours.Wall / blas.Wall,7:F2} {ours.Cpu,10:F1} {blas.Cpu,10:F1} {ours.Cpu / blas.Cpu,7:F2}");
             }
     }
 
-    private static double Measure<T>(int n, int mode, bool blas) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    /// <summary>
+    /// Median GFLOP/s of five timed batches by wall-clock time, and GFLOP per CPU-second of this process (all
+    /// its threads, spinning included) over the same batches: the second is what the code achieves per core
+    /// while other processes share the machine.
+    /// </summary>
+    public static (double Wall, double Cpu) Measure<T>(int n, int mode, bool blas) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         bool ta = mode >= 2, tb = (mode & 1) != 0;
         var a = GemmBenchmarks.RandomArray<T>(n * n, 1);
@@ -45,18 +53,26 @@ internal static class GemmQuick
                 Gemm.Multiply(ta, tb, n, n, n, T.One, a, n, b, n, T.Zero, c, n);
         }
         double flops = 2.0 * n * n * n;
-        int reps = (int)Math.Clamp(3e8 / flops, 1, 1_000_000);
+        // Batches of ≥ 1.5 GFLOP (tens of milliseconds) so CPU-time accounting resolves them.
+        int reps = (int)Math.Clamp(1.5e9 / flops, 1, 1_000_000);
         for (int i = 0; i < Math.Max(3, reps / 4); i++)
             Once();
         var times = new double[5];
+        var cpuTimes = new double[5];
+        using var process = Process.GetCurrentProcess();
         for (int t = 0; t < times.Length; t++)
         {
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             for (int i = 0; i < reps; i++)
                 Once();
             times[t] = sw.Elapsed.TotalSeconds / reps;
+            process.Refresh();
+            cpuTimes[t] = (process.TotalProcessorTime - cpu0).TotalSeconds / reps;
         }
         Array.Sort(times);
-        return flops / times[times.Length / 2] / 1e9;
+        Array.Sort(cpuTimes);
+        return (flops / times[times.Length / 2] / 1e9, flops / cpuTimes[cpuTimes.Length / 2] / 1e9);
     }
 }

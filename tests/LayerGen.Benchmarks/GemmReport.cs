@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Running;
 using LayerGen.Benchmarks.Interop;
@@ -11,7 +12,7 @@ namespace LayerGen.Benchmarks;
 /// <summary>
 /// <c>gemm-report</c>: the FMA peak, the BenchmarkDotNet GEMM suite (LayerGen, OpenBLAS, MathNet) and the libtorch
 /// script, printed as one Markdown table with % of peak and ratios.
-/// <c>dotnet run -c Release --project tests/LayerGen.Benchmarks -- gemm-report [--sizes 64,256] [--types float,double] [--no-torch]</c>.
+/// <c>dotnet run -c Release --project tests/LayerGen.Benchmarks -- gemm-report [--sizes 64,256] [--types float,double] [--no-torch] [--no-cpu]</c>.
 /// Python: <c>$LAYERGEN_PYTHON</c>, else <c>/usr/bin/python3</c>, else <c>python3</c>; missing PyTorch is
 /// reported and the torch column left empty.
 /// </summary>
@@ -37,7 +38,8 @@ internal static class GemmReport
         foreach (string type in types)
         {
             var benchType = type == "double" ? typeof(GemmBenchmarks<double>) : typeof(GemmBenchmarks<float>);
-            var config = new GemmConfig().AddFilter(new SimpleFilter(c => sizes.Contains((int)c.Parameters["N"])));
+            // The class's [Config(typeof(GemmConfig))] (job, columns) is merged in by BenchmarkDotNet; this adds loggers and the filter.
+            var config = ManualConfig.Create(DefaultConfig.Instance).AddFilter(new SimpleFilter(c => sizes.Contains((int)c.Parameters["N"])));
             var summary = BenchmarkRunner.Run(benchType, config);
             foreach (var report in summary.Reports)
             {
@@ -50,7 +52,7 @@ internal static class GemmReport
         }
         Console.WriteLine($"Load after BenchmarkDotNet: {LoadAverage()}");
 
-        var torchResults = torch ? RunTorch(sizes, types) : new Dictionary<Key, double>();
+        var (torchResults, torchCpu) = torch ? RunTorch(sizes, types) : (new Dictionary<Key, double>(), new Dictionary<Key, double>());
 
         var table = new StringBuilder();
         table.AppendLine($"| type | n | mode | LayerGen GFLOP/s | % of {Environment.ProcessorCount}-core peak | OpenBLAS | MathNet | libtorch | ×torch | ×OpenBLAS | ×MathNet |");
@@ -70,6 +72,33 @@ internal static class GemmReport
                 }
         Console.WriteLine();
         Console.WriteLine(table);
+
+        // Second table: the same products timed by CPU time (LayerGen and OpenBLAS in this process, libtorch in
+        // the script), which a shared machine disturbs far less than wall-clock time.
+        if (!args.Contains("--no-cpu"))
+        {
+            var cpuPeak = PeakBenchmarks.MeasurePerCpuSecond();
+            Console.WriteLine($"Per CPU-second: GFLOP per second of CPU time of all the process's threads; one-core FMA peak per CPU-second: " +
+                              $"float {cpuPeak.Float:F1}, double {cpuPeak.Double:F1}");
+            var cpuTable = new StringBuilder();
+            cpuTable.AppendLine("| type | n | mode | LayerGen GFLOP/cpu-s | % of core peak | OpenBLAS | libtorch | ×torch | ×OpenBLAS |");
+            cpuTable.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+            foreach (string type in types)
+                foreach (int n in sizes)
+                    for (int mode = 0; mode < 4; mode++)
+                    {
+                        var key = new Key(type, n, GemmBenchmarks.ModeName(mode));
+                        double ours = type == "double" ? GemmQuick.Measure<double>(n, mode, blas: false).Cpu : GemmQuick.Measure<float>(n, mode, blas: false).Cpu;
+                        double blas = !OpenBlas.IsAvailable ? double.NaN
+                            : type == "double" ? GemmQuick.Measure<double>(n, mode, blas: true).Cpu : GemmQuick.Measure<float>(n, mode, blas: true).Cpu;
+                        double tor = torchCpu.GetValueOrDefault(key, double.NaN);
+                        double corePeak = type == "double" ? cpuPeak.Double : cpuPeak.Float;
+                        cpuTable.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                            $"| {type} | {n} | {key.Mode} | {F(ours)} | {F(100 * ours / corePeak)}% | {F(blas)} | {F(tor)} | {R(ours, tor)} | {R(ours, blas)} |"));
+                    }
+            Console.WriteLine();
+            Console.WriteLine(cpuTable);
+        }
         Console.WriteLine($"Load at the end: {LoadAverage()}; total time {total.Elapsed.TotalMinutes:F1} min");
         return 0;
     }
@@ -97,14 +126,15 @@ internal static class GemmReport
     }
 
     /// <summary>Runs torch/gemm_bench.py --json; an empty result (and a message) when Python or PyTorch is missing.</summary>
-    private static Dictionary<Key, double> RunTorch(int[] sizes, string[] types)
+    private static (Dictionary<Key, double> Wall, Dictionary<Key, double> Cpu) RunTorch(int[] sizes, string[] types)
     {
         var results = new Dictionary<Key, double>();
+        var cpu = new Dictionary<Key, double>();
         string? script = FindScript();
         if (script is null)
         {
             Console.WriteLine("libtorch: torch/gemm_bench.py not found next to the benchmark sources; torch column left empty.");
-            return results;
+            return (results, cpu);
         }
         string python = Environment.GetEnvironmentVariable("LAYERGEN_PYTHON") ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
         string dtypes = string.Join(',', types.Select(t => t == "double" ? "float64" : "float32"));
@@ -127,7 +157,10 @@ internal static class GemmReport
                 using var doc = JsonDocument.Parse(line);
                 var root = doc.RootElement;
                 string type = root.GetProperty("dtype").GetString() == "float64" ? "double" : "float";
-                results[new Key(type, root.GetProperty("n").GetInt32(), root.GetProperty("mode").GetString()!)] = root.GetProperty("gflops").GetDouble();
+                var key = new Key(type, root.GetProperty("n").GetInt32(), root.GetProperty("mode").GetString()!);
+                results[key] = root.GetProperty("gflops").GetDouble();
+                if (root.TryGetProperty("cpu_gflops", out var c) && c.ValueKind == JsonValueKind.Number)
+                    cpu[key] = c.GetDouble();
             }
             process.WaitForExit();
             if (process.ExitCode != 0)
@@ -137,7 +170,7 @@ internal static class GemmReport
         {
             Console.WriteLine($"libtorch: cannot start {python} ({e.Message}); torch column left empty.");
         }
-        return results;
+        return (results, cpu);
     }
 
     private static string? FindScript()

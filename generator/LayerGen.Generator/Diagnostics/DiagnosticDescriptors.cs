@@ -2,7 +2,7 @@ using Microsoft.CodeAnalysis;
 
 namespace LayerGen.Generator;
 
-/// <summary>Every diagnostic LayerGen reports (<c>LG0xxx</c>: usage). Help pages: <c>docs/diagnostics/&lt;id&gt;.md</c>.</summary>
+/// <summary>Every diagnostic LayerGen reports (<c>LG0xxx</c>: usage, <c>LG1xxx</c>: shapes). Help pages: <c>docs/diagnostics/&lt;id&gt;.md</c>.</summary>
 internal static class DiagnosticDescriptors
 {
     private const string Category = "LayerGen";
@@ -86,6 +86,118 @@ internal static class DiagnosticDescriptors
         description: "The runtime kernels are specialised for float and double; a generic layer may use a type parameter.",
         helpLinkUri: HelpRoot + "LG0007.md");
 
+    // ---- LG1xxx: shapes (reported by ShapeAnalyzer)
+
+    /// <summary>LG1001: matrix product inner dimensions differ.</summary>
+    public static readonly DiagnosticDescriptor ProductInnerDimensions = new(
+        id: "LG1001",
+        title: "Matrix product inner dimensions differ",
+        messageFormat: "'{0}' multiplies {1} by {2}: columns of {3} ({4}) ≠ rows of {5} ({6}).{7}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "In a matrix product op(a)·op(b) the columns of op(a) must equal the rows of op(b).",
+        helpLinkUri: HelpRoot + "LG1001.md");
+
+    /// <summary>LG1002: incompatible element-wise shapes.</summary>
+    public static readonly DiagnosticDescriptor IncompatibleElementwiseShapes = new(
+        id: "LG1002",
+        title: "Incompatible element-wise shapes",
+        messageFormat: "'{0}' {1} {2} {3} and {4} {5}: {6}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Element-wise operations need equal shapes, or a [1, C] row / [R, 1] column that broadcasts over the other operand; never a column against a row (an outer product).",
+        helpLinkUri: HelpRoot + "LG1002.md");
+
+    /// <summary>LG1003: result does not have the declared return shape.</summary>
+    public static readonly DiagnosticDescriptor ReturnShapeMismatch = new(
+        id: "LG1003",
+        title: "Result does not have the declared return shape",
+        messageFormat: "'{0}' returns {1} but declares [return: Shape] {2}: {3}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The shape inferred for the returned value must equal the [return: Shape] declaration.",
+        helpLinkUri: HelpRoot + "LG1003.md");
+
+    /// <summary>LG1004: call input does not match the callee's declared shape.</summary>
+    public static readonly DiagnosticDescriptor SublayerInputMismatch = new(
+        id: "LG1004",
+        title: "Call input does not match the callee's declared shape",
+        messageFormat: "'{0}' passes {1} {2} as '{3}', which '{4}' declares {5}: {6}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "An argument of a [Forward] call must have the shape the callee declares for that parameter; the callee's layer symbols are shared by every call of the same sublayer.",
+        helpLinkUri: HelpRoot + "LG1004.md");
+
+    /// <summary>LG1005: loss targets do not fit the prediction.</summary>
+    public static readonly DiagnosticDescriptor LossTargetMismatch = new(
+        id: "LG1005",
+        title: "Loss targets do not fit the prediction",
+        messageFormat: "'{0}': {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "MeanSquaredError and BinaryCrossEntropyWithLogits compare two matrices of equal shape; SoftmaxCrossEntropy needs one label per row of the logits (declare the labels [Shape(\"N\")] to check it).",
+        helpLinkUri: HelpRoot + "LG1005.md");
+
+    /// <summary>LG1006: shape symbol bound to two different sizes.</summary>
+    public static readonly DiagnosticDescriptor SymbolBoundTwice = new(
+        id: "LG1006",
+        title: "Shape symbol bound to two different sizes",
+        messageFormat: "Symbol '{0}' is bound to {1} by '{2}' and to {3} by '{4}'",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Within a layer a symbol names one size; a sublayer's symbols name one size for every call of that sublayer.",
+        helpLinkUri: HelpRoot + "LG1006.md");
+
+    /// <summary>LG1007: invalid [shape] attribute.</summary>
+    public static readonly DiagnosticDescriptor InvalidShapeAttribute = new(
+        id: "LG1007",
+        title: "Invalid [Shape] attribute",
+        messageFormat: "[Shape] on '{0}' {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "[Shape] takes two dimensions on a Matrix<T> (rows, columns) and one on int[] labels; each a string symbol expression (\"N\", \"2*H\", \"H+1\") or a positive int.",
+        helpLinkUri: HelpRoot + "LG1007.md");
+
+    /// <summary>LG1008: concatenated matrices do not fit.</summary>
+    public static readonly DiagnosticDescriptor ConcatMismatch = new(
+        id: "LG1008",
+        title: "Concatenated matrices do not fit",
+        messageFormat: "'{0}' {1} {2} {3} and {4} {5}: {6}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Concat along axis 0 stacks rows and needs equal columns; along axis 1 it joins columns and needs equal rows.",
+        helpLinkUri: HelpRoot + "LG1008.md");
+
+    /// <summary>LG1009: slice out of bounds.</summary>
+    public static readonly DiagnosticDescriptor SliceOutOfBounds = new(
+        id: "LG1009",
+        title: "Slice out of bounds",
+        messageFormat: "'{0}' takes {1} [{2}, {3}) of {4} {5}, which has {6}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A slice with constant bounds must lie within the sliced dimension.",
+        helpLinkUri: HelpRoot + "LG1009.md");
+
+    /// <summary>LG1100: shape can be declared.</summary>
+    public static readonly DiagnosticDescriptor ShapeCanBeDeclared = new(
+        id: "LG1100",
+        title: "Shape can be declared",
+        messageFormat: "The shape of '{0}' can be declared: [Shape({1})]",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Hidden,
+        isEnabledByDefault: true,
+        description: "Shape inference determined the shape of an unannotated parameter or return value; declaring it documents the layer and checks its callers.",
+        helpLinkUri: HelpRoot + "LG1100.md");
+
     /// <summary>The descriptor of a diagnostic id.</summary>
     public static DiagnosticDescriptor? ById(string id) => id switch
     {
@@ -96,6 +208,16 @@ internal static class DiagnosticDescriptors
         "LG0005" => InputHasNoEffect,
         "LG0006" => ForwardRecursion,
         "LG0007" => UnsupportedElementType,
+        "LG1001" => ProductInnerDimensions,
+        "LG1002" => IncompatibleElementwiseShapes,
+        "LG1003" => ReturnShapeMismatch,
+        "LG1004" => SublayerInputMismatch,
+        "LG1005" => LossTargetMismatch,
+        "LG1006" => SymbolBoundTwice,
+        "LG1007" => InvalidShapeAttribute,
+        "LG1008" => ConcatMismatch,
+        "LG1009" => SliceOutOfBounds,
+        "LG1100" => ShapeCanBeDeclared,
         _ => null,
     };
 }

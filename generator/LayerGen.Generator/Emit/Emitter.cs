@@ -177,6 +177,7 @@ internal static class Emitter
         string separator = method.Parameters.Count > 0 ? ", " : "";
         w.Line($"{method.Accessibility} {@static}{ResultType(method)} {method.Name}({Signature(plan)}{separator}{tapeType} tape)").Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(tape);");
+        ShapeAssertEmitter.Emit(w, method, body); // fail fast when actual sizes contradict [Shape]
 
         string lastStatement = "";
         foreach (var instruction in body.Instructions)

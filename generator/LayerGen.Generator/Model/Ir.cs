@@ -191,6 +191,10 @@ internal sealed record Shape(string Rows, string Cols)
 /// <param name="TapeType">The callee's tape type, <c>global::</c>-qualified (<c>global::Ns.Dense.Tape</c>).</param>
 /// <param name="ReturnsScalar">The callee returns <c>T</c> (a loss) rather than a matrix.</param>
 /// <param name="Parameters">The callee's parameters.</param>
+/// <param name="LayerSymbols">
+/// The symbols the callee's type declares on its matrix fields and properties (layer-scoped: shared by every call of the
+/// same sublayer); the other symbols of its parameter and return shapes are call-scoped. Used by shape inference.
+/// </param>
 /// <param name="SameAssembly">
 /// The callee is compiled with the caller, so its generated internal <c>BackwardCore</c> (which skips the input
 /// gradients the caller does not need) is reachable; otherwise the caller calls its public backward.
@@ -202,6 +206,7 @@ internal sealed record ForwardCallee(
     string TapeType,
     bool ReturnsScalar,
     EquatableArray<MethodParameter> Parameters,
+    EquatableArray<string> LayerSymbols = default,
     bool SameAssembly = true);
 
 /// <summary>How a forward call reaches its callee.</summary>
@@ -221,5 +226,8 @@ internal enum CalleeKind
 /// <param name="TypeName">The C# type, <c>global::</c>-qualified.</param>
 /// <param name="Kind">Matrix, scalar or other.</param>
 /// <param name="IsDifferentiable">A matrix or scalar not marked <c>[NoGrad]</c>.</param>
-/// <param name="Shape">From <c>[Shape]</c>, if any.</param>
+/// <param name="Shape">
+/// From <c>[Shape]</c>, if any. On <c>int[]</c> labels a one-dimensional <c>[Shape("N")]</c> (one label per row) is
+/// recorded as <c>[N, 1]</c>.
+/// </param>
 internal sealed record MethodParameter(string Name, string TypeName, ValueKind Kind, bool IsDifferentiable, Shape? Shape);

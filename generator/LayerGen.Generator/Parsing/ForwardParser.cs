@@ -175,7 +175,7 @@ internal static class ForwardParser
                 var kind = Symbols.KindOf(parameter.Type, _element);
                 bool differentiable = kind != ValueKind.Other && !Symbols.HasAttribute(parameter, "NoGradAttribute");
                 int id = NewValue(kind, Symbols.Display(parameter.Type), parameter.Name,
-                    kind == ValueKind.Matrix ? Symbols.ShapeOf(parameter.GetAttributes()) : null, differentiable);
+                    Symbols.DeclaredShape(parameter, kind), differentiable);
                 _instructions.Add(new Instruction(id, OpKind.Input, EquatableArray<int>.Empty, Text: parameter.Name));
                 _inputs[parameter] = id;
                 if (parameter.Locations.FirstOrDefault() is { SourceTree: not null } l)
@@ -642,6 +642,7 @@ internal static class ForwardParser
             string tapeType = Symbols.Display(target.ContainingType) + "." + Symbols.TapeName(target.Name);
             var callee = new ForwardCallee(kind, receiver, target.Name, tapeType,
                 Symbols.KindOf(target.ReturnType, calleeElement) == ValueKind.Scalar, parameters,
+                kind == CalleeKind.Static ? EquatableArray<string>.Empty : Symbols.LayerShapeSymbols(target.ContainingType),
                 SymbolEqualityComparer.Default.Equals(target.ContainingAssembly, _method.ContainingAssembly));
             var resultKind = Symbols.KindOf(target.ReturnType, calleeElement);
             int id = NewValue(resultKind, Symbols.Display(target.ReturnType), hint, Symbols.ShapeOf(target.GetReturnTypeAttributes()), varied);

@@ -114,9 +114,52 @@ internal static class Symbols
                 Display(parameter.Type),
                 kind,
                 kind != ValueKind.Other && !HasAttribute(parameter, "NoGradAttribute"),
-                kind == ValueKind.Matrix ? ShapeOf(parameter.GetAttributes()) : null));
+                DeclaredShape(parameter, kind)));
         }
         return result.ToEquatableArray();
+    }
+
+    /// <summary>
+    /// The <c>[Shape]</c> of a forward-method parameter: two dimensions on a matrix; on <c>int[]</c> labels one
+    /// dimension (the number of labels), recorded as <c>[count, 1]</c>.
+    /// </summary>
+    public static Shape? DeclaredShape(IParameterSymbol parameter, ValueKind kind)
+    {
+        if (kind == ValueKind.Matrix)
+            return ShapeOf(parameter.GetAttributes());
+        if (parameter.Type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Int32 })
+        {
+            foreach (var attribute in parameter.GetAttributes())
+            {
+                if (IsLayerGenType(attribute.AttributeClass, "ShapeAttribute") && attribute.ConstructorArguments.Length == 1
+                    && attribute.ConstructorArguments[0] is { Kind: TypedConstantKind.Array, Values.Length: 1 } argument
+                    && DimensionText(argument.Values[0]) is { } count)
+                    return new Shape(count, "1");
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The symbols a layer type declares in <c>[Shape]</c> on its instance matrix fields and properties.</summary>
+    public static EquatableArray<string> LayerShapeSymbols(INamedTypeSymbol type)
+    {
+        var symbols = new SortedSet<string>(System.StringComparer.Ordinal);
+        for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers())
+            {
+                if (member.IsStatic || member is not (IFieldSymbol or IPropertySymbol))
+                    continue;
+                if (ShapeOf(member.GetAttributes()) is not { } shape)
+                    continue;
+                foreach (var text in new[] { shape.Rows, shape.Cols })
+                {
+                    foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, "[A-Za-z_][A-Za-z0-9_]*"))
+                        symbols.Add(m.Value);
+                }
+            }
+        }
+        return symbols.ToEquatableArray();
     }
 
     /// <summary>The name of the tape class generated for <paramref name="methodName"/>.</summary>

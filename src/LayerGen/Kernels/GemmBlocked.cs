@@ -93,6 +93,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the edge tile is always written by the kernel before it is read
     private static void Blocked(bool transposeA, bool transposeB, int m, int n, int k,
         T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
     {
@@ -155,7 +156,8 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     /// <summary>A 64-byte-aligned thread-local buffer of at least <paramref name="count"/> elements.</summary>
     private static T* Buffer(ref byte[]? buffer, long count)
     {
-        long bytes = count * sizeof(T) + 64;
+        // 64 bytes for alignment, 64 more for the 2-lane spill of the float A packing past the last panel.
+        long bytes = count * sizeof(T) + 128;
         if (buffer is null || buffer.Length < bytes)
             buffer = GC.AllocateUninitializedArray<byte>(checked((int)Math.Max(bytes, 64 * 1024)), pinned: true);
         nint address = (nint)Unsafe.AsPointer(ref buffer[0]);
@@ -242,6 +244,12 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>Packs op(A) = A (mc×kc at <paramref name="a"/>) into MR-high panels, each MR×kc stored k-major, zero-padded.</summary>
+    /// <remarks>
+    /// Full panels go through register transposes: float reads 8 columns of the 6 rows (plus two zero rows),
+    /// transposes 8×8 and stores each 8-wide result row at its 6-element slot, letting the 2 extra lanes spill
+    /// into the next slot, which a later store overwrites (the buffer has slack for the last one); double
+    /// transposes rows 0–3 as 4×4 blocks and copies rows 4–5 with 128-bit loads.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(T* a, int lda, int kc, int mc, T* dst)
     {
@@ -253,17 +261,26 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
             {
                 T* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
                 int p = 0;
-                if (typeof(T) == typeof(double))
+                if (typeof(T) == typeof(float))
                 {
-                    // 4×4 register transposes of rows 0–3, rows 4–5 scalar.
+                    for (; p + 8 <= kc; p += 8)
+                        Transpose6x8((float*)r0 + p, lda, (float*)dst + p * MR);
+                }
+                else if (typeof(T) == typeof(double))
+                {
                     for (; p + 4 <= kc; p += 4)
                     {
-                        TransposeBlock(r0 + p, lda, dst + p * MR, MR);
                         T* d = dst + p * MR;
-                        d[4] = r4[p]; d[5] = r5[p];
-                        d[10] = r4[p + 1]; d[11] = r5[p + 1];
-                        d[16] = r4[p + 2]; d[17] = r5[p + 2];
-                        d[22] = r4[p + 3]; d[23] = r5[p + 3];
+                        TransposeBlock(r0 + p, lda, d, MR);
+                        double* d4 = (double*)d + 4;
+                        var lo = Sse2.LoadVector128((double*)r4 + p);      // r4[p], r4[p+1]
+                        var hi = Sse2.LoadVector128((double*)r5 + p);      // r5[p], r5[p+1]
+                        Sse2.Store(d4, Sse2.UnpackLow(lo, hi));
+                        Sse2.Store(d4 + 6, Sse2.UnpackHigh(lo, hi));
+                        lo = Sse2.LoadVector128((double*)r4 + p + 2);
+                        hi = Sse2.LoadVector128((double*)r5 + p + 2);
+                        Sse2.Store(d4 + 12, Sse2.UnpackLow(lo, hi));
+                        Sse2.Store(d4 + 18, Sse2.UnpackHigh(lo, hi));
                     }
                 }
                 for (; p < kc; p++)
@@ -288,7 +305,45 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         }
     }
 
+    /// <summary>Rows 0–5 × columns 0–7 at <paramref name="s"/> → 8 k-steps of 6 values at <paramref name="d"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose6x8(float* s, long lds, float* d)
+    {
+        var r0 = Avx.LoadVector256(s);
+        var r1 = Avx.LoadVector256(s + lds);
+        var r2 = Avx.LoadVector256(s + 2 * lds);
+        var r3 = Avx.LoadVector256(s + 3 * lds);
+        var r4 = Avx.LoadVector256(s + 4 * lds);
+        var r5 = Avx.LoadVector256(s + 5 * lds);
+        var zero = Vector256<float>.Zero;
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, zero, 0x44);
+        var u5 = Avx.Shuffle(t4, zero, 0xEE);
+        var u6 = Avx.Shuffle(t5, zero, 0x44);
+        var u7 = Avx.Shuffle(t5, zero, 0xEE);
+        // In increasing address order, so each store's 2 spilled lanes are overwritten by the next one.
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + 6, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 12, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 18, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 24, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 30, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 36, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 42, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
     /// <summary>Packs op(A) = Aᵀ, where A is stored kc×mc at <paramref name="a"/>: row i of op(A) is column i of A.</summary>
+    /// <remarks>The 6 values of a k-step are contiguous in A: one 8-wide float load and store (2 lanes spill
+    /// into the next slot, overwritten next), or a 4-wide and a 2-wide double copy.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackATransposed(T* a, int lda, int kc, int mc, T* dst)
     {
@@ -298,11 +353,33 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
             T* src = a + i;
             if (rows == MR)
             {
-                for (int p = 0; p < kc; p++)
+                // The 8-wide float load reads 2 values past the panel: only safe while they are inside the block.
+                if (typeof(T) == typeof(float) && i + 8 <= mc)
                 {
-                    T* d = dst + p * MR;
-                    d[0] = src[0]; d[1] = src[1]; d[2] = src[2]; d[3] = src[3]; d[4] = src[4]; d[5] = src[5];
-                    src += lda;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        Avx.Store((float*)dst + p * MR, Avx.LoadVector256((float*)src));
+                        src += lda;
+                    }
+                }
+                else if (typeof(T) == typeof(double))
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        double* d = (double*)dst + p * MR;
+                        Avx.Store(d, Avx.LoadVector256((double*)src));
+                        Sse2.Store(d + 4, Sse2.LoadVector128((double*)src + 4));
+                        src += lda;
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        T* d = dst + p * MR;
+                        d[0] = src[0]; d[1] = src[1]; d[2] = src[2]; d[3] = src[3]; d[4] = src[4]; d[5] = src[5];
+                        src += lda;
+                    }
                 }
             }
             else

@@ -11,34 +11,53 @@ namespace LayerGen;
 /// Row i of C is first scaled by beta (cleared when beta = 0, so NaN in C is ignored), then:
 /// without a transposed B, C[i,:] += (alpha·op(A)[i,p])·B[p,:] for each p (an axpy over a contiguous row);
 /// with a transposed B, C[i,j] += alpha·(op(A)[i,:]·B[j,:]) (a dot product over a contiguous row of B).
+/// A transposed A is gathered row by row into a stack buffer first.
 /// </remarks>
 internal static unsafe class GemmDirect
 {
     // AggressiveOptimization: these loops run on the first calls of a training run, before tiering would
     // promote them, and tiny products are exactly the calls that must be fast from the start.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the gather buffer is written before it is read
     public static void Multiply<T>(bool transposeA, bool transposeB, int m, int n, int k,
         T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // op(A)[i, p] is a[i·lda + p] or, transposed, a[p·lda + i].
-        long aRowStride = transposeA ? 1 : lda, aColStride = transposeA ? lda : 1;
+        // A transposed row of op(A) (a column of A) is strided; it is gathered into this buffer, a chunk of the
+        // inner dimension at a time, so the inner loops always read contiguous memory.
+        const int Chunk = 256;
+        T* gathered = stackalloc T[Chunk];
         for (int i = 0; i < m; i++)
         {
             T* ci = c + (long)i * ldc;
-            T* ai = a + i * aRowStride;
-            if (!transposeB)
+            ScaleRow(ci, n, beta);
+            for (int p0 = 0; p0 < k; p0 += Chunk)
             {
-                ScaleRow(ci, n, beta);
-                for (int p = 0; p < k; p++)
-                    Axpy(alpha * ai[p * aColStride], b + (long)p * ldb, ci, n);
-            }
-            else
-            {
-                for (int j = 0; j < n; j++)
+                int kc = Math.Min(Chunk, k - p0);
+                T* ai;
+                if (transposeA)
                 {
-                    T dot = transposeA ? StridedDot(ai, aColStride, b + (long)j * ldb, k) : Dot(ai, b + (long)j * ldb, k);
-                    ci[j] = beta == T.Zero ? alpha * dot : alpha * dot + beta * ci[j];
+                    T* column = a + (long)p0 * lda + i;
+                    for (int p = 0; p < kc; p++)
+                        gathered[p] = column[(long)p * lda];
+                    ai = gathered;
+                }
+                else
+                {
+                    ai = a + (long)i * lda + p0;
+                }
+
+                if (!transposeB)
+                {
+                    // C[i,:] += (alpha·op(A)[i,p])·B[p,:]: an axpy over a contiguous row of B.
+                    for (int p = 0; p < kc; p++)
+                        Axpy(alpha * ai[p], b + (long)(p0 + p) * ldb, ci, n);
+                }
+                else
+                {
+                    // C[i,j] += alpha·(op(A)[i,:]·B[j,:]): a dot product with a contiguous row of B.
+                    for (int j = 0; j < n; j++)
+                        ci[j] += alpha * Dot(ai, b + (long)j * ldb + p0, kc);
                 }
             }
         }
@@ -84,16 +103,6 @@ internal static unsafe class GemmDirect
         }
         for (; p < k; p++)
             sum += x[p] * y[p];
-        return sum;
-    }
-
-    /// <summary>Σ x[p·stride]·y[p].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static T StridedDot<T>(T* x, long stride, T* y, int k) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T sum = T.Zero;
-        for (int p = 0; p < k; p++)
-            sum += x[p * stride] * y[p];
         return sum;
     }
 }

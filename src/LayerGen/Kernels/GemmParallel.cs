@@ -69,8 +69,15 @@ internal static unsafe class GemmParallel
             s_done.Reset();
             for (int w = 0; w < parts - 1; w++)
                 start[w].Release();
-            work(job, 0, parts);
-            s_done.Wait();
+            try
+            {
+                work(job, 0, parts);
+            }
+            finally
+            {
+                // Even if this part failed, the workers still read the job on this stack frame: wait for them.
+                s_done.Wait();
+            }
         }
         finally
         {

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text;
+using Xunit.Abstractions;
+
+namespace LayerGen.Generator.Tests;
+
+/// <summary>
+/// The one <c>LayerGen</c> package works end to end: packed from a copy of the sources into a temporary feed, it is
+/// restored by a fresh console project whose Dense layer gets its backward pass from the packaged generator, and
+/// one training step prints the hand-computed numbers. Slow (~1–2 minutes: two SDK builds), so it carries
+/// <c>Category=Package</c> for filtering, but it runs in CI.
+/// </summary>
+public sealed class PackageTests(ITestOutputHelper output)
+{
+    private const string ConsumerProgram = """
+        using System.Globalization;
+        using LayerGen;
+
+        var layer = new Dense
+        {
+            W = Matrix<float>.FromRows([0.5f, -1f], [0.25f, 1f]),
+            B = Matrix<float>.FromRows([0.1f, -0.2f]),
+        };
+        var x = Matrix<float>.FromRows([1f, 2f]);
+        var tape = new Dense.Tape();
+        var gradients = new Dense.Gradients(layer);
+
+        Matrix<float> y = layer.Forward(x, tape);
+        Matrix<float> dx = layer.Backward(tape, Matrix<float>.Ones(1, 2), gradients);
+        foreach (var p in layer.Parameters(gradients))
+            for (int i = 0; i < p.Value.Rows; i++)
+                for (int j = 0; j < p.Value.Cols; j++)
+                    p.Value[i, j] -= 0.1f * p.Gradient[i, j];
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"y={y[0, 0]:F3},{y[0, 1]:F3} dx={dx[0, 0]:F3},{dx[0, 1]:F3} dW={gradients.W[0, 0]:F3},{gradients.W[0, 1]:F3},{gradients.W[1, 0]:F3},{gradients.W[1, 1]:F3} dB={gradients.B[0, 0]:F3},{gradients.B[0, 1]:F3} W00={layer.W[0, 0]:F3}"));
+
+        public partial class Dense
+        {
+            [Shape("D", "C")] public Matrix<float> W = null!;
+            [Shape(1, "C")] public Matrix<float> B = null!;
+
+            [Forward]
+            public Matrix<float> Forward([Shape("N", "D")] Matrix<float> x) => Ops.Relu(x * W + B);
+        }
+        """;
+
+    [Fact]
+    [Trait("Category", "Package")]
+    public void PackedLayerGen_GeneratesAndTrains_InAFreshProject()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "layergen-package-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            // 1. Pack from a copy of the sources, so this test never rewrites the build output other tests load.
+            string repository = TestSources.Metadata("RepositoryRoot");
+            string copy = Path.Combine(root, "repo");
+            foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json", ".editorconfig" })
+                if (File.Exists(Path.Combine(repository, file)))
+                    CopyFile(Path.Combine(repository, file), Path.Combine(copy, file));
+            CopyDirectory(Path.Combine(repository, "src", "LayerGen"), Path.Combine(copy, "src", "LayerGen"));
+            CopyDirectory(Path.Combine(repository, "generator", "LayerGen.Generator"), Path.Combine(copy, "generator", "LayerGen.Generator"));
+
+            // A unique version: the NuGet cache never serves an older package of the same number.
+            string version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Environment.ProcessId;
+            string feed = Path.Combine(root, "feed");
+            Run("dotnet", $"pack src/LayerGen/LayerGen.csproj -c Release -o \"{feed}\" -p:Version={version}", copy);
+
+            string package = Path.Combine(feed, $"LayerGen.{version}.nupkg");
+            Assert.True(File.Exists(package), $"{package} was not created");
+            using (var zip = ZipFile.OpenRead(package))
+            {
+                var entries = zip.Entries.Select(e => e.FullName).ToList();
+                Assert.Contains("lib/net8.0/LayerGen.dll", entries);
+                Assert.Contains("lib/net10.0/LayerGen.dll", entries);
+                Assert.Contains("analyzers/dotnet/cs/LayerGen.Generator.dll", entries);
+                Assert.DoesNotContain(entries, e => e.StartsWith("lib/netstandard", StringComparison.Ordinal));
+                using var nuspec = new StreamReader(zip.GetEntry("LayerGen.nuspec")!.Open());
+                string metadata = nuspec.ReadToEnd();
+                Assert.Contains("System.Numerics.Tensors", metadata);
+                Assert.DoesNotContain("LayerGen.Generator", metadata);   // not a package dependency
+            }
+            Assert.Single(Directory.GetFiles(feed, "*.nupkg"));
+
+            // 2. A fresh console project that knows LayerGen only through the package.
+            string app = Path.Combine(root, "app");
+            Directory.CreateDirectory(app);
+            File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="layergen-under-test" value="{feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+            File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <!-- Generated code must compile without a single warning. -->
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="LayerGen" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(app, "Program.cs"), ConsumerProgram);
+
+            // 3. Build and run: y = relu(x·W + B) = (1.1, 0.8); dx = 1·Wᵀ rows summed = (−0.5, 1.25);
+            //    dW = xᵀ·1 = ((1, 1), (2, 2)); dB = (1, 1); W00 after SGD(0.1) = 0.5 − 0.1 = 0.4.
+            string result = Run("dotnet", "run -c Release", app);
+            Assert.Contains("y=1.100,0.800 dx=-0.500,1.250 dW=1.000,1.000,2.000,2.000 dB=1.000,1.000 W00=0.400", result);
+        }
+        finally
+        {
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private string Run(string fileName, string arguments, string workingDirectory)
+    {
+        var start = new ProcessStartInfo(fileName, arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // The test host runs under `dotnet test`: MSBuild's own variables would leak into the nested SDK build.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
+            start.Environment.Remove(key);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+
+        using var process = Process.Start(start)!;
+        var text = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (text) text.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (text) text.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} {arguments} did not finish in 5 minutes:\n{text}");
+        }
+        process.WaitForExit();
+        string all = text.ToString();
+        output.WriteLine($"$ {fileName} {arguments}\n{all}");
+        Assert.True(process.ExitCode == 0, $"{fileName} {arguments} exited with {process.ExitCode}:\n{all}");
+        return all;
+    }
+
+    private static void CopyDirectory(string source, string destination)
+    {
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(source, file);
+            string first = relative.Split(Path.DirectorySeparatorChar)[0];
+            if (first is "bin" or "obj")
+                continue;
+            CopyFile(file, Path.Combine(destination, relative));
+        }
+    }
+
+    private static void CopyFile(string source, string destination)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        File.Copy(source, destination);
+    }
+}
