@@ -189,6 +189,18 @@ public class GeneratorTimingTests(ITestOutputHelper output)
                 Emitter.EmitMethod(model, model.Body!);
         })));
 
+        double plan = Median(Enumerable.Range(0, runs).Select(_ => Ms(() =>
+        {
+            foreach (var model in models)
+                Planning.MethodPlan.Create(model, model.Body!);
+        })));
+
+        double shapeAsserts = Median(Enumerable.Range(0, runs).Select(_ => Ms(() =>
+        {
+            foreach (var model in models)
+                Emit.ShapeAssertEmitter.Emit(new SourceWriter(), model, model.Body!);
+        })));
+
         string report = $"""
             LayerGen generator, {Layers} layers in {Files} files ({models.Count} [Forward] methods), median of {runs}; load average {LoadAverage()}; {Environment.ProcessorCount} cores
               first run in process (JIT cold), new driver + fresh compilation:            {first,8:F1} ms
@@ -202,6 +214,8 @@ public class GeneratorTimingTests(ITestOutputHelper output)
                 parser (bound symbols + operations → model):                             {parser,8:F1} ms
                   of which the layer type's facts (members, sublayers, partial):         {typeFacts,8:F1} ms
                 differentiate + plan + emit (from the models):                           {emit,8:F1} ms
+                  of which differentiate + plan:                                         {plan,8:F1} ms
+                  of which the runtime shape asserts (shape inference per method):       {shapeAsserts,8:F1} ms
             """;
         output.WriteLine(report);
         if (Environment.GetEnvironmentVariable("LAYERGEN_TIMING") is { Length: > 0 } timing)
