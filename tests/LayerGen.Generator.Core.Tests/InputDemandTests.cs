@@ -72,6 +72,24 @@ public class InputDemandTests
             }
         }
 
+        /// <summary>A static call whose gradient feeds only the input: its backward runs under needDX.</summary>
+        public partial class InputOnly
+        {
+            public Dense Head = new(4, 3, 30);
+
+            [Forward]
+            public double Loss(Matrix<double> x, [NoGrad] int[] labels) => Losses.SoftmaxCrossEntropy(Head.Forward(Blocks.Mix(x, x)), labels);
+        }
+
+        /// <summary>Calls InputOnly with a [NoGrad] batch: the guarded static call is skipped.</summary>
+        public partial class Frozen
+        {
+            public InputOnly Inner = new();
+
+            [Forward]
+            public double Loss([NoGrad] Matrix<double> x, [NoGrad] int[] labels) => Inner.Loss(x, labels) * 2.0;
+        }
+
         /// <summary>The same network with a differentiable batch: every flag is set at run time.</summary>
         public partial class MlpWithInputGradient
         {
@@ -135,6 +153,34 @@ public class InputDemandTests
                 return worst;
             }
 
+            // A guarded static call: input and parameter gradients through the public backward, then through a caller
+            // that needs no input gradient (the static call's backward must not run: its buffers stay untouched).
+            public static string GuardedStaticCall()
+            {
+                var x = Matrix<double>.RandomNormal(6, 4, 2);
+                var layer = new InputOnly();
+                var tape = new InputOnly.LossTape();
+                var gradients = new InputOnly.Gradients(layer);
+                layer.Loss(x, Labels, tape);
+                var dx = layer.LossBackward(tape, gradients);
+                Func<double> loss = () => layer.Loss(x, Labels);
+                double worst = GradCheck.MaxError(x, dx, loss, 1e-5);
+                foreach (var p in layer.Parameters(gradients))
+                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss, 1e-5));
+
+                var frozen = new Frozen();
+                var frozenTape = new Frozen.LossTape();
+                var frozenGradients = new Frozen.Gradients(frozen);
+                frozen.Loss(x, Labels, frozenTape);
+                frozen.LossBackward(frozenTape, frozenGradients);
+                Func<double> frozenLoss = () => frozen.Loss(x, Labels);
+                foreach (var p in frozen.Parameters(frozenGradients))
+                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, frozenLoss, 1e-5));
+                var inner = frozenTape._innerTape!;
+                string mix = inner._mixTape!._dA is null && inner._mixTape!._dB is null ? "untouched" : "written";
+                return worst < 1e-6 ? "exact, Mix backward " + mix : "error " + worst;
+            }
+
             // Which input-gradient buffers a backward wrote, as "name=written|untouched" (a buffer is allocated on its
             // first write, so a null field was never written).
             public static string Buffers()
@@ -196,6 +242,13 @@ public class InputDemandTests
         // x is [NoGrad]: the innermost layer skips dx = dz·Wᵀ (the flag crosses Block), Mix skips ∂L/∂a (its argument is
         // x·0.1); the gradients that reach parameters are still computed.
         Assert.Equal("First.dX=untouched Second.dX=written Mix.dA=untouched Mix.dB=written Head.dX=written", buffers);
+    }
+
+    [Fact]
+    public void A_static_call_that_feeds_only_the_input_runs_only_when_the_input_gradient_is_needed()
+    {
+        var assembly = TestCompiler.Load(Source, Check, Layers.GradCheck);
+        Assert.Equal("exact, Mix backward untouched", (string)TestCompiler.Invoke(assembly, "Check", "GuardedStaticCall")!);
     }
 
     [Fact]
