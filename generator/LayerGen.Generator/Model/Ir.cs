@@ -195,6 +195,10 @@ internal sealed record Shape(string Rows, string Cols)
 /// The symbols the callee's type declares on its matrix fields and properties (layer-scoped: shared by every call of the
 /// same sublayer); the other symbols of its parameter and return shapes are call-scoped. Used by shape inference.
 /// </param>
+/// <param name="SameAssembly">
+/// The callee is compiled with the caller, so its generated internal <c>BackwardCore</c> (which skips the input
+/// gradients the caller does not need) is reachable; otherwise the caller calls its public backward.
+/// </param>
 internal sealed record ForwardCallee(
     CalleeKind Kind,
     string Receiver,
@@ -202,7 +206,8 @@ internal sealed record ForwardCallee(
     string TapeType,
     bool ReturnsScalar,
     EquatableArray<MethodParameter> Parameters,
-    EquatableArray<string> LayerSymbols = default);
+    EquatableArray<string> LayerSymbols = default,
+    bool SameAssembly = true);
 
 /// <summary>How a forward call reaches its callee.</summary>
 internal enum CalleeKind

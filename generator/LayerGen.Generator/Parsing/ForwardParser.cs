@@ -642,7 +642,8 @@ internal static class ForwardParser
             string tapeType = Symbols.Display(target.ContainingType) + "." + Symbols.TapeName(target.Name);
             var callee = new ForwardCallee(kind, receiver, target.Name, tapeType,
                 Symbols.KindOf(target.ReturnType, calleeElement) == ValueKind.Scalar, parameters,
-                kind == CalleeKind.Static ? EquatableArray<string>.Empty : Symbols.LayerShapeSymbols(target.ContainingType));
+                kind == CalleeKind.Static ? EquatableArray<string>.Empty : Symbols.LayerShapeSymbols(target.ContainingType),
+                SymbolEqualityComparer.Default.Equals(target.ContainingAssembly, _method.ContainingAssembly));
             var resultKind = Symbols.KindOf(target.ReturnType, calleeElement);
             int id = NewValue(resultKind, Symbols.Display(target.ReturnType), hint, Symbols.ShapeOf(target.GetReturnTypeAttributes()), varied);
             _instructions.Add(new Instruction(id, OpKind.ForwardCall, operands.ToEquatableArray(), Call: callee,
