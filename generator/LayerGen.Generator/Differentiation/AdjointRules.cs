@@ -124,6 +124,12 @@ internal sealed record AdjointStep(int Instruction, BackwardKernel Kernel, int T
 
     /// <summary>SumToShape only: the operand has statically the result's shape and no other use, so its adjoint is the result's (no copy).</summary>
     public bool PassThrough { get; set; }
+
+    /// <summary>
+    /// SumToShape only: as <see cref="PassThrough"/>, but the shapes are not known statically (no <c>[Shape]</c>): the
+    /// adjoint is the result's when the operand turns out not to be broadcast at run time, else reduced into a buffer.
+    /// </summary>
+    public bool PassThroughIfSameShape { get; set; }
 }
 
 /// <summary>

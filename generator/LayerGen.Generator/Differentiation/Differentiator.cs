@@ -43,7 +43,12 @@ internal sealed record Activity(bool[] Live, bool[] Useful, bool[] Active, int[]
 /// <param name="Activity">The activity analysis it was derived from.</param>
 /// <param name="Steps">The steps.</param>
 /// <param name="Contributions">For each value, how many steps write its adjoint.</param>
-internal sealed record BackwardProgram(Activity Activity, IReadOnlyList<AdjointStep> Steps, int[] Contributions);
+/// <param name="Feeds">
+/// For each step (same index as <paramref name="Steps"/>), the differentiable inputs whose gradients it contributes to,
+/// or null when it contributes to a trainable parameter's gradient (parameters always need theirs, so the step always
+/// runs) or to nothing traceable (conservatively: always runs). A step whose inputs are all unneeded by the caller is skipped (<see cref="InputDemand"/>).
+/// </param>
+internal sealed record BackwardProgram(Activity Activity, IReadOnlyList<AdjointStep> Steps, int[] Contributions, int[]?[] Feeds);
 
 /// <summary>
 /// Reverse-mode differentiation of the IR: walks the instructions backwards and applies the rule table to every
@@ -105,11 +110,13 @@ internal static class Differentiator
         foreach (var step in steps)
         {
             var instruction = instructions[step.Instruction];
-            step.PassThrough = step.Kernel == BackwardKernel.SumToShape
+            bool candidate = step.Kernel == BackwardKernel.SumToShape
                 && instruction.Op is OpKind.Add or OpKind.Sub
                 && uses[step.Target] == 1 && contributions[step.Target] == 1
-                && instructions[activity.Definer[step.Target]].Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall)
-                && shapes[step.Target] is { } operandShape && operandShape == shapes[instruction.Result];
+                && instructions[activity.Definer[step.Target]].Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall);
+            step.PassThrough = candidate && shapes[step.Target] is { } operandShape && operandShape == shapes[instruction.Result];
+            // Shapes unknown statically: decide at run time (the common x·W + B without [Shape] shares dz too).
+            step.PassThroughIfSameShape = candidate && !step.PassThrough && (shapes[step.Target] is null || shapes[instruction.Result] is null);
         }
 
         var initialized = new HashSet<int>();
@@ -122,6 +129,81 @@ internal static class Differentiator
             step.Alias = step.Kernel == BackwardKernel.CallGradient && !isParameter && contributions[step.Target] == 1
                 && body.Values[step.Target].Kind == ValueKind.Matrix;
         }
-        return new BackwardProgram(activity, steps, contributions);
+        return new BackwardProgram(activity, steps, contributions, InputDemand.Analyze(body, activity, steps));
+    }
+}
+
+/// <summary>
+/// Activity analysis of the backward pass, per input: which targets (trainable parameters, differentiable inputs)
+/// each adjoint step feeds. A caller that needs only some input gradients (a sublayer whose input is a [NoGrad] batch
+/// never needs ∂L/∂x) runs only the steps that feed a parameter or a needed input: for <c>y = relu(x·W + B)</c> the
+/// step <c>dx = dz·Wᵀ</c> feeds only x and is skipped, a whole GEMM.
+/// </summary>
+internal static class InputDemand
+{
+    /// <summary>Per step: the inputs it feeds, or null when it feeds a trainable parameter (always runs).</summary>
+    public static int[]?[] Analyze(ForwardBody body, Activity activity, IReadOnlyList<AdjointStep> steps)
+    {
+        var instructions = body.Instructions;
+        int n = body.Values.Count;
+        // What each adjoint dv feeds: the union over the steps that read dv. Steps run in reverse forward order, so
+        // every reader of dv comes after its writers: walking the steps backwards sees all readers first.
+        var feedsParameter = new bool[n];
+        var feedsInputs = new SortedSet<int>?[n];
+        var stepParameter = new bool[steps.Count];
+        var stepInputs = new SortedSet<int>[steps.Count];
+        for (int s = steps.Count - 1; s >= 0; s--)
+        {
+            var step = steps[s];
+            bool parameter = false;
+            var inputs = new SortedSet<int>();
+            if (step.Target >= 0)
+            {
+                var source = instructions[activity.Definer[step.Target]].Op;
+                if (source == OpKind.Parameter)
+                {
+                    parameter = true;
+                }
+                else if (source == OpKind.Input)
+                {
+                    inputs.Add(step.Target);
+                }
+                else
+                {
+                    parameter = feedsParameter[step.Target];
+                    if (feedsInputs[step.Target] is { } fed)
+                        inputs.UnionWith(fed);
+                }
+            }
+            else
+            {
+                // A callee's backward: a sublayer or self call adds into parameter gradients; its returned argument
+                // gradients feed what the CallGradient steps after it (already visited) feed.
+                var call = instructions[step.Instruction].Call!;
+                parameter = call.Kind != CalleeKind.Static;
+                for (int later = s + 1; later < steps.Count; later++)
+                {
+                    if (steps[later].Kernel == BackwardKernel.CallGradient && steps[later].Instruction == step.Instruction)
+                    {
+                        parameter |= stepParameter[later];
+                        inputs.UnionWith(stepInputs[later]);
+                    }
+                }
+            }
+            stepParameter[s] = parameter;
+            stepInputs[s] = inputs;
+            foreach (var read in step.Reads)
+            {
+                if (!read.IsAdjoint)
+                    continue;
+                feedsParameter[read.Value] |= parameter;
+                (feedsInputs[read.Value] ??= new SortedSet<int>()).UnionWith(inputs);
+            }
+        }
+
+        var feeds = new int[]?[steps.Count];
+        for (int s = 0; s < steps.Count; s++)
+            feeds[s] = stepParameter[s] || stepInputs[s].Count == 0 ? null : new List<int>(stepInputs[s]).ToArray();
+        return feeds;
     }
 }

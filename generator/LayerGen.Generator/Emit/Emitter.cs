@@ -16,7 +16,7 @@ internal static class Emitter
     /// <summary>The version written into <c>[GeneratedCode]</c>.</summary>
     public static readonly string Version = typeof(Emitter).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
 
-    private static string GeneratedCode => $"[global::System.CodeDom.Compiler.GeneratedCode(\"LayerGen\", \"{Version}\")]";
+    private static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"LayerGen\", \"{Version}\")]";
 
     private const string Ops = "global::LayerGen.Ops";
     private const string Losses = "global::LayerGen.Losses";
@@ -382,6 +382,45 @@ internal static class Emitter
             w.Line($"/// <returns>∂L/∂{string.Join(", ∂L/∂", differentiable.Select(p => p.Name))}.</returns>");
         w.Line(GeneratedCode);
         w.Line($"{method.Accessibility} {@static}{returnType} {backwardName}({parameters})").Open();
+        string coreName = Parsing.Symbols.BackwardCoreName(method.Name);
+        var inputs = differentiable.Select(p => body.Instructions.First(i => i.Op == OpKind.Input && i.Text == p.Name).Result).ToList();
+        if (differentiable.Count > 0)
+        {
+            // The public backward computes every input gradient: the core with every flag set.
+            string arguments = (scalarResult ? $"tape{(method.IsStatic ? "" : ", gradients")}, dOutput" : $"tape, dOutput{(method.IsStatic ? "" : ", gradients")}")
+                + string.Concat(inputs.Select(_ => ", true"));
+            if (differentiable.Count == 1)
+            {
+                w.Line($"return {coreName}({arguments}){(differentiable[0].Kind == ValueKind.Matrix ? "!" : "")};");
+            }
+            else
+            {
+                w.Line($"var all = {coreName}({arguments});");
+                w.Line($"return ({string.Join(", ", differentiable.Select(p => $"all.d{MethodPlan.Pascal(p.Name)}{(p.Kind == ValueKind.Matrix ? "!" : "")}"))});");
+            }
+            w.Close();
+            w.Line();
+
+            // internal … BackwardCore(…, bool needDX, …): skips the statements that feed only unneeded inputs.
+            w.Line($"/// <summary>");
+            w.Line($"/// <c>{backwardName}</c> computing only the input gradients the caller needs: generated callers (a layer whose");
+            w.Line($"/// input is [NoGrad] calling its first sublayer, for one) pass compile-time flags, and every statement that");
+            w.Line($"/// feeds only unneeded inputs is skipped (for <c>y = x·W</c>, the GEMM <c>dx = dy·Wᵀ</c>). Parameter gradients");
+            w.Line($"/// are always added. An unneeded input gradient is returned as {(differentiable.Any(p => p.Kind == ValueKind.Matrix) ? "null (a scalar one as zero)" : "zero")}");
+            w.Line($"/// and its tape buffer is left untouched.");
+            w.Line($"/// </summary>");
+            w.Line("/// <param name=\"tape\">The tape a training forward filled.</param>");
+            w.Line(scalarResult ? "/// <param name=\"dOutput\">∂L/∂result.</param>" : "/// <param name=\"dOutput\">∂L/∂result, shaped like the result.</param>");
+            if (!method.IsStatic)
+                w.Line("/// <param name=\"gradients\">Receives ∂L/∂parameter (added).</param>");
+            foreach (var v in inputs)
+                w.Line($"/// <param name=\"{plan.NeedFlags[v]}\">The caller needs ∂L/∂{plan.Names[v]}.</param>");
+            w.Line($"/// <returns>∂L/∂{string.Join(", ∂L/∂", differentiable.Select(p => p.Name))}, or {(differentiable.Any(p => p.Kind == ValueKind.Matrix) ? "null" : "zero")} where not needed.</returns>");
+            w.Line(GeneratedCode);
+            string coreParameters = (scalarResult ? $"{tapeType} tape{gradientsParameter}, {element} dOutput" : parameters)
+                + string.Concat(inputs.Select(v => ", bool " + plan.NeedFlags[v]));
+            w.Line($"internal {@static}{CoreReturnType(differentiable, element)} {coreName}({coreParameters})").Open();
+        }
         w.Line("global::System.ArgumentNullException.ThrowIfNull(tape);");
         if (!scalarResult)
             w.Line("global::System.ArgumentNullException.ThrowIfNull(dOutput);");
@@ -406,14 +445,33 @@ internal static class Emitter
             w.Line($"var {plan.Names[v]} = tape.{field}{(reference ? "!" : "")};");
         }
 
-        var declared = new HashSet<int>();
+        var state = new BackwardState();
         // Each group of steps is headed by the forward statement it reverses (once) and, when it reverses a part of
         // that statement, the part: "// z = x * W + B  (line 12)" then "//   x * W".
+        // Steps that feed only inputs run under their need flags: "if (needDX) { dX = …; Ops.MatMul(dZ, W, dX, …); }".
         int lastInstruction = -1;
         string lastStatement = "";
-        var callResults = new Dictionary<int, string>();
-        foreach (var step in plan.Backward.Steps)
+        string? openGuard = null;
+        var steps = plan.Backward.Steps;
+        for (int s = 0; s < steps.Count; s++)
         {
+            var step = steps[s];
+            string? guard = plan.Guard(s);
+            if (guard != openGuard)
+            {
+                if (openGuard is not null)
+                    w.Close();
+                openGuard = guard;
+                if (guard is not null)
+                {
+                    // Adjoints first written under a flag are declared before it (read later, or returned).
+                    for (int t = s; t < steps.Count && plan.Guard(t) == guard; t++)
+                        Hoist(w, plan, steps[t], state);
+                    w.Line($"if ({guard})").Open();
+                    lastInstruction = -1;
+                    lastStatement = "";
+                }
+            }
             var instruction = body.Instructions[step.Instruction];
             if (step.Instruction != lastInstruction)
             {
@@ -430,15 +488,18 @@ internal static class Emitter
                 if (source.Length > 0 && !whole)
                     w.Line($"//   {source}");
             }
-            EmitStep(w, plan, step, declared, callResults);
+            EmitStep(w, plan, s, state);
         }
+        if (openGuard is not null)
+            w.Close();
 
         // The gradients of the differentiable inputs.
         var results = new List<string>();
-        foreach (var p in differentiable)
+        for (int k = 0; k < differentiable.Count; k++)
         {
-            int v = body.Instructions.First(i => i.Op == OpKind.Input && i.Text == p.Name).Result;
-            if (declared.Contains(v))
+            var p = differentiable[k];
+            int v = inputs[k];
+            if (state.Declared.Contains(v))
             {
                 results.Add(plan.AdjointNames[v]);
                 continue;
@@ -451,14 +512,18 @@ internal static class Emitter
             // The result does not depend on this input (LG0005): its gradient is zero.
             if (p.Kind == ValueKind.Matrix)
             {
+                string name = plan.AdjointNames[v];
                 w.Line($"// {p.Name} does not affect the result: its gradient is zero");
-                w.Line($"var {plan.AdjointNames[v]} = {matrix}.EnsureShape(ref tape.{plan.AdjointField[v]}, {p.Name}.Rows, {p.Name}.Cols);");
-                w.Line($"{plan.AdjointNames[v]}.Clear();");
-                results.Add(plan.AdjointNames[v]);
+                w.Line($"{matrix}? {name} = null;");
+                w.Line($"if ({plan.NeedFlags[v]})").Open();
+                w.Line($"{name} = {matrix}.EnsureShape(ref tape.{plan.AdjointField[v]}, {p.Name}.Rows, {p.Name}.Cols);");
+                w.Line($"{name}.Clear();");
+                w.Close();
+                results.Add(name);
             }
             else
             {
-                results.Add(layer.ElementType + ".Zero");
+                results.Add(Zero(layer));
             }
         }
         if (results.Count == 1)
@@ -483,8 +548,75 @@ internal static class Emitter
         }
     }
 
-    private static void EmitStep(SourceWriter w, MethodPlan plan, AdjointStep step, HashSet<int> declared, Dictionary<int, string> callResults)
+    /// <summary>What the backward body has declared so far.</summary>
+    private sealed class BackwardState
     {
+        /// <summary>Values whose adjoint local exists.</summary>
+        public HashSet<int> Declared { get; } = new();
+
+        /// <summary>Declared ahead of a guarded block and not yet assigned: the first write assigns instead of declaring.</summary>
+        public HashSet<int> Hoisted { get; } = new();
+
+        /// <summary>Per call instruction's result: the local holding the callee's returned input gradients.</summary>
+        public Dictionary<int, string> CallResults { get; } = new();
+
+        /// <summary>Call results declared ahead of a guarded block.</summary>
+        public HashSet<int> HoistedCalls { get; } = new();
+    }
+
+    /// <summary>What a core backward returns: the input gradients, a skipped matrix one as null.</summary>
+    private static string CoreReturnType(IReadOnlyList<MethodParameter> differentiable, string element)
+    {
+        string Type(MethodParameter p) => p.Kind == ValueKind.Matrix ? $"global::LayerGen.Matrix<{element}>?" : p.TypeName;
+        return differentiable.Count == 1
+            ? Type(differentiable[0])
+            : "(" + string.Join(", ", differentiable.Select(p => $"{Type(p)} d{MethodPlan.Pascal(p.Name)}")) + ")";
+    }
+
+    private static string Zero(LayerTypeModel layer) => layer.ElementIsTypeParameter ? layer.ElementType + ".Zero" : "0";
+
+    /// <summary>Declares, before a guarded block, the adjoint (or call result) a step of it would declare.</summary>
+    private static void Hoist(SourceWriter w, MethodPlan plan, AdjointStep step, BackwardState state)
+    {
+        var layer = plan.Method.Layer;
+        var instruction = plan.Body.Instructions[step.Instruction];
+        if (step.Kernel == BackwardKernel.CallBackward)
+        {
+            var call = instruction.Call!;
+            var differentiable = call.Parameters.Where(p => p.IsDifferentiable).ToList();
+            if (differentiable.Count == 0 || state.CallResults.ContainsKey(instruction.Result))
+                return;
+            string local = Unique(plan, plan.Names[instruction.Result] + "Gradients", state.CallResults);
+            state.CallResults[instruction.Result] = local;
+            state.HoistedCalls.Add(instruction.Result);
+            w.Line($"{CoreReturnType(differentiable, layer.ElementType)} {local} = default;");
+            return;
+        }
+        int target = step.Target;
+        if (target < 0 || state.Declared.Contains(target) || plan.Storage[target] == Storage.LayerParameter)
+            return;
+        var kind = plan.Body.Values[target].Kind;
+        if (kind == ValueKind.Scalar)
+        {
+            w.Line($"{layer.ElementType} {plan.AdjointNames[target]} = {Zero(layer)};");
+        }
+        else if (step.Alias || step.PassThrough || plan.AdjointField[target] is not null)
+        {
+            w.Line($"global::LayerGen.Matrix<{layer.ElementType}> {plan.AdjointNames[target]} = null!; // assigned only if needed");
+        }
+        else
+        {
+            return;
+        }
+        state.Declared.Add(target);
+        state.Hoisted.Add(target);
+    }
+
+    private static void EmitStep(SourceWriter w, MethodPlan plan, int index, BackwardState state)
+    {
+        var step = plan.Backward.Steps[index];
+        var declared = state.Declared;
+        var callResults = state.CallResults;
         var body = plan.Body;
         var instruction = body.Instructions[step.Instruction];
         var layer = plan.Method.Layer;
@@ -495,6 +627,14 @@ internal static class Emitter
         string note = "  // " + Notation.Backward(plan, step);
         string one = layer.ElementIsTypeParameter ? element + ".One" : element == "double" ? "1d" : "1f";
         string FromInt(string expression) => layer.ElementIsTypeParameter ? $"{element}.CreateChecked({expression})" : $"({element})({expression})";
+        // The first write of an adjoint declares it, unless it was declared ahead of a guarded block.
+        string Let(int target)
+        {
+            if (state.Hoisted.Remove(target))
+                return "";
+            declared.Add(target);
+            return "var ";
+        }
 
         if (step.Kernel == BackwardKernel.CallBackward)
         {
@@ -507,14 +647,47 @@ internal static class Emitter
                 CalleeKind.Self => ", gradients",
                 _ => "",
             };
+            // Same assembly: the callee's core, told which argument gradients this method needs (a flag is false where
+            // the argument is inactive here, e.g. a [NoGrad] batch, so the callee skips computing its gradient).
+            bool core = call.SameAssembly && call.Parameters.Any(p => p.IsDifferentiable);
+            string flags = "";
+            var skipped = new List<string>();
+            if (core)
+            {
+                for (int p = 0; p < call.Parameters.Count; p++)
+                {
+                    if (!call.Parameters[p].IsDifferentiable)
+                        continue;
+                    string flag = "false";
+                    for (int k = 0; k < plan.Backward.Steps.Count; k++)
+                    {
+                        var other = plan.Backward.Steps[k];
+                        if (other.Kernel == BackwardKernel.CallGradient && other.Instruction == step.Instruction && other.Position == p)
+                            flag = plan.Guard(k) ?? "true";
+                    }
+                    if (flag == "false")
+                        skipped.Add("∂L/∂" + call.Parameters[p].Name);
+                    flags += ", " + flag;
+                }
+            }
+            string backward = core ? Parsing.Symbols.BackwardCoreName(call.MethodName) : Parsing.Symbols.BackwardName(call.MethodName);
             string invocation = call.ReturnsScalar
-                ? $"{Receiver(call)}.{Parsing.Symbols.BackwardName(call.MethodName)}({callTape}{gradients}, {dY})"
-                : $"{Receiver(call)}.{Parsing.Symbols.BackwardName(call.MethodName)}({callTape}, {dY}{gradients})";
+                ? $"{Receiver(call)}.{backward}({callTape}{gradients}, {dY}{flags})"
+                : $"{Receiver(call)}.{backward}({callTape}, {dY}{gradients}{flags})";
+            if (skipped.Count > 0)
+                note += $" (not needed here: {string.Join(", ", skipped)})";
             if (call.Parameters.Any(p => p.IsDifferentiable))
             {
-                string local = Unique(plan, plan.Names[instruction.Result] + "Gradients", callResults);
-                callResults[instruction.Result] = local;
-                w.Line($"var {local} = {invocation};{note}");
+                if (state.HoistedCalls.Remove(instruction.Result))
+                {
+                    w.Line($"{callResults[instruction.Result]} = {invocation};{note}");
+                }
+                else
+                {
+                    string local = Unique(plan, plan.Names[instruction.Result] + "Gradients", callResults);
+                    callResults[instruction.Result] = local;
+                    w.Line($"var {local} = {invocation};{note}");
+                }
             }
             else
             {
@@ -540,7 +713,9 @@ internal static class Emitter
                 _ => throw new System.InvalidOperationException($"{step.Kernel} does not produce a scalar."),
             };
             string name = plan.AdjointNames[step.Target];
-            if (declared.Add(step.Target))
+            if (state.Hoisted.Remove(step.Target))
+                w.Line($"{name} = {expression};{note}");
+            else if (declared.Add(step.Target))
                 w.Line($"{element} {name} = {expression};{note}");
             else
                 w.Line($"{name} += {expression};{note}");
@@ -550,19 +725,28 @@ internal static class Emitter
         // Matrix adjoint: dOutput, gradients.W, a tape buffer, or (a single call result) the callee's own matrix.
         if (step.Alias)
         {
-            declared.Add(step.Target);
-            w.Line($"var {plan.AdjointNames[step.Target]} = {CallPiece(instruction, step.Position, callResults)};{note}");
+            w.Line($"{Let(step.Target)}{plan.AdjointNames[step.Target]} = {CallPiece(instruction, step.Position, callResults)};{note}");
             return;
         }
         if (step.PassThrough)
         {
-            declared.Add(step.Target);
-            w.Line($"var {plan.AdjointNames[step.Target]} = {R(0)};{note} (same shape: no copy)");
+            w.Line($"{Let(step.Target)}{plan.AdjointNames[step.Target]} = {R(0)};{note} (same shape: no copy)");
+            return;
+        }
+        if (step.PassThroughIfSameShape && plan.AdjointField[step.Target] is { } ownField)
+        {
+            // dA = dY when a was not broadcast (no copy); otherwise dY summed over the repeated rows/columns.
+            string dA = plan.AdjointNames[step.Target], a = Operand(plan, step.Target);
+            w.Line($"{Let(step.Target)}{dA} = {R(0)};{note} (shared, no copy, unless {a} was broadcast)");
+            w.Line($"if ({a}.Rows != {R(0)}.Rows || {a}.Cols != {R(0)}.Cols)").Open();
+            w.Line($"{dA} = {matrix}.EnsureShape(ref tape.{ownField}, {a}.Rows, {a}.Cols);");
+            w.Line($"{Ops}.SumToShape({R(0)}, {dA});  // {a} was broadcast: sum the repeated rows/columns");
+            w.Close();
             return;
         }
         string d = Adjoint(plan, step.Target);
-        if (plan.AdjointField[step.Target] is { } field && declared.Add(step.Target))
-            w.Line($"var {d} = {matrix}.EnsureShape(ref tape.{field}, {Operand(plan, step.Target)}.Rows, {Operand(plan, step.Target)}.Cols);");
+        if (plan.AdjointField[step.Target] is { } field && (state.Hoisted.Contains(step.Target) || !declared.Contains(step.Target)))
+            w.Line($"{Let(step.Target)}{d} = {matrix}.EnsureShape(ref tape.{field}, {Operand(plan, step.Target)}.Rows, {Operand(plan, step.Target)}.Cols);");
 
         string code = step.Kernel switch
         {
@@ -615,7 +799,9 @@ internal static class Emitter
         var call = instruction.Call!;
         string local = callResults[instruction.Result];
         int differentiable = call.Parameters.Count(p => p.IsDifferentiable);
-        return differentiable == 1 ? local : $"{local}.d{MethodPlan.Pascal(call.Parameters[position].Name)}";
+        // A core's matrix gradients are nullable (null where not needed); this one was needed.
+        string needed = call.Parameters[position].Kind == ValueKind.Matrix ? "!" : "";
+        return (differentiable == 1 ? local : $"{local}.d{MethodPlan.Pascal(call.Parameters[position].Name)}") + needed;
     }
 
     private static string Unique(MethodPlan plan, string hint, Dictionary<int, string> taken)
@@ -671,17 +857,22 @@ internal static class Emitter
 
     private static string Xml(string text)
     {
-        var builder = new StringBuilder(text.Length);
+        // Most lines need no escaping: return them as they are.
+        if (text.IndexOfAny(XmlSpecial) < 0)
+            return text;
+        var builder = new StringBuilder(text.Length + 16);
         foreach (char c in text)
         {
-            builder.Append(c switch
+            switch (c)
             {
-                '<' => "&lt;",
-                '>' => "&gt;",
-                '&' => "&amp;",
-                _ => c.ToString(),
-            });
+                case '<': builder.Append("&lt;"); break;
+                case '>': builder.Append("&gt;"); break;
+                case '&': builder.Append("&amp;"); break;
+                default: builder.Append(c); break;
+            }
         }
         return builder.ToString();
     }
+
+    private static readonly char[] XmlSpecial = { '<', '>', '&' };
 }

@@ -201,6 +201,10 @@ internal sealed record Shape(string Rows, string Cols)
 /// The symbols the callee's type declares on its matrix fields and properties (layer-scoped: shared by every call of the
 /// same sublayer); the other symbols of its parameter and return shapes are call-scoped. Used by shape inference.
 /// </param>
+/// <param name="SameAssembly">
+/// The callee is compiled with the caller, so its generated internal <c>BackwardCore</c> (which skips the input
+/// gradients the caller does not need) is reachable; otherwise the caller calls its public backward.
+/// </param>
 /// <param name="InferredReturnShape">
 /// When the callee returns a matrix without <c>[return: Shape]</c>: the result shape shape inference finds in the
 /// callee's own body, in the callee's own symbols (renamed per call like a declared return shape). A dimension it could
@@ -216,6 +220,7 @@ internal sealed record ForwardCallee(
     bool ReturnsScalar,
     EquatableArray<MethodParameter> Parameters,
     EquatableArray<string> LayerSymbols = default,
+    bool SameAssembly = true,
     Shape? InferredReturnShape = null);
 
 /// <summary>How a forward call reaches its callee.</summary>

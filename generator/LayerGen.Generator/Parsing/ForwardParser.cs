@@ -664,7 +664,8 @@ internal static class ForwardParser
             var callee = new ForwardCallee(kind, receiver, target.Name, tapeType,
                 Symbols.KindOf(target.ReturnType, calleeElement) == ValueKind.Scalar, parameters,
                 kind == CalleeKind.Static ? EquatableArray<string>.Empty : Symbols.LayerShapeSymbols(target.ContainingType),
-                InferredReturnShape(invocation, target));
+                SymbolEqualityComparer.Default.Equals(target.ContainingAssembly, _method.ContainingAssembly),
+                InferredReturnShape: InferredReturnShape(invocation, target));
             var resultKind = Symbols.KindOf(target.ReturnType, calleeElement);
             int id = NewValue(resultKind, Symbols.Display(target.ReturnType), hint, Symbols.ShapeOf(target.GetReturnTypeAttributes()), varied);
             _instructions.Add(new Instruction(id, OpKind.ForwardCall, operands.ToEquatableArray(), Call: callee,

@@ -168,6 +168,12 @@ internal static class Symbols
     /// <summary>The name of the backward method generated for <paramref name="methodName"/>.</summary>
     public static string BackwardName(string methodName) => methodName == "Forward" ? "Backward" : methodName + "Backward";
 
+    /// <summary>
+    /// The generated internal backward that takes one "needed" flag per differentiable input and skips the adjoint
+    /// statements that feed only unneeded inputs (generated callers use it; the public backward computes everything).
+    /// </summary>
+    public static string BackwardCoreName(string methodName) => BackwardName(methodName) + "Core";
+
     /// <summary>Every declaration of <paramref name="type"/> and its containing types is <c>partial</c>.</summary>
     public static INamedTypeSymbol? FirstNonPartial(INamedTypeSymbol type, CancellationToken cancellationToken)
     {

@@ -87,6 +87,34 @@ internal sealed class MethodPlan
     /// <summary>Backward reads the forward value (rules, or the shape of its adjoint buffer).</summary>
     public bool[] ReadByBackward { get; }
 
+    /// <summary>
+    /// Per differentiable input (by value id): the name of the <c>BackwardCore</c> flag saying the caller needs its
+    /// gradient (<c>needDX</c>).
+    /// </summary>
+    public Dictionary<int, string> NeedFlags { get; } = new();
+
+    /// <summary>
+    /// The condition under which step <paramref name="step"/> (an index into <see cref="BackwardProgram.Steps"/>) runs:
+    /// null when it always runs (it feeds a trainable parameter), else the disjunction of the need flags of the inputs
+    /// it feeds (<c>needDX || needDY</c>).
+    /// </summary>
+    public string? Guard(int step)
+    {
+        _guards ??= new string?[Backward.Steps.Count];
+        _guardsDone ??= new bool[Backward.Steps.Count];
+        if (!_guardsDone[step])
+        {
+            _guardsDone[step] = true;
+            _guards[step] = Backward.Feeds[step] is { } inputs && inputs.All(NeedFlags.ContainsKey)
+                ? string.Join(" || ", inputs.Select(v => NeedFlags[v]))
+                : null;
+        }
+        return _guards[step];
+    }
+
+    private string?[]? _guards;
+    private bool[]? _guardsDone;
+
     /// <summary>All tape fields, in declaration order.</summary>
     public List<TapeField> TapeFields { get; } = new();
 
@@ -100,6 +128,18 @@ internal sealed class MethodPlan
 
     private void Build()
     {
+        // Per value, from one pass over the steps: written by a step that needs a buffer of its own / written at all.
+        _ownsBuffer = new bool[Body.Values.Count];
+        _targeted = new bool[Body.Values.Count];
+        foreach (var step in Backward.Steps)
+        {
+            if (step.Target < 0)
+                continue;
+            _targeted[step.Target] = true;
+            _ownsBuffer[step.Target] |= !step.Alias && !step.PassThrough;
+        }
+        _differentiableInputs = new HashSet<string>(Method.Parameters.Where(p => p.IsDifferentiable).Select(p => p.Name), System.StringComparer.Ordinal);
+
         var activity = Backward.Activity;
         var instructions = Body.Instructions;
         string matrix = $"global::LayerGen.Matrix<{Method.Layer.ElementType}>";
@@ -161,6 +201,13 @@ internal sealed class MethodPlan
             AdjointNames[v] = v == Body.Result && instructions[activity.Definer[v]].Op is not (OpKind.Input or OpKind.Parameter)
                 ? "dOutput"
                 : Storage[v] == Planning.Storage.LayerParameter ? "d" + Pascal(baseName) : Unique("d" + Pascal(baseName));
+        }
+
+        // One "needed" flag per differentiable input, for BackwardCore.
+        for (int v = 0; v < Body.Values.Count; v++)
+        {
+            if (AdjointNames[v] is { } adjoint && IsDifferentiableInput(v))
+                NeedFlags[v] = Unique("need" + Pascal(adjoint));
         }
 
         // What Backward reads: every forward value a rule reads, plus the values whose shape sizes an adjoint buffer.
@@ -250,22 +297,21 @@ internal sealed class MethodPlan
     {
         if (Body.Values[v].Kind != ValueKind.Matrix || Storage[v] == Planning.Storage.LayerParameter || AdjointNames[v] == "dOutput")
             return false;
-        bool targeted = false;
-        foreach (var step in Backward.Steps)
-        {
-            if (step.Target == v && !step.Alias && !step.PassThrough)
-                return true;
-            targeted |= step.Target == v;
-        }
+        if (_ownsBuffer[v])
+            return true;
         // An input the result does not depend on still returns a (zeroed) gradient buffer.
-        return !targeted && IsDifferentiableInput(v);
+        return !_targeted[v] && IsDifferentiableInput(v);
     }
+
+    private bool[] _ownsBuffer = System.Array.Empty<bool>();
+    private bool[] _targeted = System.Array.Empty<bool>();
+    private HashSet<string> _differentiableInputs = new();
 
     /// <summary>The value is a differentiable parameter of the forward method (Backward returns its gradient).</summary>
     public bool IsDifferentiableInput(int v)
     {
         var instruction = Body.Instructions[Backward.Activity.Definer[v]];
-        return instruction.Op == OpKind.Input && Method.Parameters.Any(p => p.IsDifferentiable && p.Name == instruction.Text);
+        return instruction.Op == OpKind.Input && _differentiableInputs.Contains(instruction.Text!);
     }
 
     private static bool IsValueType(string typeName) =>

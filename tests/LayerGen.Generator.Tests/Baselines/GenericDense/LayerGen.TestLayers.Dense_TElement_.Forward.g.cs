@@ -85,6 +85,24 @@ namespace LayerGen.TestLayers
         [global::System.CodeDom.Compiler.GeneratedCode("LayerGen", "0.1.0")]
         public global::LayerGen.Matrix<TElement> Backward(Tape tape, global::LayerGen.Matrix<TElement> dOutput, Gradients gradients)
         {
+            return BackwardCore(tape, dOutput, gradients, true)!;
+        }
+
+        /// <summary>
+        /// <c>Backward</c> computing only the input gradients the caller needs: generated callers (a layer whose
+        /// input is [NoGrad] calling its first sublayer, for one) pass compile-time flags, and every statement that
+        /// feeds only unneeded inputs is skipped (for <c>y = x·W</c>, the GEMM <c>dx = dy·Wᵀ</c>). Parameter gradients
+        /// are always added. An unneeded input gradient is returned as null (a scalar one as zero)
+        /// and its tape buffer is left untouched.
+        /// </summary>
+        /// <param name="tape">The tape a training forward filled.</param>
+        /// <param name="dOutput">∂L/∂result, shaped like the result.</param>
+        /// <param name="gradients">Receives ∂L/∂parameter (added).</param>
+        /// <param name="needDX">The caller needs ∂L/∂x.</param>
+        /// <returns>∂L/∂x, or null where not needed.</returns>
+        [global::System.CodeDom.Compiler.GeneratedCode("LayerGen", "0.1.0")]
+        internal global::LayerGen.Matrix<TElement>? BackwardCore(Tape tape, global::LayerGen.Matrix<TElement> dOutput, Gradients gradients, bool needDX)
+        {
             global::System.ArgumentNullException.ThrowIfNull(tape);
             global::System.ArgumentNullException.ThrowIfNull(dOutput);
             global::System.ArgumentNullException.ThrowIfNull(gradients);
@@ -99,9 +117,14 @@ namespace LayerGen.TestLayers
             //   x * W + B
             var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum, gradients.B, accumulate: true);  // dB += Σrows dSum
-            //   x * W
-            var dX = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
-            global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
+            global::LayerGen.Matrix<TElement> dX = null!; // assigned only if needed
+            if (needDX)
+            {
+                // return Ops.Relu(x * W + B)  (line 20)
+                //   x * W
+                dX = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
+                global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
+            }
             global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct
             return dX;
         }

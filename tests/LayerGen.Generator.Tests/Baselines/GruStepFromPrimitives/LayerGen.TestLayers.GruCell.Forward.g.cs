@@ -276,6 +276,26 @@ namespace LayerGen.TestLayers
         [global::System.CodeDom.Compiler.GeneratedCode("LayerGen", "0.1.0")]
         public (global::LayerGen.Matrix<double> dX, global::LayerGen.Matrix<double> dH) Backward(Tape tape, global::LayerGen.Matrix<double> dOutput, Gradients gradients)
         {
+            var all = BackwardCore(tape, dOutput, gradients, true, true);
+            return (all.dX!, all.dH!);
+        }
+
+        /// <summary>
+        /// <c>Backward</c> computing only the input gradients the caller needs: generated callers (a layer whose
+        /// input is [NoGrad] calling its first sublayer, for one) pass compile-time flags, and every statement that
+        /// feeds only unneeded inputs is skipped (for <c>y = x·W</c>, the GEMM <c>dx = dy·Wᵀ</c>). Parameter gradients
+        /// are always added. An unneeded input gradient is returned as null (a scalar one as zero)
+        /// and its tape buffer is left untouched.
+        /// </summary>
+        /// <param name="tape">The tape a training forward filled.</param>
+        /// <param name="dOutput">∂L/∂result, shaped like the result.</param>
+        /// <param name="gradients">Receives ∂L/∂parameter (added).</param>
+        /// <param name="needDX">The caller needs ∂L/∂x.</param>
+        /// <param name="needDH">The caller needs ∂L/∂h.</param>
+        /// <returns>∂L/∂x, ∂L/∂h, or null where not needed.</returns>
+        [global::System.CodeDom.Compiler.GeneratedCode("LayerGen", "0.1.0")]
+        internal (global::LayerGen.Matrix<double>? dX, global::LayerGen.Matrix<double>? dH) BackwardCore(Tape tape, global::LayerGen.Matrix<double> dOutput, Gradients gradients, bool needDX, bool needDH)
+        {
             global::System.ArgumentNullException.ThrowIfNull(tape);
             global::System.ArgumentNullException.ThrowIfNull(dOutput);
             global::System.ArgumentNullException.ThrowIfNull(gradients);
@@ -295,10 +315,18 @@ namespace LayerGen.TestLayers
             var product8 = tape._product8!;
             var product9 = tape._product9!;
             // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35)
-            var dProduct8 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct8, product8.Rows, product8.Cols);
-            global::LayerGen.Ops.SumToShape(dOutput, dProduct8);  // dProduct8 = dOutput
-            var dProduct9 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct9, product9.Rows, product9.Cols);
-            global::LayerGen.Ops.SumToShape(dOutput, dProduct9);  // dProduct9 = dOutput
+            var dProduct8 = dOutput;  // dProduct8 = dOutput (shared, no copy, unless product8 was broadcast)
+            if (product8.Rows != dOutput.Rows || product8.Cols != dOutput.Cols)
+            {
+                dProduct8 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct8, product8.Rows, product8.Cols);
+                global::LayerGen.Ops.SumToShape(dOutput, dProduct8);  // product8 was broadcast: sum the repeated rows/columns
+            }
+            var dProduct9 = dOutput;  // dProduct9 = dOutput (shared, no copy, unless product9 was broadcast)
+            if (product9.Rows != dOutput.Rows || product9.Cols != dOutput.Cols)
+            {
+                dProduct9 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct9, product9.Rows, product9.Cols);
+                global::LayerGen.Ops.SumToShape(dOutput, dProduct9);  // product9 was broadcast: sum the repeated rows/columns
+            }
             //   Ops.Mul(z, candidate)
             var dZ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dZ, z.Rows, z.Cols);
             global::LayerGen.Ops.MulBackward(dProduct9, candidate, dZ);  // dZ = dProduct9 ⊙ candidate
@@ -307,8 +335,14 @@ namespace LayerGen.TestLayers
             //   Ops.Mul(Ops.Sub(One, z), h)
             var dDifference = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dDifference, difference.Rows, difference.Cols);
             global::LayerGen.Ops.MulBackward(dProduct8, h, dDifference);  // dDifference = dProduct8 ⊙ h
-            var dH = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dH, h.Rows, h.Cols);
-            global::LayerGen.Ops.MulBackward(dProduct8, difference, dH);  // dH = dProduct8 ⊙ difference
+            global::LayerGen.Matrix<double> dH = null!; // assigned only if needed
+            if (needDH)
+            {
+                // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35)
+                //   Ops.Mul(Ops.Sub(One, z), h)
+                dH = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dH, h.Rows, h.Cols);
+                global::LayerGen.Ops.MulBackward(dProduct8, difference, dH);  // dH = dProduct8 ⊙ difference
+            }
             //   Ops.Sub(One, z)
             global::LayerGen.Ops.SumToShape(dDifference, -1d, dZ, accumulate: true);  // dZ += −dDifference
             // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
@@ -327,10 +361,20 @@ namespace LayerGen.TestLayers
             //   Ops.Mul(r, h)
             var dR = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dR, r.Rows, r.Cols);
             global::LayerGen.Ops.MulBackward(dProduct6, h, dR);  // dR = dProduct6 ⊙ h
-            global::LayerGen.Ops.MulBackward(dProduct6, r, dH, accumulate: true);  // dH += dProduct6 ⊙ r
-            //   x * Wh
-            var dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
-            global::LayerGen.Ops.MatMul(dProduct5, this.Wh, dX, transposeB: true);  // dX = dProduct5·Whᵀ
+            if (needDH)
+            {
+                // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
+                //   Ops.Mul(r, h)
+                global::LayerGen.Ops.MulBackward(dProduct6, r, dH, accumulate: true);  // dH += dProduct6 ⊙ r
+            }
+            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
+            if (needDX)
+            {
+                // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
+                //   x * Wh
+                dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
+                global::LayerGen.Ops.MatMul(dProduct5, this.Wh, dX, transposeB: true);  // dX = dProduct5·Whᵀ
+            }
             global::LayerGen.Ops.MatMul(x, dProduct5, gradients.Wh, transposeA: true, accumulate: true);  // dWh += xᵀ·dProduct5
             // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
             var dSum4 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum4, sum4.Rows, sum4.Cols);
@@ -341,11 +385,19 @@ namespace LayerGen.TestLayers
             //   x * Wr + h * Ur
             var dProduct3 = dSum3;  // dProduct3 = dSum3 (same shape: no copy)
             var dProduct4 = dSum3;  // dProduct4 = dSum3 (same shape: no copy)
-            //   h * Ur
-            global::LayerGen.Ops.MatMul(dProduct4, this.Ur, dH, transposeB: true, accumulate: true);  // dH += dProduct4·Urᵀ
+            if (needDH)
+            {
+                // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
+                //   h * Ur
+                global::LayerGen.Ops.MatMul(dProduct4, this.Ur, dH, transposeB: true, accumulate: true);  // dH += dProduct4·Urᵀ
+            }
             global::LayerGen.Ops.MatMul(h, dProduct4, gradients.Ur, transposeA: true, accumulate: true);  // dUr += hᵀ·dProduct4
-            //   x * Wr
-            global::LayerGen.Ops.MatMul(dProduct3, this.Wr, dX, transposeB: true, accumulate: true);  // dX += dProduct3·Wrᵀ
+            if (needDX)
+            {
+                // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
+                //   x * Wr
+                global::LayerGen.Ops.MatMul(dProduct3, this.Wr, dX, transposeB: true, accumulate: true);  // dX += dProduct3·Wrᵀ
+            }
             global::LayerGen.Ops.MatMul(x, dProduct3, gradients.Wr, transposeA: true, accumulate: true);  // dWr += xᵀ·dProduct3
             // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
             var dSum2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum2, sum2.Rows, sum2.Cols);
@@ -356,11 +408,19 @@ namespace LayerGen.TestLayers
             //   x * Wz + h * Uz
             var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
             var dProduct2 = dSum;  // dProduct2 = dSum (same shape: no copy)
-            //   h * Uz
-            global::LayerGen.Ops.MatMul(dProduct2, this.Uz, dH, transposeB: true, accumulate: true);  // dH += dProduct2·Uzᵀ
+            if (needDH)
+            {
+                // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
+                //   h * Uz
+                global::LayerGen.Ops.MatMul(dProduct2, this.Uz, dH, transposeB: true, accumulate: true);  // dH += dProduct2·Uzᵀ
+            }
             global::LayerGen.Ops.MatMul(h, dProduct2, gradients.Uz, transposeA: true, accumulate: true);  // dUz += hᵀ·dProduct2
-            //   x * Wz
-            global::LayerGen.Ops.MatMul(dProduct, this.Wz, dX, transposeB: true, accumulate: true);  // dX += dProduct·Wzᵀ
+            if (needDX)
+            {
+                // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
+                //   x * Wz
+                global::LayerGen.Ops.MatMul(dProduct, this.Wz, dX, transposeB: true, accumulate: true);  // dX += dProduct·Wzᵀ
+            }
             global::LayerGen.Ops.MatMul(x, dProduct, gradients.Wz, transposeA: true, accumulate: true);  // dWz += xᵀ·dProduct
             return (dX, dH);
         }

@@ -157,6 +157,24 @@ namespace LayerGen.TestLayers
         [global::System.CodeDom.Compiler.GeneratedCode("LayerGen", "0.1.0")]
         public global::LayerGen.Matrix<double> Backward(Tape tape, global::LayerGen.Matrix<double> dOutput, Gradients gradients)
         {
+            return BackwardCore(tape, dOutput, gradients, true)!;
+        }
+
+        /// <summary>
+        /// <c>Backward</c> computing only the input gradients the caller needs: generated callers (a layer whose
+        /// input is [NoGrad] calling its first sublayer, for one) pass compile-time flags, and every statement that
+        /// feeds only unneeded inputs is skipped (for <c>y = x·W</c>, the GEMM <c>dx = dy·Wᵀ</c>). Parameter gradients
+        /// are always added. An unneeded input gradient is returned as null (a scalar one as zero)
+        /// and its tape buffer is left untouched.
+        /// </summary>
+        /// <param name="tape">The tape a training forward filled.</param>
+        /// <param name="dOutput">∂L/∂result, shaped like the result.</param>
+        /// <param name="gradients">Receives ∂L/∂parameter (added).</param>
+        /// <param name="needDX">The caller needs ∂L/∂x.</param>
+        /// <returns>∂L/∂x, or null where not needed.</returns>
+        [global::System.CodeDom.Compiler.GeneratedCode("LayerGen", "0.1.0")]
+        internal global::LayerGen.Matrix<double>? BackwardCore(Tape tape, global::LayerGen.Matrix<double> dOutput, Gradients gradients, bool needDX)
+        {
             global::System.ArgumentNullException.ThrowIfNull(tape);
             global::System.ArgumentNullException.ThrowIfNull(dOutput);
             global::System.ArgumentNullException.ThrowIfNull(gradients);
@@ -173,36 +191,55 @@ namespace LayerGen.TestLayers
             var normalized = tape._normalized!;
             var product = tape._product!;
             // return Ops.Add(Ops.Mul(normalized, Gamma), Beta)  (line 26)
-            var dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
-            global::LayerGen.Ops.SumToShape(dOutput, dProduct);  // dProduct = dOutput
+            var dProduct = dOutput;  // dProduct = dOutput (shared, no copy, unless product was broadcast)
+            if (product.Rows != dOutput.Rows || product.Cols != dOutput.Cols)
+            {
+                dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
+                global::LayerGen.Ops.SumToShape(dOutput, dProduct);  // product was broadcast: sum the repeated rows/columns
+            }
             global::LayerGen.Ops.SumToShape(dOutput, gradients.Beta, accumulate: true);  // dBeta += Σrows dOutput
-            //   Ops.Mul(normalized, Gamma)
-            var dNormalized = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dNormalized, normalized.Rows, normalized.Cols);
-            global::LayerGen.Ops.MulBackward(dProduct, this.Gamma, dNormalized);  // dNormalized = dProduct ⊙ Gamma
+            global::LayerGen.Matrix<double> dNormalized = null!; // assigned only if needed
+            if (needDX)
+            {
+                // return Ops.Add(Ops.Mul(normalized, Gamma), Beta)  (line 26)
+                //   Ops.Mul(normalized, Gamma)
+                dNormalized = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dNormalized, normalized.Rows, normalized.Cols);
+                global::LayerGen.Ops.MulBackward(dProduct, this.Gamma, dNormalized);  // dNormalized = dProduct ⊙ Gamma
+            }
             global::LayerGen.Ops.MulBackward(dProduct, normalized, gradients.Gamma, accumulate: true);  // dGamma += dProduct ⊙ normalized
-            // normalized = Ops.Div(centered, deviation)  (line 25)
-            var dCentered = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dCentered, centered.Rows, centered.Cols);
-            global::LayerGen.Ops.DivBackwardNumerator(dNormalized, deviation, dCentered);  // dCentered = dNormalized ⊘ deviation
-            var dDeviation = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dDeviation, deviation.Rows, deviation.Cols);
-            global::LayerGen.Ops.DivBackwardDenominator(dNormalized, normalized, deviation, dDeviation);  // dDeviation = −dNormalized ⊙ normalized ⊘ deviation
-            // deviation = Ops.Sqrt(Ops.Add(variance, Epsilon))  (line 24)
-            var dShifted = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dShifted, shifted.Rows, shifted.Cols);
-            global::LayerGen.Ops.SqrtBackward(deviation, dDeviation, dShifted);  // dShifted = dDeviation ⊘ 2deviation
-            //   Ops.Add(variance, Epsilon)
-            var dVariance = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dVariance, variance.Rows, variance.Cols);
-            global::LayerGen.Ops.SumToShape(dShifted, dVariance);  // dVariance = dShifted
-            // variance = Ops.Mean(Ops.Square(centered), 1)  (line 23)
-            var dSquare = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSquare, square.Rows, square.Cols);
-            global::LayerGen.Ops.BroadcastTo(dVariance, 1d / (double)(square.Cols), dSquare);  // dSquare = broadcast(dVariance)/n
-            //   Ops.Square(centered)
-            global::LayerGen.Ops.SquareBackward(centered, dSquare, dCentered, accumulate: true);  // dCentered += 2centered ⊙ dSquare
-            // centered = Ops.Sub(x, mean)  (line 22)
-            var dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
-            global::LayerGen.Ops.SumToShape(dCentered, dX);  // dX = dCentered
-            var dMean = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dMean, mean.Rows, mean.Cols);
-            global::LayerGen.Ops.SumToShape(dCentered, -1d, dMean);  // dMean = −dCentered
-            // mean = Ops.Mean(x, 1)  (line 21)
-            global::LayerGen.Ops.BroadcastTo(dMean, 1d / (double)(x.Cols), dX, accumulate: true);  // dX += broadcast(dMean)/n
+            global::LayerGen.Matrix<double> dCentered = null!; // assigned only if needed
+            global::LayerGen.Matrix<double> dDeviation = null!; // assigned only if needed
+            global::LayerGen.Matrix<double> dShifted = null!; // assigned only if needed
+            global::LayerGen.Matrix<double> dVariance = null!; // assigned only if needed
+            global::LayerGen.Matrix<double> dSquare = null!; // assigned only if needed
+            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
+            global::LayerGen.Matrix<double> dMean = null!; // assigned only if needed
+            if (needDX)
+            {
+                // normalized = Ops.Div(centered, deviation)  (line 25)
+                dCentered = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dCentered, centered.Rows, centered.Cols);
+                global::LayerGen.Ops.DivBackwardNumerator(dNormalized, deviation, dCentered);  // dCentered = dNormalized ⊘ deviation
+                dDeviation = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dDeviation, deviation.Rows, deviation.Cols);
+                global::LayerGen.Ops.DivBackwardDenominator(dNormalized, normalized, deviation, dDeviation);  // dDeviation = −dNormalized ⊙ normalized ⊘ deviation
+                // deviation = Ops.Sqrt(Ops.Add(variance, Epsilon))  (line 24)
+                dShifted = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dShifted, shifted.Rows, shifted.Cols);
+                global::LayerGen.Ops.SqrtBackward(deviation, dDeviation, dShifted);  // dShifted = dDeviation ⊘ 2deviation
+                //   Ops.Add(variance, Epsilon)
+                dVariance = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dVariance, variance.Rows, variance.Cols);
+                global::LayerGen.Ops.SumToShape(dShifted, dVariance);  // dVariance = dShifted
+                // variance = Ops.Mean(Ops.Square(centered), 1)  (line 23)
+                dSquare = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSquare, square.Rows, square.Cols);
+                global::LayerGen.Ops.BroadcastTo(dVariance, 1d / (double)(square.Cols), dSquare);  // dSquare = broadcast(dVariance)/n
+                //   Ops.Square(centered)
+                global::LayerGen.Ops.SquareBackward(centered, dSquare, dCentered, accumulate: true);  // dCentered += 2centered ⊙ dSquare
+                // centered = Ops.Sub(x, mean)  (line 22)
+                dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
+                global::LayerGen.Ops.SumToShape(dCentered, dX);  // dX = dCentered
+                dMean = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dMean, mean.Rows, mean.Cols);
+                global::LayerGen.Ops.SumToShape(dCentered, -1d, dMean);  // dMean = −dCentered
+                // mean = Ops.Mean(x, 1)  (line 21)
+                global::LayerGen.Ops.BroadcastTo(dMean, 1d / (double)(x.Cols), dX, accumulate: true);  // dX += broadcast(dMean)/n
+            }
             return dX;
         }
     }

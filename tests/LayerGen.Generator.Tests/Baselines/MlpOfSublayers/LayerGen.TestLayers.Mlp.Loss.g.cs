@@ -127,19 +127,19 @@ namespace LayerGen.TestLayers
             var dOutput2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dOutput2, output.Rows, output.Cols);
             global::LayerGen.Losses.SoftmaxCrossEntropyBackward(tape._lossProbabilities!, labels, dOutput, dOutput2);  // dOutput2 = (P − onehot(labels))/N·dOutput
             //   Output.Forward(h2)
-            var outputGradients = this.Output.Backward(tape._outputTape!, dOutput2, gradients.Output);  // Output.Backward(dOutput2)
-            var dH2 = outputGradients;  // dH2 = Output.Backward(…).dX
+            var outputGradients = this.Output.BackwardCore(tape._outputTape!, dOutput2, gradients.Output, true);  // Output.Backward(dOutput2)
+            var dH2 = outputGradients!;  // dH2 = Output.Backward(…).dX
             // h2 = Ops.Tanh(Hidden2.Forward(h1))  (line 39)
             var dHidden2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dHidden2, hidden2.Rows, hidden2.Cols);
             global::LayerGen.Ops.TanhBackward(h2, dH2, dHidden2);  // dHidden2 = dH2 ⊙ (1 − h2²)
             //   Hidden2.Forward(h1)
-            var hidden2Gradients = this.Hidden2.Backward(tape._hidden2Tape!, dHidden2, gradients.Hidden2);  // Hidden2.Backward(dHidden2)
-            var dH1 = hidden2Gradients;  // dH1 = Hidden2.Backward(…).dX
+            var hidden2Gradients = this.Hidden2.BackwardCore(tape._hidden2Tape!, dHidden2, gradients.Hidden2, true);  // Hidden2.Backward(dHidden2)
+            var dH1 = hidden2Gradients!;  // dH1 = Hidden2.Backward(…).dX
             // h1 = Ops.Relu(Hidden1.Forward(x))  (line 38)
             var dHidden1 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dHidden1, hidden1.Rows, hidden1.Cols);
             global::LayerGen.Ops.ReluBackward(h1, dH1, dHidden1);  // dHidden1 = dH1 ⊙ [h1 > 0]
             //   Hidden1.Forward(x)
-            var hidden1Gradients = this.Hidden1.Backward(tape._hidden1Tape!, dHidden1, gradients.Hidden1);  // Hidden1.Backward(dHidden1)
+            var hidden1Gradients = this.Hidden1.BackwardCore(tape._hidden1Tape!, dHidden1, gradients.Hidden1, false);  // Hidden1.Backward(dHidden1) (not needed here: ∂L/∂x)
         }
     }
 }

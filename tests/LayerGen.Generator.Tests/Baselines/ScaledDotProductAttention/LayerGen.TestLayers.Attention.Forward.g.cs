@@ -141,6 +141,24 @@ namespace LayerGen.TestLayers
         [global::System.CodeDom.Compiler.GeneratedCode("LayerGen", "0.1.0")]
         public global::LayerGen.Matrix<double> Backward(Tape tape, global::LayerGen.Matrix<double> dOutput, Gradients gradients)
         {
+            return BackwardCore(tape, dOutput, gradients, true)!;
+        }
+
+        /// <summary>
+        /// <c>Backward</c> computing only the input gradients the caller needs: generated callers (a layer whose
+        /// input is [NoGrad] calling its first sublayer, for one) pass compile-time flags, and every statement that
+        /// feeds only unneeded inputs is skipped (for <c>y = x·W</c>, the GEMM <c>dx = dy·Wᵀ</c>). Parameter gradients
+        /// are always added. An unneeded input gradient is returned as null (a scalar one as zero)
+        /// and its tape buffer is left untouched.
+        /// </summary>
+        /// <param name="tape">The tape a training forward filled.</param>
+        /// <param name="dOutput">∂L/∂result, shaped like the result.</param>
+        /// <param name="gradients">Receives ∂L/∂parameter (added).</param>
+        /// <param name="needDX">The caller needs ∂L/∂x.</param>
+        /// <returns>∂L/∂x, or null where not needed.</returns>
+        [global::System.CodeDom.Compiler.GeneratedCode("LayerGen", "0.1.0")]
+        internal global::LayerGen.Matrix<double>? BackwardCore(Tape tape, global::LayerGen.Matrix<double> dOutput, Gradients gradients, bool needDX)
+        {
             global::System.ArgumentNullException.ThrowIfNull(tape);
             global::System.ArgumentNullException.ThrowIfNull(dOutput);
             global::System.ArgumentNullException.ThrowIfNull(gradients);
@@ -171,15 +189,25 @@ namespace LayerGen.TestLayers
             global::LayerGen.Ops.MatMul(dProduct, k, dQ);  // dQ = dProduct·k
             var dK = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dK, k.Rows, k.Cols);
             global::LayerGen.Ops.MatMul(dProduct, q, dK, transposeA: true);  // dK = dProductᵀ·q
-            // v = x * Wv  (line 29)
-            var dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
-            global::LayerGen.Ops.MatMul(dV, this.Wv, dX, transposeB: true);  // dX = dV·Wvᵀ
+            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
+            if (needDX)
+            {
+                // v = x * Wv  (line 29)
+                dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
+                global::LayerGen.Ops.MatMul(dV, this.Wv, dX, transposeB: true);  // dX = dV·Wvᵀ
+            }
             global::LayerGen.Ops.MatMul(x, dV, gradients.Wv, transposeA: true, accumulate: true);  // dWv += xᵀ·dV
-            // k = x * Wk  (line 28)
-            global::LayerGen.Ops.MatMul(dK, this.Wk, dX, transposeB: true, accumulate: true);  // dX += dK·Wkᵀ
+            if (needDX)
+            {
+                // k = x * Wk  (line 28)
+                global::LayerGen.Ops.MatMul(dK, this.Wk, dX, transposeB: true, accumulate: true);  // dX += dK·Wkᵀ
+            }
             global::LayerGen.Ops.MatMul(x, dK, gradients.Wk, transposeA: true, accumulate: true);  // dWk += xᵀ·dK
-            // q = x * Wq  (line 27)
-            global::LayerGen.Ops.MatMul(dQ, this.Wq, dX, transposeB: true, accumulate: true);  // dX += dQ·Wqᵀ
+            if (needDX)
+            {
+                // q = x * Wq  (line 27)
+                global::LayerGen.Ops.MatMul(dQ, this.Wq, dX, transposeB: true, accumulate: true);  // dX += dQ·Wqᵀ
+            }
             global::LayerGen.Ops.MatMul(x, dQ, gradients.Wq, transposeA: true, accumulate: true);  // dWq += xᵀ·dQ
             return dX;
         }

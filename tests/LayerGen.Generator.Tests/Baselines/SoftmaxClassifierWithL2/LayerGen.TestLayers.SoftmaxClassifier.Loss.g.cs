@@ -105,6 +105,24 @@ namespace LayerGen.TestLayers
         [global::System.CodeDom.Compiler.GeneratedCode("LayerGen", "0.1.0")]
         public global::LayerGen.Matrix<double> LossBackward(LossTape tape, Gradients gradients, double dOutput = 1)
         {
+            return LossBackwardCore(tape, gradients, dOutput, true)!;
+        }
+
+        /// <summary>
+        /// <c>LossBackward</c> computing only the input gradients the caller needs: generated callers (a layer whose
+        /// input is [NoGrad] calling its first sublayer, for one) pass compile-time flags, and every statement that
+        /// feeds only unneeded inputs is skipped (for <c>y = x·W</c>, the GEMM <c>dx = dy·Wᵀ</c>). Parameter gradients
+        /// are always added. An unneeded input gradient is returned as null (a scalar one as zero)
+        /// and its tape buffer is left untouched.
+        /// </summary>
+        /// <param name="tape">The tape a training forward filled.</param>
+        /// <param name="dOutput">∂L/∂result.</param>
+        /// <param name="gradients">Receives ∂L/∂parameter (added).</param>
+        /// <param name="needDX">The caller needs ∂L/∂x.</param>
+        /// <returns>∂L/∂x, or null where not needed.</returns>
+        [global::System.CodeDom.Compiler.GeneratedCode("LayerGen", "0.1.0")]
+        internal global::LayerGen.Matrix<double>? LossBackwardCore(LossTape tape, Gradients gradients, double dOutput, bool needDX)
+        {
             global::System.ArgumentNullException.ThrowIfNull(tape);
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
@@ -127,9 +145,14 @@ namespace LayerGen.TestLayers
             //   x * W + B
             var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum, gradients.B, accumulate: true);  // dB += Σrows dSum
-            //   x * W
-            var dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
-            global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
+            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
+            if (needDX)
+            {
+                // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23)
+                //   x * W
+                dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
+                global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
+            }
             global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct
             return dX;
         }
