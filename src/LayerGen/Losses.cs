@@ -77,10 +77,7 @@ public static class Losses
             return;
         T scale = dLoss / T.CreateTruncating(probabilities.Rows);
         var d = dLogits.AsSpan();
-        if (accumulate)
-            TensorPrimitives.MultiplyAdd(probabilities.AsReadOnlySpan(), scale, d, d);
-        else
-            TensorPrimitives.Multiply(probabilities.AsReadOnlySpan(), scale, d);
+        ElementwiseKernels.StoreProduct(probabilities.AsReadOnlySpan(), scale, d, accumulate);
         for (int r = 0; r < labels.Length; r++)
             d[r * probabilities.Cols + labels[r]] -= scale;
     }
@@ -139,9 +136,9 @@ public static class Losses
             var diff = buffer[..Math.Min(Chunk, p.Length - i)];
             TensorPrimitives.Subtract(p.Slice(i, diff.Length), t.Slice(i, diff.Length), diff);
             if (dPrediction is not null)
-                ScaleInto(diff, scale, dPrediction.AsSpan().Slice(i, diff.Length), accumulate);
+                ElementwiseKernels.StoreProduct(diff, scale, dPrediction.AsSpan().Slice(i, diff.Length), accumulate);
             if (dTarget is not null)
-                ScaleInto(diff, -scale, dTarget.AsSpan().Slice(i, diff.Length), accumulate);
+                ElementwiseKernels.StoreProduct(diff, -scale, dTarget.AsSpan().Slice(i, diff.Length), accumulate);
         }
     }
 
@@ -196,9 +193,9 @@ public static class Losses
             TensorPrimitives.Sigmoid(zs, b);
             TensorPrimitives.Subtract(b, t.Slice(i, b.Length), b);
             if (dTargets is not null)
-                ScaleInto(zs, -scale, dTargets.AsSpan().Slice(i, b.Length), accumulate);
+                ElementwiseKernels.StoreProduct(zs, -scale, dTargets.AsSpan().Slice(i, b.Length), accumulate);
             if (dLogits is not null)
-                ScaleInto(b, scale, dLogits.AsSpan().Slice(i, b.Length), accumulate);
+                ElementwiseKernels.StoreProduct(b, scale, dLogits.AsSpan().Slice(i, b.Length), accumulate);
         }
     }
 
@@ -207,13 +204,5 @@ public static class Losses
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(other);
         ShapeMismatchException.ThrowIfNotShape(operation, role, other, first.Rows, first.Cols);
-    }
-
-    private static void ScaleInto<T>(ReadOnlySpan<T> source, T scale, Span<T> destination, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (accumulate)
-            TensorPrimitives.MultiplyAdd(source, scale, destination, destination);
-        else
-            TensorPrimitives.Multiply(source, scale, destination);
     }
 }

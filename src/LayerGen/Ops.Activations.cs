@@ -244,10 +244,7 @@ public static partial class Ops
             TensorPrimitives.Subtract(T.One, t, t);               // t = 1 + t
             TensorPrimitives.Multiply(t, w, t);                   // t = GELU'(x)
             var dxs = dx.Slice(i, n);
-            if (accumulate)
-                TensorPrimitives.MultiplyAdd(dy.Slice(i, n), t, dxs, dxs);
-            else
-                TensorPrimitives.Multiply(dy.Slice(i, n), t, dxs);
+            ElementwiseKernels.StoreProduct(dy.Slice(i, n), t, dxs, accumulate);
         }
     }
 
@@ -297,10 +294,7 @@ public static partial class Ops
             var s = buffer[..n];
             TensorPrimitives.Sigmoid(x.Slice(i, n), s);
             var dxs = dx.Slice(i, n);
-            if (accumulate)
-                TensorPrimitives.MultiplyAdd(dy.Slice(i, n), s, dxs, dxs);
-            else
-                TensorPrimitives.Multiply(dy.Slice(i, n), s, dxs);
+            ElementwiseKernels.StoreProduct(dy.Slice(i, n), s, dxs, accumulate);
         }
     }
 
@@ -329,10 +323,7 @@ public static partial class Ops
     {
         CheckBackward("ExpBackward", "output", output, dOutput, dInput);
         var dx = dInput.AsSpan();
-        if (accumulate)
-            TensorPrimitives.MultiplyAdd(dOutput.AsReadOnlySpan(), output.AsReadOnlySpan(), dx, dx);
-        else
-            TensorPrimitives.Multiply(dOutput.AsReadOnlySpan(), output.AsReadOnlySpan(), dx);
+        ElementwiseKernels.StoreProduct(dOutput.AsReadOnlySpan(), output.AsReadOnlySpan(), dx, accumulate);
     }
 
     /// <summary>The natural logarithm, element-wise (NaN for negative elements, −∞ for zero).</summary>

@@ -253,10 +253,8 @@ public static partial class Ops
     {
         if (scale == T.One)
             ElementwiseKernels.Store(source, destination, accumulate);
-        else if (accumulate)
-            TensorPrimitives.MultiplyAdd(source, scale, destination, destination);
         else
-            TensorPrimitives.Multiply(source, scale, destination);
+            ElementwiseKernels.StoreProduct(source, scale, destination, accumulate);
     }
 
     /// <summary>

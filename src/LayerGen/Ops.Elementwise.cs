@@ -68,9 +68,6 @@ public static partial class Ops
     {
         CheckSameShape("Scale", "result", a, result);
         var d = result.AsSpan();
-        if (accumulate)
-            TensorPrimitives.MultiplyAdd(a.AsReadOnlySpan(), s, d, d);
-        else
-            TensorPrimitives.Multiply(a.AsReadOnlySpan(), s, d);
+        ElementwiseKernels.StoreProduct(a.AsReadOnlySpan(), s, d, accumulate);
     }
 }

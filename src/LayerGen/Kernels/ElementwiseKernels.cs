@@ -154,6 +154,28 @@ internal static class ElementwiseKernels
             values.CopyTo(destination);
     }
 
+    /// <summary>destination = x ⊙ y (overwrite) or destination += x ⊙ y (accumulate): the tail of most backward kernels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreProduct<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (accumulate)
+            TensorPrimitives.MultiplyAdd(x, y, destination, destination);
+        else
+            TensorPrimitives.Multiply(x, y, destination);
+    }
+
+    /// <summary>destination = s·x (overwrite) or destination += s·x (accumulate).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreProduct<T>(ReadOnlySpan<T> x, T s, Span<T> destination, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (accumulate)
+            TensorPrimitives.MultiplyAdd(x, s, destination, destination);
+        else
+            TensorPrimitives.Multiply(x, s, destination);
+    }
+
     /// <summary>
     /// result (+)= scale · reduce(f), where f is a <c>rows × cols</c> grid produced chunk by chunk by
     /// <paramref name="source"/> and reduce sums it to result's shape: <c>[rows, cols]</c> (no reduction),
