@@ -38,3 +38,31 @@ public sealed class ShapeAttribute : Attribute
 public sealed class NoGradAttribute : Attribute
 {
 }
+
+/// <summary>
+/// Registers the derivative of an op: a call of the marked static method inside a <c>[Forward]</c> method is
+/// differentiated by calling <see cref="Backward"/>, a static method of the same type, once per call in the generated
+/// backward pass. The op's body may be any C# (element loops, other libraries): LayerGen never looks inside it.
+/// </summary>
+/// <remarks>
+/// <para>The backward takes exactly the op's parameters (same types, same order), then optionally one parameter of
+/// the op's result type (the result the forward returned), then ∂L/∂result (the result's type: <c>Matrix&lt;T&gt;</c>,
+/// or <c>T</c> for a scalar-valued op such as a loss). It returns ∂L/∂ each differentiable parameter (a
+/// <c>Matrix&lt;T&gt;</c> or <c>T</c> parameter not marked <see cref="NoGradAttribute"/>), each shaped like its
+/// parameter: one value, or a tuple in parameter order when there are several. Other parameters (<c>int</c>,
+/// <c>int[]</c>, <c>bool</c>, a struct) are passed in and get no gradient.</para>
+/// <para>The generated code saves exactly what that signature reads: the op's arguments, and its result only when the
+/// backward takes it. A generic op's backward has the same type parameters. The attribute is read from the op's
+/// symbol, so an op compiled in another assembly works too.</para>
+/// <code>
+/// [Differentiable(Backward = nameof(MishBackward))]
+/// public static Matrix&lt;double&gt; Mish(Matrix&lt;double&gt; x) { … }
+/// public static Matrix&lt;double&gt; MishBackward(Matrix&lt;double&gt; x, Matrix&lt;double&gt; dResult) { … }
+/// </code>
+/// </remarks>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class DifferentiableAttribute : Attribute
+{
+    /// <summary>The name of the backward method, in the same type (write it with <c>nameof</c>).</summary>
+    public string? Backward { get; set; }
+}

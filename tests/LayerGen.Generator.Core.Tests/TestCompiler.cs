@@ -11,7 +11,7 @@ internal static class TestCompiler
 {
     private static int _counter;
 
-    private static readonly ImmutableArray<MetadataReference> References =
+    public static readonly ImmutableArray<MetadataReference> References =
         Basic.Reference.Assemblies.Net100.References.All.Cast<MetadataReference>()
             .Append(MetadataReference.CreateFromFile(typeof(Matrix<>).Assembly.Location))
             .ToImmutableArray();
@@ -31,13 +31,16 @@ internal static class TestCompiler
             + string.Join("\n", CompileErrors.Select(e => e.ToString()));
     }
 
-    public static Result Run(params string[] sources)
+    public static Result Run(params string[] sources) => Run(Array.Empty<MetadataReference>(), sources);
+
+    /// <summary>As <see cref="Run(string[])"/>, with more assemblies referenced (an op library compiled separately).</summary>
+    public static Result Run(IEnumerable<MetadataReference> extraReferences, params string[] sources)
     {
         var trees = sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Layer{i}.cs")).ToArray();
         var compilation = CSharpCompilation.Create(
             "Layers" + Interlocked.Increment(ref _counter),
             trees,
-            References,
+            References.Concat(extraReferences),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
                 optimizationLevel: OptimizationLevel.Release));
 

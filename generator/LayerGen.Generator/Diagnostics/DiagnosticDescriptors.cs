@@ -86,6 +86,28 @@ internal static class DiagnosticDescriptors
         description: "The runtime kernels are specialised for float and double; a generic layer may use a type parameter.",
         helpLinkUri: HelpRoot + "LG0007.md");
 
+    /// <summary>LG0008: a <c>[Differentiable]</c> registration whose backward is missing or does not fit (at the attribute).</summary>
+    public static readonly DiagnosticDescriptor InvalidRegisteredBackward = new(
+        id: "LG0008",
+        title: "Invalid registered backward",
+        messageFormat: "'{0}' cannot be differentiated as registered: {1}. Expected: {2} (optionally with the op's result before dResult).",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "[Differentiable(Backward = nameof(B))] on a static op names a static method B of the same type that takes the op's parameters, optionally its result, then ∂L/∂result, and returns ∂L/∂ each differentiable parameter (a tuple in parameter order when there are several).",
+        helpLinkUri: HelpRoot + "LG0008.md");
+
+    /// <summary>LG0009: a call of an op whose registered backward is missing or does not fit (at each call).</summary>
+    public static readonly DiagnosticDescriptor CallOfInvalidRegisteredOp = new(
+        id: "LG0009",
+        title: "Call of an op whose registered backward is invalid",
+        messageFormat: "'{0}' cannot be differentiated: its [Differentiable] registration is invalid ({1})",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "LayerGen never falls back to another derivative: until the op's registration is fixed, a [Forward] method that calls it is not generated.",
+        helpLinkUri: HelpRoot + "LG0009.md");
+
     // ---- LG1xxx: shapes (reported by ShapeAnalyzer)
 
     /// <summary>LG1001: matrix product inner dimensions differ.</summary>
@@ -208,6 +230,8 @@ internal static class DiagnosticDescriptors
         "LG0005" => InputHasNoEffect,
         "LG0006" => ForwardRecursion,
         "LG0007" => UnsupportedElementType,
+        "LG0008" => InvalidRegisteredBackward,
+        "LG0009" => CallOfInvalidRegisteredOp,
         "LG1001" => ProductInnerDimensions,
         "LG1002" => IncompatibleElementwiseShapes,
         "LG1003" => ReturnShapeMismatch,

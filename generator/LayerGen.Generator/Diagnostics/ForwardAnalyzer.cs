@@ -27,7 +27,15 @@ public sealed class ForwardAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.InvalidForwardSignature,
         DiagnosticDescriptors.InputHasNoEffect,
         DiagnosticDescriptors.ForwardRecursion,
-        DiagnosticDescriptors.UnsupportedElementType);
+        DiagnosticDescriptors.UnsupportedElementType,
+        DiagnosticDescriptors.InvalidRegisteredBackward,
+        DiagnosticDescriptors.CallOfInvalidRegisteredOp);
+
+    /// <summary>Diagnostic property (LG0008, backward missing): the backward's name, for the code fix that writes its stub.</summary>
+    public const string BackwardNameProperty = "BackwardName";
+
+    /// <summary>Diagnostic property (LG0008, backward missing): the ordinals of the op's differentiable parameters (<c>0,2</c>).</summary>
+    public const string DifferentiableParametersProperty = "DifferentiableParameters";
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -97,6 +105,34 @@ public sealed class ForwardAnalyzer : DiagnosticAnalyzer
                     symbol.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidForwardSignature,
                         method.Locations.FirstOrDefault(), method.Name, "has no body to differentiate (abstract or extern)"));
                 }
+            }, SymbolKind.Method);
+
+            // LG0008: a [Differentiable] registration is checked at its attribute, whether or not anything calls it.
+            start.RegisterSymbolAction(static symbol =>
+            {
+                if (symbol.Symbol is not IMethodSymbol op || RegisteredOps.AttributeOf(op) is not { } attribute)
+                    return;
+                RegisteredOps.Registration registration;
+                try
+                {
+                    registration = RegisteredOps.Resolve(op);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    return; // never crash the IDE on half-typed code
+                }
+                if (registration.Error is null)
+                    return;
+                var location = attribute.ApplicationSyntaxReference?.GetSyntax(symbol.CancellationToken).GetLocation()
+                    ?? op.Locations.FirstOrDefault() ?? Location.None;
+                var properties = registration.MissingBackward
+                    ? ImmutableDictionary<string, string?>.Empty
+                        .Add(BackwardNameProperty, registration.BackwardName)
+                        .Add(DifferentiableParametersProperty, string.Join(",",
+                            RegisteredOps.DifferentiableParameters(op, Symbols.ElementTypeOf(op)).Select(p => p.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture))))
+                    : ImmutableDictionary<string, string?>.Empty;
+                symbol.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidRegisteredBackward, location, properties,
+                    op.ContainingType.Name + "." + op.Name, registration.Error, registration.ExpectedSignature));
             }, SymbolKind.Method);
 
             start.RegisterCompilationEndAction(end =>

@@ -76,7 +76,7 @@ internal static class Differentiator
                 continue;
 
             if (instruction.Op == OpKind.ForwardCall)
-                steps.Add(new AdjointStep(i, BackwardKernel.CallBackward, -1, new[] { Ref.D(instruction.Result) }));
+                steps.Add(new AdjointStep(i, BackwardKernel.CallBackward, -1, CallBackwardReads(instruction)));
 
             for (int p = 0; p < instruction.Operands.Count; p++)
             {
@@ -131,6 +131,23 @@ internal static class Differentiator
         }
         return new BackwardProgram(activity, steps, contributions, InputDemand.Analyze(body, activity, steps));
     }
+
+    /// <summary>
+    /// What a call's backward reads: ∂L/∂result first; a registered op's backward also reads exactly what its signature
+    /// names (every argument, and the result only when it takes it), which is therefore all the tape saves for it.
+    /// </summary>
+    private static Ref[] CallBackwardReads(Instruction instruction)
+    {
+        var call = instruction.Call!;
+        if (!call.IsRegisteredOp)
+            return new[] { Ref.D(instruction.Result) };
+        var reads = new List<Ref> { Ref.D(instruction.Result) };
+        foreach (int operand in instruction.Operands)
+            reads.Add(Ref.Of(operand));
+        if (call.BackwardTakesResult)
+            reads.Add(Ref.Of(instruction.Result));
+        return reads.ToArray();
+    }
 }
 
 /// <summary>
@@ -180,7 +197,7 @@ internal static class InputDemand
                 // A callee's backward: a sublayer or self call adds into parameter gradients; its returned argument
                 // gradients feed what the CallGradient steps after it (already visited) feed.
                 var call = instructions[step.Instruction].Call!;
-                parameter = call.Kind != CalleeKind.Static;
+                parameter = call.Kind is CalleeKind.Sublayer or CalleeKind.Self;
                 for (int later = s + 1; later < steps.Count; later++)
                 {
                     if (steps[later].Kernel == BackwardKernel.CallGradient && steps[later].Instruction == step.Instruction)

@@ -289,6 +289,14 @@ internal static class Emitter
                 case OpKind.ScalarNeg:
                     w.Line($"{element} {name} = -{N(0)};");
                     break;
+                case OpKind.ForwardCall when instruction.Call!.IsRegisteredOp:
+                {
+                    // A registered op runs as the user wrote it (its result is its own matrix, saved by reference).
+                    var call = instruction.Call!;
+                    string args = string.Join(", ", instruction.Operands.Select(o => Operand(plan, o)));
+                    w.Line($"{(call.ReturnsScalar ? element : "var")} {name} = {call.Receiver}.{call.MethodName}{call.TypeArguments}({args});");
+                    break;
+                }
                 case OpKind.ForwardCall:
                 {
                     var call = instruction.Call!;
@@ -589,7 +597,10 @@ internal static class Emitter
             string local = Unique(plan, plan.Names[instruction.Result] + "Gradients", state.CallResults);
             state.CallResults[instruction.Result] = local;
             state.HoistedCalls.Add(instruction.Result);
-            w.Line($"{CoreReturnType(differentiable, layer.ElementType)} {local} = default;");
+            if (call.IsRegisteredOp && differentiable.Count == 1 && differentiable[0].Kind == ValueKind.Matrix)
+                w.Line($"{differentiable[0].TypeName}? {local} = null; // assigned only if needed");
+            else
+                w.Line($"{(call.IsRegisteredOp ? RegisteredReturnType(differentiable) : CoreReturnType(differentiable, layer.ElementType))} {local} = default;");
             return;
         }
         int target = step.Target;
@@ -634,6 +645,29 @@ internal static class Emitter
                 return "";
             declared.Add(target);
             return "var ";
+        }
+
+        if (step.Kernel == BackwardKernel.CallBackward && instruction.Call!.IsRegisteredOp)
+        {
+            // var mishGradients = MyOps.MishBackward(x, dMish);  (the op's arguments, its result if taken, ∂L/∂result)
+            var call = instruction.Call!;
+            int count = instruction.Operands.Count + (call.BackwardTakesResult ? 1 : 0);
+            var arguments = new List<string>();
+            for (int i = 1; i <= count; i++)
+                arguments.Add(R(i));
+            arguments.Add(R(0));
+            string invocation = $"{call.Receiver}.{call.Backward}{call.TypeArguments}({string.Join(", ", arguments)})";
+            if (state.HoistedCalls.Remove(instruction.Result))
+            {
+                w.Line($"{callResults[instruction.Result]} = {invocation};{note}");
+            }
+            else
+            {
+                string local = Unique(plan, plan.Names[instruction.Result] + "Gradients", callResults);
+                callResults[instruction.Result] = local;
+                w.Line($"var {local} = {invocation};{note}");
+            }
+            return;
         }
 
         if (step.Kernel == BackwardKernel.CallBackward)
@@ -709,7 +743,7 @@ internal static class Emitter
                 BackwardKernel.ScalarDivDenominator => $"-({R(0)} * {R(1)} / {R(2)})",
                 BackwardKernel.MatrixSum => $"{Ops}.Sum({R(0)})",
                 BackwardKernel.MatrixDot => $"{Ops}.Dot({R(0)}, {R(1)})",
-                BackwardKernel.CallGradient => CallPiece(instruction, step.Position, callResults),
+                BackwardKernel.CallGradient => CallPiece(instruction, step.Position, callResults, plan),
                 _ => throw new System.InvalidOperationException($"{step.Kernel} does not produce a scalar."),
             };
             string name = plan.AdjointNames[step.Target];
@@ -725,7 +759,7 @@ internal static class Emitter
         // Matrix adjoint: dOutput, gradients.W, a tape buffer, or (a single call result) the callee's own matrix.
         if (step.Alias)
         {
-            w.Line($"{Let(step.Target)}{plan.AdjointNames[step.Target]} = {CallPiece(instruction, step.Position, callResults)};{note}");
+            w.Line($"{Let(step.Target)}{plan.AdjointNames[step.Target]} = {CallPiece(instruction, step.Position, callResults, plan)};{note}");
             return;
         }
         if (step.PassThrough)
@@ -779,7 +813,7 @@ internal static class Emitter
                 $"{Losses}.SoftmaxCrossEntropyBackward(tape.{plan.ProbabilitiesField[step.Reads[0].Value]}!, {R(1)}, {R(2)}, {d}{acc});",
             BackwardKernel.MeanSquaredErrorBackward or BackwardKernel.BinaryCrossEntropyWithLogitsBackward =>
                 $"{Losses}.{step.Kernel}({R(0)}, {R(1)}, {R(2)}, {(step.Position == 0 ? d : "null")}, {(step.Position == 1 ? d : "null")}{acc});",
-            BackwardKernel.CallGradient => $"{Ops}.SumToShape({CallPiece(instruction, step.Position, callResults)}, {d}{acc});",
+            BackwardKernel.CallGradient => $"{Ops}.SumToShape({CallPiece(instruction, step.Position, callResults, plan)}, {d}{acc});",
             _ => throw new System.InvalidOperationException($"{step.Kernel} does not produce a matrix."),
         };
         w.Line(code + note);
@@ -794,10 +828,25 @@ internal static class Emitter
             : $"{Ops}.{op}({dY}, {first}.{size}, {dY}.{size} - {first}.{size}, {d}{acc});";
     }
 
-    private static string CallPiece(Instruction instruction, int position, Dictionary<int, string> callResults)
+    /// <summary>What a registered backward returns: the gradient's type, or a tuple of them in parameter order.</summary>
+    private static string RegisteredReturnType(IReadOnlyList<MethodParameter> differentiable) =>
+        differentiable.Count == 1 ? differentiable[0].TypeName : "(" + string.Join(", ", differentiable.Select(p => p.TypeName)) + ")";
+
+    private static string CallPiece(Instruction instruction, int position, Dictionary<int, string> callResults, MethodPlan? plan = null)
     {
         var call = instruction.Call!;
         string local = callResults[instruction.Result];
+        if (call.IsRegisteredOp)
+        {
+            // Tuple elements in parameter order; a matrix gradient is checked to have its parameter's shape (never null).
+            var gradients = call.Parameters.Where(p => p.IsDifferentiable).ToList();
+            int index = gradients.FindIndex(p => p.Name == call.Parameters[position].Name);
+            string piece = gradients.Count == 1 ? local : $"{local}.Item{index + 1}";
+            if (call.Parameters[position].Kind != ValueKind.Matrix || plan is null)
+                return piece;
+            string container = call.Receiver.StartsWith("global::", System.StringComparison.Ordinal) ? call.Receiver.Substring("global::".Length) : call.Receiver;
+            return $"global::LayerGen.RegisteredBackward.Checked({piece}, {Operand(plan, instruction.Operands[position])}, \"{container}.{call.Backward}\", \"{call.Parameters[position].Name}\")";
+        }
         int differentiable = call.Parameters.Count(p => p.IsDifferentiable);
         // A core's matrix gradients are nullable (null where not needed); this one was needed.
         string needed = call.Parameters[position].Kind == ValueKind.Matrix ? "!" : "";

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using LayerGen.Generator.Differentiation;
 using LayerGen.Generator.Model;
 using LayerGen.Generator.Planning;
@@ -99,11 +100,25 @@ internal static class Notation
             BackwardKernel.ScalarDivDenominator => $"−{R(0)}·{R(1)} / {R(2)}",
             BackwardKernel.MatrixSum => $"Σ {R(0)}",
             BackwardKernel.MatrixDot => $"⟨{R(0)}, {R(1)}⟩",
+            BackwardKernel.CallBackward when instruction.Call!.IsRegisteredOp => RegisteredBackward(instruction, R),
             BackwardKernel.CallBackward => $"{Callee(instruction)}Backward({R(0)})",
+            BackwardKernel.CallGradient when instruction.Call!.IsRegisteredOp => $"{instruction.Call!.Backward}(…).∂{instruction.Call!.Parameters[step.Position].Name}",
             BackwardKernel.CallGradient => $"{Callee(instruction)}Backward(…).d{PascalParameter(instruction, step.Position)}",
             _ => step.Kernel.ToString(),
         };
         return step.Target >= 0 ? $"{target} {op} {expr}" : expr;
+    }
+
+    /// <summary>A registered backward as called: <c>MishBackward(x, dMish)</c> (its arguments in signature order).</summary>
+    private static string RegisteredBackward(Instruction instruction, System.Func<int, string> read)
+    {
+        var call = instruction.Call!;
+        int count = instruction.Operands.Count + (call.BackwardTakesResult ? 1 : 0);
+        var arguments = new List<string>();
+        for (int i = 1; i <= count; i++)
+            arguments.Add(read(i));
+        arguments.Add(read(0));
+        return $"{call.Backward}({string.Join(", ", arguments)})";
     }
 
     private static string Callee(Instruction instruction)

@@ -123,7 +123,10 @@ internal enum OpKind
     ScalarNeg,
 
     // ---- calls
-    /// <summary>A call of another <c>[Forward]</c> method (<see cref="Instruction.Call"/>): a sublayer, the layer itself, or a static helper.</summary>
+    /// <summary>
+    /// A call of another <c>[Forward]</c> method or of a <c>[Differentiable]</c> op (<see cref="Instruction.Call"/>): a sublayer,
+    /// the layer itself, a static helper, or a registered op.
+    /// </summary>
     ForwardCall,
 }
 
@@ -205,6 +208,12 @@ internal sealed record Shape(string Rows, string Cols)
 /// The callee is compiled with the caller, so its generated internal <c>BackwardCore</c> (which skips the input
 /// gradients the caller does not need) is reachable; otherwise the caller calls its public backward.
 /// </param>
+/// <param name="Backward">
+/// A registered op (<see cref="CalleeKind.RegisteredOp"/>): the name of its <c>[Differentiable(Backward = …)]</c> method in
+/// <see cref="Receiver"/>; otherwise null.
+/// </param>
+/// <param name="BackwardTakesResult">A registered op whose backward takes the forward's result (so the tape saves it).</param>
+/// <param name="TypeArguments">A generic registered op: its type arguments as C# (<c>&lt;double&gt;</c>); otherwise empty.</param>
 /// <param name="InferredReturnShape">
 /// When the callee returns a matrix without <c>[return: Shape]</c>: the result shape shape inference finds in the
 /// callee's own body, in the callee's own symbols (renamed per call like a declared return shape). A dimension it could
@@ -221,7 +230,14 @@ internal sealed record ForwardCallee(
     EquatableArray<MethodParameter> Parameters,
     EquatableArray<string> LayerSymbols = default,
     bool SameAssembly = true,
-    Shape? InferredReturnShape = null);
+    Shape? InferredReturnShape = null,
+    string? Backward = null,
+    bool BackwardTakesResult = false,
+    string TypeArguments = "")
+{
+    /// <summary>A call of a user-registered (or runtime) op with a <c>[Differentiable]</c> backward, not of a <c>[Forward]</c> method.</summary>
+    public bool IsRegisteredOp => Kind == CalleeKind.RegisteredOp;
+}
 
 /// <summary>How a forward call reaches its callee.</summary>
 internal enum CalleeKind
@@ -232,6 +248,12 @@ internal enum CalleeKind
     Self,
     /// <summary><c>Blocks.Mix(a, b)</c>: a static <c>[Forward]</c> helper.</summary>
     Static,
+    /// <summary>
+    /// <c>MyOps.Mish(x)</c>: a static op marked <c>[Differentiable(Backward = …)]</c>. Its forward is called as written (no
+    /// tape); the generated backward calls the registered backward once with the saved arguments (and result, if it
+    /// takes it) and ∂L/∂result, and takes the returned gradients like a callee's.
+    /// </summary>
+    RegisteredOp,
 }
 
 /// <summary>A parameter of a forward method.</summary>

@@ -85,6 +85,7 @@ internal static class ForwardParser
         private readonly Dictionary<string, int> _parameterReads = new();
         private readonly Dictionary<int, (string, int, int)> _spans = new();
         private readonly HashSet<string> _reserved = new();
+        private readonly Dictionary<IMethodSymbol, RegisteredOps.Registration> _registrations = new(SymbolEqualityComparer.Default);
         private readonly ITypeSymbol? _element;
         private string _statement = "";
         private string _elementText = "float";
@@ -481,6 +482,10 @@ internal static class ForwardParser
                     args[p.Ordinal] = argument.Value;
             }
 
+            // An op with a registered derivative ([Differentiable(Backward = …)]): user ops, from any assembly.
+            if (RegisteredOps.AttributeOf(target) is not null)
+                return RegisteredOp(invocation, target, args);
+
             if (Symbols.IsForward(target))
                 return ForwardCall(invocation, target, args);
 
@@ -495,6 +500,55 @@ internal static class ForwardParser
             }
 
             return NoDerivative(invocation, target);
+        }
+
+        /// <summary>
+        /// A call of a <c>[Differentiable]</c> op: a <see cref="OpKind.ForwardCall"/> whose callee is the registered op, so
+        /// shapes, activity and the need flags treat it like a static helper; its backward is the registered method.
+        /// A registration that does not fit is an error at every call (LG0009), never a fallback.
+        /// </summary>
+        private int RegisteredOp(IInvocationOperation invocation, IMethodSymbol target, IOperation?[] args)
+        {
+            string opName = target.ContainingType.Name + "." + target.Name;
+            var definition = target.OriginalDefinition;
+            if (!_registrations.TryGetValue(definition, out var registration))
+                _registrations[definition] = registration = RegisteredOps.Resolve(definition);
+            if (registration.Error is not null)
+            {
+                Report("LG0009", invocation.Syntax.GetLocation(), opName, registration.Error);
+                return -1;
+            }
+            var opElement = Symbols.ElementTypeOf(target);
+            if (_element is not null && opElement is not null && !SymbolEqualityComparer.Default.Equals(opElement, _element))
+                return Unsupported(invocation.Syntax, $"a call of '{opName}' on '{opElement.ToDisplayString()}' in a layer of '{_element.ToDisplayString()}'");
+
+            var parameters = Symbols.Parameters(target, _element);
+            var operands = new int[args.Length];
+            bool varied = false;
+            for (int i = 0; i < args.Length; i++)
+            {
+                if (args[i] is null)
+                    return Unsupported(invocation.Syntax, $"a missing argument of {target.Name}");
+                operands[i] = Parse(args[i]!);
+                if (operands[i] < 0)
+                    return -1;
+                varied |= _values[operands[i]].IsVaried && parameters[i].IsDifferentiable;
+            }
+
+            string typeArguments = target.IsGenericMethod
+                ? "<" + string.Join(", ", target.TypeArguments.Select(Symbols.Display)) + ">"
+                : "";
+            var callee = new ForwardCallee(CalleeKind.RegisteredOp, Symbols.Display(target.ContainingType), target.Name, TapeType: "",
+                Symbols.KindOf(target.ReturnType, _element) == ValueKind.Scalar, parameters,
+                EquatableArray<string>.Empty,
+                SymbolEqualityComparer.Default.Equals(target.ContainingAssembly, _method.ContainingAssembly),
+                Backward: registration.Backward!.Name, BackwardTakesResult: registration.TakesResult, TypeArguments: typeArguments);
+            int id = NewValue(Symbols.KindOf(target.ReturnType, _element), Symbols.Display(target.ReturnType), Camel(target.Name),
+                Symbols.ShapeOf(target.GetReturnTypeAttributes()), varied);
+            _instructions.Add(new Instruction(id, OpKind.ForwardCall, operands.ToEquatableArray(), Call: callee,
+                Source: Normalize(invocation.Syntax.ToString()), Statement: _statement, Line: LineOf(invocation.Syntax)));
+            _spans[id] = SpanOf(invocation.Syntax);
+            return id;
         }
 
         private int NoDerivative(IInvocationOperation invocation, IMethodSymbol target)
@@ -649,7 +703,7 @@ internal static class ForwardParser
 
             var parameters = Symbols.Parameters(target, calleeElement);
             var operands = new int[args.Length];
-            bool varied = kind != CalleeKind.Static;
+            bool varied = kind is CalleeKind.Sublayer or CalleeKind.Self; // their parameters always vary
             for (int i = 0; i < args.Length; i++)
             {
                 if (args[i] is null)

@@ -257,7 +257,7 @@ internal sealed class MethodPlan
                 continue;
             var value = Body.Values[v];
             string role = ReadByBackward[v] ? "saved for Backward" : "forward work buffer";
-            if (instruction.Op == OpKind.ForwardCall)
+            if (instruction.Op == OpKind.ForwardCall && !instruction.Call!.IsRegisteredOp)
             {
                 CallTapeField[v] = Field(Names[v] + "Tape");
                 TapeFields.Add(new TapeField(CallTapeField[v]!, instruction.Call!.TapeType + "?", $"the tape of {instruction.Source}"));

@@ -1,0 +1,30 @@
+using System.ComponentModel;
+using System.Numerics;
+
+namespace LayerGen;
+
+/// <summary>
+/// Checks the generated backward pass applies to what a user-registered backward
+/// (<see cref="DifferentiableAttribute"/>) returns: a gradient has exactly the shape of its parameter, never null.
+/// </summary>
+/// <remarks>Called by generated code; not meant to be called by hand.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class RegisteredBackward
+{
+    /// <summary>Returns <paramref name="gradient"/> when it is shaped like <paramref name="value"/>; throws otherwise.</summary>
+    /// <param name="gradient">What the registered backward returned for <paramref name="parameter"/>.</param>
+    /// <param name="value">The argument the forward op was called with.</param>
+    /// <param name="backward">The backward method, as <c>Type.Method</c>, for the message.</param>
+    /// <param name="parameter">The op's parameter name, for the message.</param>
+    /// <exception cref="System.InvalidOperationException">The backward returned null.</exception>
+    /// <exception cref="ShapeMismatchException">The gradient's shape is not the parameter's.</exception>
+    public static Matrix<T> Checked<T>(Matrix<T>? gradient, Matrix<T> value, string backward, string parameter)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (gradient is null)
+            throw new System.InvalidOperationException($"{backward} returned null for ∂L/∂{parameter}; it must return a gradient shaped like {parameter} {value.ShapeString}.");
+        if (gradient.Rows != value.Rows || gradient.Cols != value.Cols)
+            throw new ShapeMismatchException(backward, $"the gradient for {parameter} is {gradient.ShapeString} but {parameter} is {value.ShapeString}: ∂L/∂{parameter} must have the shape of {parameter}");
+        return gradient;
+    }
+}
