@@ -60,6 +60,38 @@ public sealed class PackageTests(ITestOutputHelper output)
         }
         """;
 
+    /// <summary>A user op whose backward is missing: LG0008 at the attribute, LG0009 at the call, until the code fix runs.</summary>
+    private const string UserOpProgram = """
+        using LayerGen;
+
+        var layer = new Scaled { W = Matrix<float>.FromRows([2f]) };
+        var tape = new Scaled.Tape();
+        var gradients = new Scaled.Gradients(layer);
+        layer.Forward(Matrix<float>.FromRows([3f]), tape);
+        Console.WriteLine(layer.Backward(tape, Matrix<float>.FromRows([1f]), gradients)[0, 0]);
+
+        public static class MyOps
+        {
+            [Differentiable(Backward = "CubeBackward")]
+            public static Matrix<float> Cube(Matrix<float> x)
+            {
+                var y = new Matrix<float>(x.Rows, x.Cols);
+                for (int r = 0; r < x.Rows; r++)
+                    for (int c = 0; c < x.Cols; c++)
+                        y[r, c] = x[r, c] * x[r, c] * x[r, c];
+                return y;
+            }
+        }
+
+        public partial class Scaled
+        {
+            public Matrix<float> W = null!;
+
+            [Forward]
+            public Matrix<float> Forward(Matrix<float> x) => MyOps.Cube(x * W);
+        }
+        """;
+
     [Fact]
     [Trait("Category", "Package")]
     public void PackedLayerGen_GeneratesAndTrains_InAFreshProject()
@@ -138,6 +170,24 @@ public sealed class PackageTests(ITestOutputHelper output)
             string build = Run("dotnet", "build -c Release", app, expectSuccess: false);
             Assert.Contains("error LG1001", build);
             Assert.Contains("'x * W' multiplies [N, D] by [C, D]: columns of x (D) ≠ rows of W (C). Did you mean 'x * W.T'?", build);
+
+            // 5. A user op without its backward: the consumer's build fails at the attribute and at the call, and
+            //    `dotnet format analyzers` applies the packaged code fix, which writes the stub with the expected signature.
+            File.WriteAllText(Path.Combine(app, "Program.cs"), UserOpProgram);
+            build = Run("dotnet", "build -c Release", app, expectSuccess: false);
+            Assert.Contains("error LG0008", build);
+            Assert.Contains("Expected: public static Matrix<float> CubeBackward(Matrix<float> x, Matrix<float> dResult)", build);
+            Assert.Contains("error LG0009", build);
+            Run("dotnet", "format analyzers --diagnostics LG0008 --severity error", app);
+            string fixedProgram = File.ReadAllText(Path.Combine(app, "Program.cs"));
+            Assert.Contains("public static Matrix<float> CubeBackward(Matrix<float> x, Matrix<float> dResult)", fixedProgram);
+            // The stub compiles and the layer is generated; writing the derivative makes it train.
+            fixedProgram = fixedProgram.Replace(
+                "throw new System.NotImplementedException(\"∂L/∂x of Cube, from dResult = ∂L/∂result\");",
+                "var d = new Matrix<float>(x.Rows, x.Cols); for (int r = 0; r < x.Rows; r++) for (int c = 0; c < x.Cols; c++) d[r, c] = 3 * x[r, c] * x[r, c] * dResult[r, c]; return d;");
+            File.WriteAllText(Path.Combine(app, "Program.cs"), fixedProgram);
+            // y = (x·W)³ with x = 3, W = 2: dy/dx = 3·(xW)²·W = 3·36·2 = 216.
+            Assert.Contains("216", Run("dotnet", "run -c Release", app));
         }
         finally
         {

@@ -34,11 +34,11 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NoDerivative = new(
         id: "LG0003",
         title: "Call has no known derivative",
-        messageFormat: "'{0}' has no known derivative but receives a value that depends on a parameter or input; mark that input [NoGrad] if it needs no gradient, or compute it with Ops",
+        messageFormat: "'{0}' has no known derivative but receives a value that depends on a parameter or input; mark that input [NoGrad] if it needs no gradient, compute it with Ops, or register its derivative with [Differentiable(Backward = ...)]",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Only Ops, Losses, matrix operators and [Forward] methods have derivatives. A call of anything else may only receive values that need no gradient.",
+        description: "Only Ops, Losses, matrix operators, [Forward] methods and [Differentiable] ops have derivatives. A call of anything else may only receive values that need no gradient.",
         helpLinkUri: HelpRoot + "LG0003.md");
 
     /// <summary>LG0004: the method's signature cannot be differentiated.</summary>
