@@ -60,9 +60,53 @@ public sealed class NoGradAttribute : Attribute
 /// public static Matrix&lt;double&gt; MishBackward(Matrix&lt;double&gt; x, Matrix&lt;double&gt; dResult) { … }
 /// </code>
 /// </remarks>
+/// <para><b>Allocation-free ops</b> (how the runtime's own ops are described): a forward overload of the same name
+/// taking one more <c>Matrix&lt;T&gt;</c>, the destination, is used with a tape buffer sized from the op's
+/// <c>[return: Shape]</c> (whose dimensions must appear in the <c>[Shape]</c> of its matrix parameters); a backward
+/// that returns <c>void</c> and takes, after ∂L/∂result, the gradient's destination and a <c>bool</c> accumulate
+/// flag writes (or adds) ∂L/∂ the op's single differentiable parameter into a tape buffer. <see cref="Saves"/> then
+/// says which values the backward reads.</para>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class DifferentiableAttribute : Attribute
 {
     /// <summary>The name of the backward method, in the same type (write it with <c>nameof</c>).</summary>
     public string? Backward { get; set; }
+
+    /// <summary>
+    /// What the forward saves for the backward, which are the backward's leading parameters, in this order:
+    /// the op's arguments and/or its result. The default reads it from the backward's parameter count (the
+    /// arguments, then optionally the result).
+    /// </summary>
+    public SavedValues Saves { get; set; }
+
+    /// <summary>
+    /// How generated comments write a call, with the op's parameter names in braces: <c>"tanh({a})"</c>. Default:
+    /// the op's name in lower case applied to its arguments.
+    /// </summary>
+    public string? Notation { get; set; }
+
+    /// <summary>
+    /// The derivative as generated comments write it, with <c>{dResult}</c>, <c>{result}</c> and the op's
+    /// parameter names in braces: <c>"{dResult} ⊙ (1 − {result}²)"</c>. Default: the backward's call.
+    /// </summary>
+    public string? Derivative { get; set; }
+}
+
+/// <summary>Which forward values a registered backward reads (<see cref="DifferentiableAttribute.Saves"/>).</summary>
+public enum SavedValues
+{
+    /// <summary>Read from the backward's parameter count: the op's arguments, then optionally its result.</summary>
+    Detect,
+
+    /// <summary>The op's arguments, in order.</summary>
+    Arguments,
+
+    /// <summary>Only the op's result (tanh, sigmoid, exp, softmax: the derivative is cheapest from it).</summary>
+    Result,
+
+    /// <summary>The op's arguments, then its result.</summary>
+    ArgumentsAndResult,
+
+    /// <summary>Nothing: the derivative needs only ∂L/∂result (negation).</summary>
+    Nothing,
 }

@@ -38,7 +38,10 @@ public static partial class Ops
     // ---------------------------------------------------------------- ReLU
 
     /// <summary>max(a, 0), element-wise.</summary>
-    public static Matrix<T> Relu<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Relu(a, result) into a tape buffer and ReluBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(ReluBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊙ [{a} > 0]")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Relu<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Relu(a, result);
@@ -68,7 +71,10 @@ public static partial class Ops
     // ---------------------------------------------------------------- Leaky ReLU
 
     /// <summary>a where a &gt; 0, else negativeSlope · a.</summary>
-    public static Matrix<T> LeakyRelu<T>(Matrix<T> a, T negativeSlope) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls LeakyRelu(a, result) into a tape buffer and LeakyReluBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(LeakyReluBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊙ [{a} > 0 ? 1 : {negativeSlope}]")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> LeakyRelu<T>([Shape("R", "C")] Matrix<T> a, [NoGrad] T negativeSlope) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         LeakyRelu(a, negativeSlope, result);
@@ -107,7 +113,10 @@ public static partial class Ops
     // ---------------------------------------------------------------- Sigmoid, Tanh
 
     /// <summary>The logistic function 1 / (1 + e^−a), element-wise.</summary>
-    public static Matrix<T> Sigmoid<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Sigmoid(a, result) into a tape buffer and SigmoidBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(SigmoidBackward), Saves = SavedValues.Result, Derivative = "{dResult} ⊙ {result}(1 − {result})")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Sigmoid<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Sigmoid(a, result);
@@ -135,7 +144,10 @@ public static partial class Ops
     }
 
     /// <summary>The hyperbolic tangent, element-wise.</summary>
-    public static Matrix<T> Tanh<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Tanh(a, result) into a tape buffer and TanhBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(TanhBackward), Saves = SavedValues.Result, Derivative = "{dResult} ⊙ (1 − {result}²)")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Tanh<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Tanh(a, result);
@@ -171,7 +183,10 @@ public static partial class Ops
     private static T GeluCubic<T>() where T : unmanaged, IFloatingPointIeee754<T> => T.CreateTruncating(0.044715);
 
     /// <summary>GELU, tanh approximation: 0.5·a·(1 + tanh(√(2/π)·(a + 0.044715·a³))).</summary>
-    public static Matrix<T> Gelu<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Gelu(a, result) into a tape buffer and GeluBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(GeluBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊙ gelu′({a})")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Gelu<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Gelu(a, result);
@@ -251,7 +266,10 @@ public static partial class Ops
     // ---------------------------------------------------------------- Softplus
 
     /// <summary>softplus(a) = log(1 + e^a), computed stably as log1p(e^−|a|) + max(a, 0).</summary>
-    public static Matrix<T> Softplus<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Softplus(a, result) into a tape buffer and SoftplusBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(SoftplusBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊙ σ({a})")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Softplus<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Softplus(a, result);
@@ -301,7 +319,10 @@ public static partial class Ops
     // ---------------------------------------------------------------- Exp, Log, Sqrt, Square, Abs
 
     /// <summary>e^a, element-wise.</summary>
-    public static Matrix<T> Exp<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Exp(a, result) into a tape buffer and ExpBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(ExpBackward), Saves = SavedValues.Result, Derivative = "{dResult} ⊙ {result}")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Exp<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Exp(a, result);
@@ -327,7 +348,10 @@ public static partial class Ops
     }
 
     /// <summary>The natural logarithm, element-wise (NaN for negative elements, −∞ for zero).</summary>
-    public static Matrix<T> Log<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Log(a, result) into a tape buffer and LogBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(LogBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊘ {a}")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Log<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Log(a, result);
@@ -355,7 +379,10 @@ public static partial class Ops
     }
 
     /// <summary>The square root, element-wise.</summary>
-    public static Matrix<T> Sqrt<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Sqrt(a, result) into a tape buffer and SqrtBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(SqrtBackward), Saves = SavedValues.Result, Derivative = "{dResult} ⊘ 2{result}")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Sqrt<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Sqrt(a, result);
@@ -383,7 +410,10 @@ public static partial class Ops
     }
 
     /// <summary>a², element-wise.</summary>
-    public static Matrix<T> Square<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Square(a, result) into a tape buffer and SquareBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(SquareBackward), Saves = SavedValues.Arguments, Derivative = "2{a} ⊙ {dResult}")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Square<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Square(a, result);
@@ -411,7 +441,10 @@ public static partial class Ops
     }
 
     /// <summary>|a|, element-wise.</summary>
-    public static Matrix<T> Abs<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Abs(a, result) into a tape buffer and AbsBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(AbsBackward), Saves = SavedValues.Arguments, Derivative = "sign({a}) ⊙ {dResult}")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Abs<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Abs(a, result);

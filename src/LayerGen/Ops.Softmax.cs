@@ -8,7 +8,10 @@ namespace LayerGen;
 public static partial class Ops
 {
     /// <summary>Row-wise softmax: each row becomes e^(x − max) / Σ e^(x − max).</summary>
-    public static Matrix<T> Softmax<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls Softmax(a, result) into a tape buffer and SoftmaxBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(SoftmaxBackward), Saves = SavedValues.Result, Derivative = "{result} ⊙ ({dResult} − rowsum({dResult} ⊙ {result}))")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Softmax<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         Softmax(a, result);
@@ -95,7 +98,10 @@ public static partial class Ops
     }
 
     /// <summary>Row-wise log-softmax: x − max − log Σ e^(x − max).</summary>
-    public static Matrix<T> LogSoftmax<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    // The descriptor: LayerGen calls LogSoftmax(a, result) into a tape buffer and LogSoftmaxBackward(saved, dResult, dA, accumulate).
+    [Differentiable(Backward = nameof(LogSoftmaxBackward), Saves = SavedValues.Result, Derivative = "{dResult} − exp({result}) ⊙ rowsum({dResult})")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> LogSoftmax<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewLike(a);
         LogSoftmax(a, result);

@@ -277,9 +277,9 @@ public sealed class RegisteredOpTests
         Assert.Contains("global::Nn.MyOps.MishBackward(sum, dH);", code);
         Assert.Contains("global::Nn.MyOps.GateBackward(h, cube, sum2, 0.1, 1, false, dG);", code);
         Assert.Contains("global::Nn.MyOps.HuberBackward(z, target, 0.5, dOutput);", code);
-        // Generic op: the type argument is explicit in both calls.
-        Assert.Contains("global::Nn.MyOps.Silu<double>(", code);
-        Assert.Contains("global::Nn.MyOps.SiluBackward<double>(", code);
+        // Generic op: its type argument is inferred from the arguments, as in the user's call.
+        Assert.Contains("global::Nn.MyOps.Silu(g);", code);
+        Assert.Contains("global::Nn.MyOps.SiluBackward(g, dSilu);", code);
     }
 
     private const string GenericLayer = """

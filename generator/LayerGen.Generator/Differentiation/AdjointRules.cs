@@ -25,32 +25,6 @@ internal enum BackwardKernel
     DivBackwardNumerator,
     /// <summary><c>Ops.DivBackwardDenominator(dY, y, b, d, accumulate)</c>.</summary>
     DivBackwardDenominator,
-    /// <summary><c>Ops.ReluBackward(saved, dY, d, accumulate)</c>.</summary>
-    ReluBackward,
-    /// <summary><c>Ops.LeakyReluBackward(saved, slope, dY, d, accumulate)</c>.</summary>
-    LeakyReluBackward,
-    /// <summary><c>Ops.SigmoidBackward(y, dY, d, accumulate)</c>.</summary>
-    SigmoidBackward,
-    /// <summary><c>Ops.TanhBackward(y, dY, d, accumulate)</c>.</summary>
-    TanhBackward,
-    /// <summary><c>Ops.GeluBackward(x, dY, d, accumulate)</c>.</summary>
-    GeluBackward,
-    /// <summary><c>Ops.SoftplusBackward(x, dY, d, accumulate)</c>.</summary>
-    SoftplusBackward,
-    /// <summary><c>Ops.ExpBackward(y, dY, d, accumulate)</c>.</summary>
-    ExpBackward,
-    /// <summary><c>Ops.LogBackward(x, dY, d, accumulate)</c>.</summary>
-    LogBackward,
-    /// <summary><c>Ops.SqrtBackward(y, dY, d, accumulate)</c>.</summary>
-    SqrtBackward,
-    /// <summary><c>Ops.SquareBackward(x, dY, d, accumulate)</c>.</summary>
-    SquareBackward,
-    /// <summary><c>Ops.AbsBackward(x, dY, d, accumulate)</c>.</summary>
-    AbsBackward,
-    /// <summary><c>Ops.SoftmaxBackward(y, dY, d, accumulate)</c>.</summary>
-    SoftmaxBackward,
-    /// <summary><c>Ops.LogSoftmaxBackward(y, dY, d, accumulate)</c>.</summary>
-    LogSoftmaxBackward,
     /// <summary>Σa: <c>d.Fill(ds)</c> or <c>Ops.AddScalar(ds, d)</c>.</summary>
     SumBackward,
     /// <summary>mean a: as <see cref="SumBackward"/> with ds / a.Length (r1 = a).</summary>
@@ -89,6 +63,8 @@ internal enum BackwardKernel
     MatrixDot,
     /// <summary>Call the callee's generated backward (sublayer gradients accumulate there).</summary>
     CallBackward,
+    /// <summary>A registered op's destination-passing backward: <c>Op.Backward(saved…, dY, d, accumulate)</c>.</summary>
+    RegisteredInto,
     /// <summary>Take the callee's returned gradient for argument <see cref="AdjointStep.Position"/>.</summary>
     CallGradient,
 }
@@ -143,11 +119,26 @@ internal sealed record AdjointStep(int Instruction, BackwardKernel Kernel, int T
 /// </remarks>
 internal static class AdjointRules
 {
+    /// <summary>
+    /// What a registered op's backward reads before ∂L/∂result, in its signature's order: the op's arguments and/or its
+    /// result, as its descriptor says. Exactly these are saved on the tape for it.
+    /// </summary>
+    public static System.Collections.Generic.IEnumerable<Ref> SavedReads(Instruction instruction)
+    {
+        var call = instruction.Call!;
+        if (call.Registered?.TakesArguments ?? true)
+        {
+            foreach (int operand in instruction.Operands)
+                yield return Ref.Of(operand);
+        }
+        if (call.BackwardTakesResult)
+            yield return Ref.Of(instruction.Result);
+    }
+
     /// <summary>Whether the op propagates gradient to operand <paramref name="position"/>.</summary>
     public static bool IsDifferentiableOperand(Instruction instruction, int position) => instruction.Op switch
     {
         OpKind.Input or OpKind.Parameter or OpKind.Constant => false,
-        OpKind.LeakyRelu => position == 0,                        // the slope is a constant
         OpKind.SliceRows or OpKind.SliceColumns => position == 0, // start/count are ints
         OpKind.SoftmaxCrossEntropy => position == 0,              // labels are ints
         OpKind.ForwardCall => instruction.Call is { } call && position < call.Parameters.Count && call.Parameters[position].IsDifferentiable,
@@ -161,8 +152,7 @@ internal static class AdjointRules
     /// <param name="instruction">The forward instruction.</param>
     /// <param name="index">Its index.</param>
     /// <param name="position">The operand.</param>
-    /// <param name="savedInput">For ops whose derivative can use input or output (ReLU): true to read the input.</param>
-    public static AdjointStep Contribution(Instruction instruction, int index, int position, bool savedInput)
+    public static AdjointStep Contribution(Instruction instruction, int index, int position)
     {
         var ops = instruction.Operands;
         int y = instruction.Result;
@@ -210,34 +200,6 @@ internal static class AdjointRules
                 // y = s·a: da = s·dy; ds = Σ dy ⊙ a.
                 return position == 0 ? Step(BackwardKernel.Scale, dY, Ref.Of(b)) : Step(BackwardKernel.MatrixDot, dY, Ref.Of(a));
 
-            // Element-wise functions: dA = dY ⊙ f'(·), one fused pass, from whichever of input/output f' needs.
-            case OpKind.Relu:
-                return Step(BackwardKernel.ReluBackward, Ref.Of(savedInput ? a : y), dY);
-            case OpKind.LeakyRelu:
-                return Step(BackwardKernel.LeakyReluBackward, Ref.Of(a), Ref.Of(b), dY);
-            case OpKind.Sigmoid:
-                return Step(BackwardKernel.SigmoidBackward, Ref.Of(y), dY);
-            case OpKind.Tanh:
-                return Step(BackwardKernel.TanhBackward, Ref.Of(y), dY);
-            case OpKind.Gelu:
-                return Step(BackwardKernel.GeluBackward, Ref.Of(a), dY);
-            case OpKind.Softplus:
-                return Step(BackwardKernel.SoftplusBackward, Ref.Of(a), dY);
-            case OpKind.Exp:
-                return Step(BackwardKernel.ExpBackward, Ref.Of(y), dY);
-            case OpKind.Log:
-                return Step(BackwardKernel.LogBackward, Ref.Of(a), dY);
-            case OpKind.Sqrt:
-                return Step(BackwardKernel.SqrtBackward, Ref.Of(y), dY);
-            case OpKind.Square:
-                return Step(BackwardKernel.SquareBackward, Ref.Of(a), dY);
-            case OpKind.Abs:
-                return Step(BackwardKernel.AbsBackward, Ref.Of(a), dY);
-            case OpKind.Softmax:
-                return Step(BackwardKernel.SoftmaxBackward, Ref.Of(y), dY);
-            case OpKind.LogSoftmax:
-                return Step(BackwardKernel.LogSoftmaxBackward, Ref.Of(y), dY);
-
             // Reductions: the adjoint of a sum is a broadcast of the incoming gradient.
             case OpKind.Sum:
                 return Step(BackwardKernel.SumBackward, dY);
@@ -283,7 +245,14 @@ internal static class AdjointRules
             case OpKind.ScalarNeg:
                 return Step(BackwardKernel.ScalarNegate, dY);
 
-            // A call of another [Forward] method: its generated backward returns the argument gradients.
+            // A registered op whose backward writes into a destination: d (+)= Backward(saved…, dY), one fused step.
+            case OpKind.ForwardCall when instruction.Call!.Registered is { BackwardInto: true }:
+            {
+                var reads = new System.Collections.Generic.List<Ref>(SavedReads(instruction)) { dY };
+                return Step(BackwardKernel.RegisteredInto, reads.ToArray());
+            }
+
+            // A call of another [Forward] method (or a registered op): its backward returns the argument gradients.
             case OpKind.ForwardCall:
                 return Step(BackwardKernel.CallGradient);
 

@@ -75,7 +75,9 @@ internal static class Differentiator
             if (!activity.Active[instruction.Result] || instruction.Op is OpKind.Input or OpKind.Parameter or OpKind.Constant)
                 continue;
 
-            if (instruction.Op == OpKind.ForwardCall)
+            // A call's backward runs once and its returned gradients are taken apart (CallGradient); a registered op whose
+            // backward writes into a destination is one step per operand instead (AdjointRules).
+            if (instruction.Op == OpKind.ForwardCall && instruction.Call!.Registered is not { BackwardInto: true })
                 steps.Add(new AdjointStep(i, BackwardKernel.CallBackward, -1, CallBackwardReads(instruction)));
 
             for (int p = 0; p < instruction.Operands.Count; p++)
@@ -83,8 +85,7 @@ internal static class Differentiator
                 int operand = instruction.Operands[p];
                 if (!activity.Active[operand] || !AdjointRules.IsDifferentiableOperand(instruction, p))
                     continue;
-                bool savedInput = instructions[activity.Definer[operand]].Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall);
-                steps.Add(AdjointRules.Contribution(instruction, i, p, savedInput));
+                steps.Add(AdjointRules.Contribution(instruction, i, p));
             }
         }
 
@@ -142,10 +143,7 @@ internal static class Differentiator
         if (!call.IsRegisteredOp)
             return new[] { Ref.D(instruction.Result) };
         var reads = new List<Ref> { Ref.D(instruction.Result) };
-        foreach (int operand in instruction.Operands)
-            reads.Add(Ref.Of(operand));
-        if (call.BackwardTakesResult)
-            reads.Add(Ref.Of(instruction.Result));
+        reads.AddRange(AdjointRules.SavedReads(instruction));
         return reads.ToArray();
     }
 }

@@ -18,18 +18,34 @@ internal static class StaticShapes
             Shape? S(int i) => i < instruction.Operands.Count ? shapes[instruction.Operands[i]] : null;
             shapes[instruction.Result] = instruction.Op switch
             {
+                OpKind.ForwardCall when instruction.Call?.Registered is { ForwardInto: true } op => Sized(op, S),
                 OpKind.Input or OpKind.Parameter or OpKind.ForwardCall => body.Values[instruction.Result].Shape,
                 OpKind.MatMul when S(0) is { } a && S(1) is { } b =>
                     new Shape(instruction.TransposeA ? a.Cols : a.Rows, instruction.TransposeB ? b.Rows : b.Cols),
                 OpKind.Transpose when S(0) is { } a => new Shape(a.Cols, a.Rows),
                 OpKind.Add or OpKind.Sub or OpKind.Mul or OpKind.Div when S(0) is { } a && S(1) is { } b => Broadcast(a, b),
-                OpKind.AddScalar or OpKind.Neg or OpKind.Scale or OpKind.Relu or OpKind.LeakyRelu or OpKind.Sigmoid or OpKind.Tanh
-                    or OpKind.Gelu or OpKind.Softplus or OpKind.Exp or OpKind.Log or OpKind.Sqrt or OpKind.Square or OpKind.Abs
-                    or OpKind.Softmax or OpKind.LogSoftmax => S(0),
+                OpKind.AddScalar or OpKind.Neg or OpKind.Scale => S(0),
                 _ => null,
             };
         }
         return shapes;
+    }
+
+    /// <summary>A registered op's result from its descriptor's size (<c>{0}.Rows</c>, a literal) and its operands' shapes.</summary>
+    private static Shape? Sized(RegisteredOpFacts op, System.Func<int, Shape?> operand)
+    {
+        string? Dimension(string text)
+        {
+            if (text.Length > 3 && text[0] == '{' && text.IndexOf('}') is var close and > 1
+                && int.TryParse(text.Substring(1, close - 1), out int index) && operand(index) is { } shape)
+            {
+                string member = text.Substring(close + 1);
+                return member == ".Rows" ? shape.Rows : member == ".Cols" ? shape.Cols : null;
+            }
+            return int.TryParse(text, out _) ? text : null;
+        }
+        string? rows = Dimension(op.ResultRows!), cols = Dimension(op.ResultCols!);
+        return rows is null || cols is null ? null : new Shape(rows, cols);
     }
 
     private static Shape? Broadcast(Shape a, Shape b)

@@ -228,12 +228,11 @@ internal static class Emitter
                     Buffer($"{N(0)}.Rows", $"{N(0)}.Cols");
                     w.Line($"{Ops}.Add({N(0)}, {N(1)}, {name});");
                     break;
-                case OpKind.Scale or OpKind.LeakyRelu:
+                case OpKind.Scale:
                     Buffer($"{N(0)}.Rows", $"{N(0)}.Cols");
                     w.Line($"{Ops}.{instruction.Op}({N(0)}, {N(1)}, {name});");
                     break;
-                case OpKind.Neg or OpKind.Relu or OpKind.Sigmoid or OpKind.Tanh or OpKind.Gelu or OpKind.Softplus or OpKind.Exp
-                    or OpKind.Log or OpKind.Sqrt or OpKind.Square or OpKind.Abs or OpKind.Softmax or OpKind.LogSoftmax:
+                case OpKind.Neg:
                     Buffer($"{N(0)}.Rows", $"{N(0)}.Cols");
                     w.Line($"{Ops}.{instruction.Op}({N(0)}, {name});");
                     break;
@@ -289,9 +288,18 @@ internal static class Emitter
                 case OpKind.ScalarNeg:
                     w.Line($"{element} {name} = -{N(0)};");
                     break;
+                case OpKind.ForwardCall when instruction.Call!.Registered is { ForwardInto: true } into:
+                {
+                    // var y = EnsureShape(ref tape._y, a.Rows, a.Cols); Ops.Tanh(a, y);  (the op's destination overload)
+                    var call = instruction.Call!;
+                    Buffer(Placeholders(plan, instruction, into.ResultRows!), Placeholders(plan, instruction, into.ResultCols!));
+                    string args = string.Join("", instruction.Operands.Select(o => Operand(plan, o) + ", "));
+                    w.Line($"{call.Receiver}.{call.MethodName}{call.TypeArguments}({args}{name});");
+                    break;
+                }
                 case OpKind.ForwardCall when instruction.Call!.IsRegisteredOp:
                 {
-                    // A registered op runs as the user wrote it (its result is its own matrix, saved by reference).
+                    // A registered op without a destination overload runs as written (its result is its own matrix).
                     var call = instruction.Call!;
                     string args = string.Join(", ", instruction.Operands.Select(o => Operand(plan, o)));
                     w.Line($"{(call.ReturnsScalar ? element : "var")} {name} = {call.Receiver}.{call.MethodName}{call.TypeArguments}({args});");
@@ -651,7 +659,7 @@ internal static class Emitter
         {
             // var mishGradients = MyOps.MishBackward(x, dMish);  (the op's arguments, its result if taken, ∂L/∂result)
             var call = instruction.Call!;
-            int count = instruction.Operands.Count + (call.BackwardTakesResult ? 1 : 0);
+            int count = step.Reads.Length - 1;
             var arguments = new List<string>();
             for (int i = 1; i <= count; i++)
                 arguments.Add(R(i));
@@ -791,13 +799,9 @@ internal static class Emitter
             BackwardKernel.Neg => $"{Ops}.Neg({R(0)}, {d}{acc});",
             BackwardKernel.Scale => $"{Ops}.Scale({R(0)}, {R(1)}, {d}{acc});",
             BackwardKernel.Transpose => $"{Ops}.Transpose({R(0)}, {d}{acc});",
-            BackwardKernel.MulBackward or BackwardKernel.DivBackwardNumerator or BackwardKernel.ReluBackward
-                or BackwardKernel.SigmoidBackward or BackwardKernel.TanhBackward or BackwardKernel.GeluBackward
-                or BackwardKernel.SoftplusBackward or BackwardKernel.ExpBackward or BackwardKernel.LogBackward
-                or BackwardKernel.SqrtBackward or BackwardKernel.SquareBackward or BackwardKernel.AbsBackward
-                or BackwardKernel.SoftmaxBackward or BackwardKernel.LogSoftmaxBackward
+            BackwardKernel.MulBackward or BackwardKernel.DivBackwardNumerator
                 => $"{Ops}.{step.Kernel}({R(0)}, {R(1)}, {d}{acc});",
-            BackwardKernel.DivBackwardDenominator or BackwardKernel.LeakyReluBackward
+            BackwardKernel.DivBackwardDenominator
                 => $"{Ops}.{step.Kernel}({R(0)}, {R(1)}, {R(2)}, {d}{acc});",
             BackwardKernel.SumBackward => step.Accumulate ? $"{Ops}.AddScalar({R(0)}, {d});" : $"{d}.Fill({R(0)});",
             BackwardKernel.MeanBackward => step.Accumulate
@@ -814,6 +818,7 @@ internal static class Emitter
             BackwardKernel.MeanSquaredErrorBackward or BackwardKernel.BinaryCrossEntropyWithLogitsBackward =>
                 $"{Losses}.{step.Kernel}({R(0)}, {R(1)}, {R(2)}, {(step.Position == 0 ? d : "null")}, {(step.Position == 1 ? d : "null")}{acc});",
             BackwardKernel.CallGradient => $"{Ops}.SumToShape({CallPiece(instruction, step.Position, callResults, plan)}, {d}{acc});",
+            BackwardKernel.RegisteredInto => RegisteredInto(instruction.Call!, step, R, d),
             _ => throw new System.InvalidOperationException($"{step.Kernel} does not produce a matrix."),
         };
         w.Line(code + note);
@@ -826,6 +831,30 @@ internal static class Emitter
         return position == 0
             ? $"{Ops}.{op}({dY}, 0, {first}.{size}, {d}{acc});"
             : $"{Ops}.{op}({dY}, {first}.{size}, {dY}.{size} - {first}.{size}, {d}{acc});";
+    }
+
+    /// <summary><c>Ops.TanhBackward(y, dY, dZ, accumulate: true);</c>: the saved values, ∂L/∂result, the destination, the flag.</summary>
+    private static string RegisteredInto(ForwardCallee call, AdjointStep step, System.Func<int, string> read, string destination)
+    {
+        var facts = call.Registered!;
+        var arguments = new List<string>();
+        for (int i = 0; i < step.Reads.Length; i++)
+            arguments.Add(read(i));
+        arguments.Add(destination);
+        if (step.Accumulate)
+            arguments.Add($"{facts.AccumulateName}: true");
+        else if (!facts.AccumulateHasDefault)
+            arguments.Add($"{facts.AccumulateName}: false");
+        return $"{call.Receiver}.{call.Backward}{call.TypeArguments}({string.Join(", ", arguments)});";
+    }
+
+    /// <summary>A descriptor's size expression with its operand placeholders replaced (<c>{0}.Rows</c> → <c>z.Rows</c>).</summary>
+    private static string Placeholders(MethodPlan plan, Instruction instruction, string template)
+    {
+        var text = template;
+        for (int i = instruction.Operands.Count - 1; i >= 0; i--)
+            text = text.Replace("{" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}", Operand(plan, instruction.Operands[i]));
+        return text;
     }
 
     /// <summary>What a registered backward returns: the gradient's type, or a tuple of them in parameter order.</summary>

@@ -31,7 +31,6 @@ internal static class Notation
             OpKind.ScalarDiv => $"{a} / {b}",
             OpKind.Neg or OpKind.ScalarNeg => "−" + a,
             OpKind.Scale => $"{b}·{a}",
-            OpKind.LeakyRelu => $"leakyrelu({a}, {b})",
             OpKind.Sum => $"Σ {a}",
             OpKind.Mean => $"mean({a})",
             OpKind.SumOfSquares => $"Σ {a}²",
@@ -44,6 +43,9 @@ internal static class Notation
             OpKind.SoftmaxCrossEntropy => $"CE(softmax({a}), {b})",
             OpKind.MeanSquaredError => $"mse({a}, {b})",
             OpKind.BinaryCrossEntropyWithLogits => $"bce(σ({a}), {b})",
+            OpKind.ForwardCall when instruction.Call!.Registered?.Notation is { } notation => Fill(plan, instruction, notation),
+            OpKind.ForwardCall when instruction.Call!.IsRegisteredOp && instruction.Call.Registered!.ForwardInto =>
+                $"{instruction.Call.MethodName.ToLowerInvariant()}({string.Join(", ", System.Linq.Enumerable.Select(instruction.Operands, o => Name(plan, o)))})",
             OpKind.ForwardCall => instruction.Source,
             _ => $"{instruction.Op.ToString().ToLowerInvariant()}({a})",
         };
@@ -70,19 +72,6 @@ internal static class Notation
             BackwardKernel.MulBackward => $"{R(0)} ⊙ {R(1)}",
             BackwardKernel.DivBackwardNumerator => $"{R(0)} ⊘ {R(1)}",
             BackwardKernel.DivBackwardDenominator => $"−{R(0)} ⊙ {R(1)} ⊘ {R(2)}",
-            BackwardKernel.ReluBackward => $"{R(1)} ⊙ [{R(0)} > 0]",
-            BackwardKernel.LeakyReluBackward => $"{R(2)} ⊙ [{R(0)} > 0 ? 1 : {R(1)}]",
-            BackwardKernel.SigmoidBackward => $"{R(1)} ⊙ {R(0)}(1 − {R(0)})",
-            BackwardKernel.TanhBackward => $"{R(1)} ⊙ (1 − {R(0)}²)",
-            BackwardKernel.GeluBackward => $"{R(1)} ⊙ gelu′({R(0)})",
-            BackwardKernel.SoftplusBackward => $"{R(1)} ⊙ σ({R(0)})",
-            BackwardKernel.ExpBackward => $"{R(1)} ⊙ {R(0)}",
-            BackwardKernel.LogBackward => $"{R(1)} ⊘ {R(0)}",
-            BackwardKernel.SqrtBackward => $"{R(1)} ⊘ 2{R(0)}",
-            BackwardKernel.SquareBackward => $"2{R(0)} ⊙ {R(1)}",
-            BackwardKernel.AbsBackward => $"sign({R(0)}) ⊙ {R(1)}",
-            BackwardKernel.SoftmaxBackward => $"{R(0)} ⊙ ({R(1)} − rowsum({R(1)} ⊙ {R(0)}))",
-            BackwardKernel.LogSoftmaxBackward => $"{R(1)} − exp({R(0)}) ⊙ rowsum({R(1)})",
             BackwardKernel.SumBackward => $"{R(0)}·1",
             BackwardKernel.MeanBackward => $"{R(0)}/n·1",
             BackwardKernel.SumOfSquaresBackward => $"2{R(1)}·{R(0)}",
@@ -100,7 +89,8 @@ internal static class Notation
             BackwardKernel.ScalarDivDenominator => $"−{R(0)}·{R(1)} / {R(2)}",
             BackwardKernel.MatrixSum => $"Σ {R(0)}",
             BackwardKernel.MatrixDot => $"⟨{R(0)}, {R(1)}⟩",
-            BackwardKernel.CallBackward when instruction.Call!.IsRegisteredOp => RegisteredBackward(instruction, R),
+            BackwardKernel.CallBackward when instruction.Call!.IsRegisteredOp => RegisteredBackward(instruction, step, R),
+            BackwardKernel.RegisteredInto => Derivative(plan, instruction, step, R),
             BackwardKernel.CallBackward => $"{Callee(instruction)}Backward({R(0)})",
             BackwardKernel.CallGradient when instruction.Call!.IsRegisteredOp => $"{instruction.Call!.Backward}(…).∂{instruction.Call!.Parameters[step.Position].Name}",
             BackwardKernel.CallGradient => $"{Callee(instruction)}Backward(…).d{PascalParameter(instruction, step.Position)}",
@@ -110,15 +100,42 @@ internal static class Notation
     }
 
     /// <summary>A registered backward as called: <c>MishBackward(x, dMish)</c> (its arguments in signature order).</summary>
-    private static string RegisteredBackward(Instruction instruction, System.Func<int, string> read)
+    private static string RegisteredBackward(Instruction instruction, AdjointStep step, System.Func<int, string> read)
     {
         var call = instruction.Call!;
-        int count = instruction.Operands.Count + (call.BackwardTakesResult ? 1 : 0);
         var arguments = new List<string>();
-        for (int i = 1; i <= count; i++)
+        for (int i = 1; i < step.Reads.Length; i++)
             arguments.Add(read(i));
         arguments.Add(read(0));
         return $"{call.Backward}({string.Join(", ", arguments)})";
+    }
+
+    /// <summary>
+    /// A destination-passing registered backward as math: the descriptor's <c>Derivative</c> with <c>{dResult}</c>,
+    /// <c>{result}</c> and the op's parameter names replaced by the values' names; else the backward's call.
+    /// </summary>
+    private static string Derivative(MethodPlan plan, Instruction instruction, AdjointStep step, System.Func<int, string> read)
+    {
+        var call = instruction.Call!;
+        string dResult = read(step.Reads.Length - 1);
+        if (call.Registered?.Derivative is not { } template)
+        {
+            var arguments = new List<string>();
+            for (int i = 0; i < step.Reads.Length; i++)
+                arguments.Add(read(i));
+            return $"{call.Backward}({string.Join(", ", arguments)})";
+        }
+        return Fill(plan, instruction, template).Replace("{dResult}", dResult);
+    }
+
+    /// <summary>A descriptor template with <c>{result}</c> and <c>{parameter}</c> replaced by the values' names.</summary>
+    private static string Fill(MethodPlan plan, Instruction instruction, string template)
+    {
+        var call = instruction.Call!;
+        string text = template.Replace("{result}", Name(plan, instruction.Result));
+        for (int p = 0; p < call.Parameters.Count && p < instruction.Operands.Count; p++)
+            text = text.Replace("{" + call.Parameters[p].Name + "}", Name(plan, instruction.Operands[p]));
+        return text;
     }
 
     private static string Callee(Instruction instruction)

@@ -52,34 +52,6 @@ internal enum OpKind
     /// <summary>s·a (matrix times scalar).</summary>
     Scale,
 
-    // ---- unary functions
-    /// <summary>max(a, 0).</summary>
-    Relu,
-    /// <summary>a or slope·a (operands: a, slope).</summary>
-    LeakyRelu,
-    /// <summary>σ(a).</summary>
-    Sigmoid,
-    /// <summary>tanh(a).</summary>
-    Tanh,
-    /// <summary>GELU (tanh approximation).</summary>
-    Gelu,
-    /// <summary>log(1 + eᵃ).</summary>
-    Softplus,
-    /// <summary>eᵃ.</summary>
-    Exp,
-    /// <summary>log a.</summary>
-    Log,
-    /// <summary>√a.</summary>
-    Sqrt,
-    /// <summary>a².</summary>
-    Square,
-    /// <summary>|a|.</summary>
-    Abs,
-    /// <summary>Row-wise softmax.</summary>
-    Softmax,
-    /// <summary>Row-wise log-softmax.</summary>
-    LogSoftmax,
-
     // ---- reductions
     /// <summary>Σ a (scalar).</summary>
     Sum,
@@ -213,7 +185,8 @@ internal sealed record Shape(string Rows, string Cols)
 /// <see cref="Receiver"/>; otherwise null.
 /// </param>
 /// <param name="BackwardTakesResult">A registered op whose backward takes the forward's result (so the tape saves it).</param>
-/// <param name="TypeArguments">A generic registered op: its type arguments as C# (<c>&lt;double&gt;</c>); otherwise empty.</param>
+/// <param name="TypeArguments">A generic registered op whose type arguments cannot be inferred from its arguments: them as C# (<c>&lt;double&gt;</c>); otherwise empty.</param>
+/// <param name="Registered">A registered op: what its descriptor says beyond the backward's name.</param>
 /// <param name="InferredReturnShape">
 /// When the callee returns a matrix without <c>[return: Shape]</c>: the result shape shape inference finds in the
 /// callee's own body, in the callee's own symbols (renamed per call like a declared return shape). A dimension it could
@@ -233,7 +206,8 @@ internal sealed record ForwardCallee(
     Shape? InferredReturnShape = null,
     string? Backward = null,
     bool BackwardTakesResult = false,
-    string TypeArguments = "")
+    string TypeArguments = "",
+    RegisteredOpFacts? Registered = null)
 {
     /// <summary>A call of a user-registered (or runtime) op with a <c>[Differentiable]</c> backward, not of a <c>[Forward]</c> method.</summary>
     public bool IsRegisteredOp => Kind == CalleeKind.RegisteredOp;
@@ -267,3 +241,35 @@ internal enum CalleeKind
 /// recorded as <c>[N, 1]</c>.
 /// </param>
 internal sealed record MethodParameter(string Name, string TypeName, ValueKind Kind, bool IsDifferentiable, Shape? Shape);
+
+/// <summary>What a <c>[Differentiable]</c> descriptor says about an op, beyond its backward's name (DESIGN.md §6).</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="TakesArguments">The backward reads the op's arguments (the tape saves them).</param>
+/// <param name="BackwardInto">
+/// The backward writes ∂L/∂ the single differentiable parameter into a destination the plan gives (a tape buffer),
+/// adding when <c>accumulate</c> is true: an allocation-free step, not a call whose result is taken apart.
+/// </param>
+/// <param name="AccumulateName">Destination form: the name of the backward's accumulate flag.</param>
+/// <param name="AccumulateHasDefault">Destination form: the flag is optional (false is omitted).</param>
+/// <param name="ResultRows">
+/// The op has a destination overload: its result's rows as C# over operand placeholders (<c>{0}.Rows</c>), so the
+/// forward writes into a tape buffer; null when the op allocates its result.
+/// </param>
+/// <param name="ResultCols">See <paramref name="ResultRows"/>.</param>
+/// <param name="Notation">How comments write a call, with parameter names in braces (<c>tanh({a})</c>), or null.</param>
+/// <param name="Derivative">How comments write the derivative (<c>{dResult} ⊙ (1 − {result}²)</c>), or null.</param>
+/// <param name="ReturnShape">The op's <c>[return: Shape]</c> in its own (call-scoped) symbols, for shape inference.</param>
+internal sealed record RegisteredOpFacts(
+    bool TakesArguments,
+    bool BackwardInto,
+    string? AccumulateName,
+    bool AccumulateHasDefault,
+    string? ResultRows,
+    string? ResultCols,
+    string? Notation,
+    string? Derivative,
+    Shape? ReturnShape)
+{
+    /// <summary>The forward writes into a tape buffer (a destination overload exists and the result size is known).</summary>
+    public bool ForwardInto => ResultRows is not null && ResultCols is not null;
+}

@@ -535,21 +535,49 @@ internal static class ForwardParser
                 varied |= _values[operands[i]].IsVaried && parameters[i].IsDifferentiable;
             }
 
-            string typeArguments = target.IsGenericMethod
+            // A [NoGrad] parameter of the op gets no gradient: a value that depends on a parameter or input would lose
+            // that path silently, so it is an error (a constant slope, labels, a target are fine).
+            for (int i = 0; i < args.Length; i++)
+            {
+                if (!parameters[i].IsDifferentiable && parameters[i].Kind != ValueKind.Other && _values[operands[i]].IsVaried)
+                    return Unsupported(args[i]!.Syntax, $"'{Normalize(args[i]!.Syntax.ToString())}' as '{parameters[i].Name}' of {opName}: that parameter is [NoGrad] (it gets no gradient) but the value depends on a parameter or input");
+                if (parameters[i].Kind == ValueKind.Other && _values[operands[i]].IsVaried)
+                    return Unsupported(args[i]!.Syntax, $"'{Normalize(args[i]!.Syntax.ToString())}' as '{parameters[i].Name}' of {opName}: a non-differentiable parameter that receives a value depending on a parameter or input");
+            }
+
+            // Type arguments are written only where the call cannot infer them from its arguments.
+            var definitionParameterTypes = definition.Parameters.Select(p => p.Type).ToList();
+            bool inferable = definition.TypeParameters.All(t => definitionParameterTypes.Any(p => Mentions(p, t)));
+            string typeArguments = target.IsGenericMethod && !inferable
                 ? "<" + string.Join(", ", target.TypeArguments.Select(Symbols.Display)) + ">"
                 : "";
+            var facts = new RegisteredOpFacts(registration.TakesArguments, registration.BackwardInto, registration.AccumulateName,
+                registration.AccumulateHasDefault, registration.ResultRows, registration.ResultCols, registration.Notation,
+                registration.Derivative, Symbols.ShapeOf(definition.GetReturnTypeAttributes()));
             var callee = new ForwardCallee(CalleeKind.RegisteredOp, Symbols.Display(target.ContainingType), target.Name, TapeType: "",
                 Symbols.KindOf(target.ReturnType, _element) == ValueKind.Scalar, parameters,
                 EquatableArray<string>.Empty,
                 SymbolEqualityComparer.Default.Equals(target.ContainingAssembly, _method.ContainingAssembly),
-                Backward: registration.Backward!.Name, BackwardTakesResult: registration.TakesResult, TypeArguments: typeArguments);
+                Backward: registration.Backward!.Name, BackwardTakesResult: registration.TakesResult, TypeArguments: typeArguments,
+                Registered: facts);
+            // The op's own [Shape]s are in its call-scoped symbols: shape inference renames them per call (facts.ReturnShape),
+            // so the value itself carries no declared shape.
             int id = NewValue(Symbols.KindOf(target.ReturnType, _element), Symbols.Display(target.ReturnType), Camel(target.Name),
-                Symbols.ShapeOf(target.GetReturnTypeAttributes()), varied);
+                null, varied);
             _instructions.Add(new Instruction(id, OpKind.ForwardCall, operands.ToEquatableArray(), Call: callee,
                 Source: Normalize(invocation.Syntax.ToString()), Statement: _statement, Line: LineOf(invocation.Syntax)));
             _spans[id] = SpanOf(invocation.Syntax);
             return id;
         }
+
+        /// <summary>Whether <paramref name="type"/> mentions the type parameter (<c>Matrix&lt;T&gt;</c> mentions T).</summary>
+        private static bool Mentions(ITypeSymbol type, ITypeParameterSymbol parameter) => type switch
+        {
+            ITypeParameterSymbol t => SymbolEqualityComparer.Default.Equals(t, parameter),
+            IArrayTypeSymbol array => Mentions(array.ElementType, parameter),
+            INamedTypeSymbol named => named.TypeArguments.Any(a => Mentions(a, parameter)),
+            _ => false,
+        };
 
         private int NoDerivative(IInvocationOperation invocation, IMethodSymbol target)
         {
@@ -580,19 +608,6 @@ internal static class ForwardParser
                 "Div" => OpKind.Div,
                 "Neg" => OpKind.Neg,
                 "Scale" => OpKind.Scale,
-                "Relu" => OpKind.Relu,
-                "LeakyRelu" => OpKind.LeakyRelu,
-                "Sigmoid" => OpKind.Sigmoid,
-                "Tanh" => OpKind.Tanh,
-                "Gelu" => OpKind.Gelu,
-                "Softplus" => OpKind.Softplus,
-                "Exp" => OpKind.Exp,
-                "Log" => OpKind.Log,
-                "Sqrt" => OpKind.Sqrt,
-                "Square" => OpKind.Square,
-                "Abs" => OpKind.Abs,
-                "Softmax" => OpKind.Softmax,
-                "LogSoftmax" => OpKind.LogSoftmax,
                 "Sum" => second ? OpKind.SumAxis : OpKind.Sum,
                 "Mean" => second ? OpKind.MeanAxis : OpKind.Mean,
                 "SumOfSquares" => OpKind.SumOfSquares,
@@ -642,8 +657,6 @@ internal static class ForwardParser
                         if (operands[i] < 0)
                             return -1;
                     }
-                    if (op == OpKind.LeakyRelu && _values[operands[1]].IsVaried)
-                        return Unsupported(args[1]!.Syntax, "a LeakyRelu slope that depends on a parameter or input");
                     if (op == OpKind.SoftmaxCrossEntropy && _values[operands[1]].IsVaried)
                         return Unsupported(args[1]!.Syntax, "labels that depend on a parameter or input");
                     return Emit(op, syntax, HintFor(op), operands);

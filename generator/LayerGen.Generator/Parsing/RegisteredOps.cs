@@ -28,7 +28,7 @@ internal static class RegisteredOps
 
     /// <summary>A checked registration, or why it does not fit.</summary>
     /// <param name="Backward">The backward method (original definition), when the registration fits.</param>
-    /// <param name="TakesResult">The backward takes the forward's result before ∂L/∂result.</param>
+    /// <param name="TakesResult">The backward takes the forward's result (after the arguments, if any) before ∂L/∂result.</param>
     /// <param name="Error">Why the registration does not fit (a sentence fragment), or null.</param>
     /// <param name="ExpectedSignature">The backward's expected signature as C#, for messages and the code fix.</param>
     /// <param name="BackwardName">The name the attribute gives (null or empty when unset).</param>
@@ -39,22 +39,66 @@ internal static class RegisteredOps
         string? Error,
         string ExpectedSignature,
         string? BackwardName,
-        bool MissingBackward);
+        bool MissingBackward)
+    {
+        /// <summary>The backward's leading parameters are the op's arguments.</summary>
+        public bool TakesArguments { get; init; } = true;
+
+        /// <summary>The backward writes ∂L/∂ the single differentiable parameter into a destination (returns void).</summary>
+        public bool BackwardInto { get; init; }
+
+        /// <summary>Destination form: the name of the backward's <c>bool</c> accumulate parameter, and whether it has a default.</summary>
+        public string? AccumulateName { get; init; }
+
+        /// <summary>Destination form: the accumulate parameter is optional (false may be omitted).</summary>
+        public bool AccumulateHasDefault { get; init; }
+
+        /// <summary>
+        /// The op has a destination overload (<c>Op(args…, Matrix&lt;T&gt; result)</c>) and its result size follows from its
+        /// <c>[Shape]</c>s: rows and columns as C# over operand placeholders (<c>{0}.Rows</c>); otherwise null.
+        /// </summary>
+        public string? ResultRows { get; init; }
+
+        /// <summary>See <see cref="ResultRows"/>.</summary>
+        public string? ResultCols { get; init; }
+
+        /// <summary>The attribute's comment notation of a call, if given.</summary>
+        public string? Notation { get; init; }
+
+        /// <summary>The attribute's comment notation of the derivative, if given.</summary>
+        public string? Derivative { get; init; }
+    }
 
     /// <summary>Checks the registration on <paramref name="op"/> (which carries the attribute).</summary>
     public static Registration Resolve(IMethodSymbol op)
     {
         op = op.OriginalDefinition;
         var attribute = AttributeOf(op);
-        string? name = null;
+        string? name = null, notation = null, derivative = null;
+        int saves = 0;
         if (attribute is not null)
         {
             foreach (var argument in attribute.NamedArguments)
             {
-                if (argument.Key == "Backward" && argument.Value.Value is string s)
-                    name = s;
+                switch (argument.Key)
+                {
+                    case "Backward" when argument.Value.Value is string s:
+                        name = s;
+                        break;
+                    case "Saves" when argument.Value.Value is int i:
+                        saves = i;
+                        break;
+                    case "Notation" when argument.Value.Value is string n:
+                        notation = n;
+                        break;
+                    case "Derivative" when argument.Value.Value is string d:
+                        derivative = d;
+                        break;
+                }
             }
         }
+        if (saves is < 0 or > 4)
+            saves = -1;
 
         var element = Symbols.ElementTypeOf(op);
         string expected = ExpectedSignature(op, element, string.IsNullOrEmpty(name) ? op.Name + "Backward" : name!);
@@ -86,15 +130,75 @@ internal static class RegisteredOps
         var candidates = op.ContainingType.GetMembers(name!).OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Ordinary).ToList();
         if (candidates.Count == 0)
             return Fail($"'{op.ContainingType.Name}' has no method '{name}'", missing: true);
+        if (saves < 0)
+            return Fail("Saves is not one of the SavedValues");
         string? firstMismatch = null;
         foreach (var candidate in candidates)
         {
-            string? mismatch = Mismatch(op, candidate, element, differentiable, out bool takesResult);
+            string? mismatch = Mismatch(op, candidate, element, differentiable, saves, out var form);
             if (mismatch is null)
-                return new Registration(candidate, takesResult, null, expected, name, false);
+            {
+                var (rows, cols) = ResultSize(op);
+                return new Registration(candidate, form.TakesResult, null, expected, name, false)
+                {
+                    TakesArguments = form.TakesArguments,
+                    BackwardInto = form.Into,
+                    AccumulateName = form.AccumulateName,
+                    AccumulateHasDefault = form.AccumulateHasDefault,
+                    ResultRows = rows,
+                    ResultCols = cols,
+                    Notation = notation,
+                    Derivative = derivative,
+                };
+            }
             firstMismatch ??= mismatch;
         }
         return Fail($"'{name}' does not fit: {firstMismatch}");
+    }
+
+    /// <summary>Which form of backward a candidate has: what it reads first, and whether it writes into a destination.</summary>
+    private readonly record struct BackwardForm(bool TakesArguments, bool TakesResult, bool Into, string? AccumulateName, bool AccumulateHasDefault);
+
+    /// <summary>
+    /// The size of the op's result for a tape buffer, when it has a destination overload: each dimension of its
+    /// <c>[return: Shape]</c> is a literal or a symbol that a matrix parameter's <c>[Shape]</c> names (<c>{0}.Rows</c>).
+    /// </summary>
+    private static (string? Rows, string? Cols) ResultSize(IMethodSymbol op)
+    {
+        if (Symbols.MatrixElement(op.ReturnType) is null || Symbols.ShapeOf(op.GetReturnTypeAttributes()) is not { } shape)
+            return (null, null);
+        bool hasInto = false;
+        foreach (var overload in op.ContainingType.GetMembers(op.Name).OfType<IMethodSymbol>())
+        {
+            if (!overload.IsStatic || !overload.ReturnsVoid || overload.TypeParameters.Length != op.TypeParameters.Length
+                || overload.Parameters.Length != op.Parameters.Length + 1)
+                continue;
+            var constructed = overload.IsGenericMethod ? overload.Construct(op.TypeParameters.Cast<ITypeSymbol>().ToArray()) : overload;
+            bool fits = Same(constructed.Parameters[op.Parameters.Length].Type, op.ReturnType);
+            for (int i = 0; fits && i < op.Parameters.Length; i++)
+                fits = Same(constructed.Parameters[i].Type, op.Parameters[i].Type) && constructed.Parameters[i].RefKind == RefKind.None;
+            hasInto |= fits;
+        }
+        if (!hasInto)
+            return (null, null);
+        string? Dimension(string text)
+        {
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+                return text;
+            foreach (var parameter in op.Parameters)
+            {
+                if (Symbols.MatrixElement(parameter.Type) is null || Symbols.ShapeOf(parameter.GetAttributes()) is not { } declared)
+                    continue;
+                string placeholder = "{" + parameter.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}";
+                if (declared.Rows == text)
+                    return placeholder + ".Rows";
+                if (declared.Cols == text)
+                    return placeholder + ".Cols";
+            }
+            return null;
+        }
+        string? rows = Dimension(shape.Rows), cols = Dimension(shape.Cols);
+        return rows is null || cols is null ? (null, null) : (rows, cols);
     }
 
     /// <summary>The op's differentiable parameters: <c>Matrix&lt;T&gt;</c> or <c>T</c>, not <c>[NoGrad]</c>.</summary>
@@ -102,9 +206,10 @@ internal static class RegisteredOps
         op.Parameters.Where(p => Symbols.KindOf(p.Type, element) != ValueKind.Other && !Symbols.HasAttribute(p, "NoGradAttribute")).ToList();
 
     /// <summary>Why <paramref name="candidate"/> is not the backward of <paramref name="op"/>, or null when it fits.</summary>
-    private static string? Mismatch(IMethodSymbol op, IMethodSymbol candidate, ITypeSymbol element, List<IParameterSymbol> differentiable, out bool takesResult)
+    private static string? Mismatch(IMethodSymbol op, IMethodSymbol candidate, ITypeSymbol element, List<IParameterSymbol> differentiable,
+        int saves, out BackwardForm form)
     {
-        takesResult = false;
+        form = default;
         if (!candidate.IsStatic)
             return "it is not static";
         if (candidate.TypeParameters.Length != op.TypeParameters.Length)
@@ -123,26 +228,73 @@ internal static class RegisteredOps
         }
         if (Rank(candidate.DeclaredAccessibility) < Rank(op.DeclaredAccessibility))
             return $"it is {Symbols.AccessibilityText(candidate.DeclaredAccessibility)} but the op is {Symbols.AccessibilityText(op.DeclaredAccessibility)}; the generated code must be able to call it wherever the op can be called";
-        int n = op.Parameters.Length;
         var parameters = candidate.Parameters;
-        if (parameters.Length != n + 1 && parameters.Length != n + 2)
-            return $"it has {parameters.Length} parameter(s) but must have {n + 1} (the op's {n}, then ∂L/∂result) or {n + 2} (with the result before ∂L/∂result)";
         for (int i = 0; i < parameters.Length; i++)
         {
             if (parameters[i].RefKind != RefKind.None)
                 return $"its parameter '{parameters[i].Name}' is ref, out or in";
         }
-        for (int i = 0; i < n; i++)
+
+        // Destination form (void): …, dResult, Matrix<T> into, bool accumulate; the op has one differentiable matrix.
+        bool into = candidate.ReturnsVoid;
+        if (into && (differentiable.Count != 1 || Symbols.MatrixElement(differentiable[0].Type) is null))
+            return "it returns void (writing the gradient into a destination), which needs exactly one differentiable Matrix<T> parameter";
+        int tail = into ? 3 : 1;
+        int n = op.Parameters.Length;
+
+        // What it reads first: the arguments and/or the result, as Saves says (Detect: by the parameter count).
+        (bool Arguments, bool Result)[] options = saves switch
         {
-            if (!Same(parameters[i].Type, op.Parameters[i].Type))
-                return $"its parameter {i + 1} '{parameters[i].Name}' is '{Show(parameters[i].Type)}' but the op's parameter '{op.Parameters[i].Name}' is '{Show(op.Parameters[i].Type)}'";
+            1 => new[] { (true, false) },
+            2 => new[] { (false, true) },
+            3 => new[] { (true, true) },
+            4 => new[] { (false, false) },
+            _ => new[] { (true, false), (true, true) },
+        };
+        (bool Arguments, bool Result)? chosen = null;
+        foreach (var option in options)
+        {
+            if (parameters.Length == (option.Arguments ? n : 0) + (option.Result ? 1 : 0) + tail)
+                chosen = option;
         }
-        takesResult = parameters.Length == n + 2;
-        if (takesResult && !Same(parameters[n].Type, op.ReturnType))
-            return $"its parameter '{parameters[n].Name}' (the result) is '{Show(parameters[n].Type)}' but the op returns '{Show(op.ReturnType)}'";
-        var last = parameters[parameters.Length - 1];
-        if (!Same(last.Type, op.ReturnType))
-            return $"its last parameter '{last.Name}' (∂L/∂result) is '{Show(last.Type)}' but must be the op's result type '{Show(op.ReturnType)}'";
+        if (chosen is not { } reads)
+        {
+            if (saves == 0 && !into)
+                return $"it has {parameters.Length} parameter(s) but must have {n + 1} (the op's {n}, then ∂L/∂result) or {n + 2} (with the result before ∂L/∂result)";
+            int expectedCount = (options[0].Arguments ? n : 0) + (options[0].Result ? 1 : 0) + tail;
+            return $"it has {parameters.Length} parameter(s) but must have {expectedCount} ({Describe(options[0], n, into)})";
+        }
+        int k = 0;
+        if (reads.Arguments)
+        {
+            for (; k < n; k++)
+            {
+                if (!Same(parameters[k].Type, op.Parameters[k].Type))
+                    return $"its parameter {k + 1} '{parameters[k].Name}' is '{Show(parameters[k].Type)}' but the op's parameter '{op.Parameters[k].Name}' is '{Show(op.Parameters[k].Type)}'";
+            }
+        }
+        if (reads.Result)
+        {
+            if (!Same(parameters[k].Type, op.ReturnType))
+                return $"its parameter '{parameters[k].Name}' (the result) is '{Show(parameters[k].Type)}' but the op returns '{Show(op.ReturnType)}'";
+            k++;
+        }
+        var dResult = parameters[k];
+        if (!Same(dResult.Type, op.ReturnType))
+            return $"its {(into ? "" : "last ")}parameter '{dResult.Name}' (∂L/∂result) is '{Show(dResult.Type)}' but must be the op's result type '{Show(op.ReturnType)}'";
+
+        if (into)
+        {
+            var destination = parameters[k + 1];
+            var accumulate = parameters[k + 2];
+            if (!Same(destination.Type, differentiable[0].Type))
+                return $"its parameter '{destination.Name}' (where ∂L/∂{differentiable[0].Name} is written) is '{Show(destination.Type)}' but must be '{Show(differentiable[0].Type)}'";
+            if (accumulate.Type.SpecialType != SpecialType.System_Boolean)
+                return $"its last parameter '{accumulate.Name}' must be the bool that says whether to add into the destination";
+            form = new BackwardForm(reads.Arguments, reads.Result, true, accumulate.Name, accumulate.HasExplicitDefaultValue);
+            return null;
+        }
+        form = new BackwardForm(reads.Arguments, reads.Result, false, null, false);
 
         // The return: one gradient, or a tuple of them in parameter order.
         if (differentiable.Count == 1)
@@ -159,6 +311,19 @@ internal static class RegisteredOps
                 return $"element {i + 1} of its tuple is '{Show(tuple.TupleElements[i].Type)}' but ∂L/∂{differentiable[i].Name} is a '{Show(differentiable[i].Type)}'";
         }
         return null;
+    }
+
+    private static string Describe((bool Arguments, bool Result) reads, int n, bool into)
+    {
+        var parts = new List<string>();
+        if (reads.Arguments)
+            parts.Add($"the op's {n} argument(s)");
+        if (reads.Result)
+            parts.Add("its result");
+        parts.Add("∂L/∂result");
+        if (into)
+            parts.Add("the gradient's destination and the accumulate flag");
+        return string.Join(", then ", parts);
     }
 
     /// <summary>The backward's expected signature, as C# the user can paste (<c>public static Matrix&lt;double&gt; MishBackward(…)</c>).</summary>

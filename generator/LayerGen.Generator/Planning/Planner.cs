@@ -181,7 +181,7 @@ internal sealed class MethodPlan
                     Names[v] = instruction.Text!;
                     Storage[v] = Planning.Storage.Literal;
                     break;
-                case OpKind.ForwardCall when value.Kind == ValueKind.Matrix:
+                case OpKind.ForwardCall when value.Kind == ValueKind.Matrix && instruction.Call!.Registered is not { ForwardInto: true }:
                     Names[v] = Unique(value.Name);
                     Storage[v] = Planning.Storage.Borrowed;
                     break;

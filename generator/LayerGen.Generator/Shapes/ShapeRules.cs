@@ -36,19 +36,6 @@ internal static class ShapeRules
         [OpKind.AddScalar] = Same,
         [OpKind.Neg] = Same,
         [OpKind.Scale] = Same,
-        [OpKind.Relu] = Same,
-        [OpKind.LeakyRelu] = Same,
-        [OpKind.Sigmoid] = Same,
-        [OpKind.Tanh] = Same,
-        [OpKind.Gelu] = Same,
-        [OpKind.Softplus] = Same,
-        [OpKind.Exp] = Same,
-        [OpKind.Log] = Same,
-        [OpKind.Sqrt] = Same,
-        [OpKind.Square] = Same,
-        [OpKind.Abs] = Same,
-        [OpKind.Softmax] = Same,
-        [OpKind.LogSoftmax] = Same,
 
         // reductions: scalars, or [1, C] (axis 0) / [R, 1] (axis 1)
         [OpKind.Sum] = static (c, i) => null,
@@ -343,6 +330,9 @@ internal static class ShapeRules
         }
         // A declared [return: Shape] wins; otherwise what inference found in the callee's body (in the callee's symbols,
         // instantiated for this call like a declared shape), with its undetermined dimensions unknown.
-        return call.ReturnsScalar ? null : c.Declared(c.Body.Values[i.Result].Shape ?? call.InferredReturnShape, Rename);
+        if (call.ReturnsScalar || c.Declared(call.Registered?.ReturnShape ?? c.Body.Values[i.Result].Shape ?? call.InferredReturnShape, Rename) is not { } result)
+            return null;
+        // In the caller's terms where the arguments bound the callee's symbols: Relu of an [N, 128] is [N, 128], not [R@1, C@1].
+        return c.Unifier.Resolve(result);
     }
 }

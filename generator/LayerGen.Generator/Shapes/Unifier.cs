@@ -131,7 +131,9 @@ internal sealed class Unifier
         var difference = Resolve(a) - Resolve(b);
 
         // A variable that occurs once, linearly, with coefficient ±1 is solved for: v := v − d (or v + d).
-        foreach (var symbol in difference.Symbols.Where(IsVariable).OrderBy(s => s.StartsWith("?", StringComparison.Ordinal) ? 0 : 1))
+        // A call's instance of a callee symbol (N@2) is solved first: it only stands for what its arguments bring, so the
+        // caller's own unknowns keep the names suggestions are made from.
+        foreach (var symbol in difference.Symbols.Where(IsVariable).OrderBy(s => s.IndexOf('@') >= 0 ? 0 : s.StartsWith("?", StringComparison.Ordinal) ? 1 : 2))
         {
             long c = difference.LinearCoefficient(symbol);
             if (c is 1 or -1 && difference.OccursOnlyLinearly(symbol))

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text;
+using LayerGen.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace LayerGen.Generator.Core.Tests;
+
+/// <summary>
+/// The op catalogue is complete: every public op of the runtime (<c>Ops</c>, <c>Losses</c>) that returns a value is
+/// differentiated by the generator and exact against central differences, and every op described by a
+/// <c>[Differentiable]</c> descriptor has all its parts (a fitting backward that writes into a buffer, a destination
+/// overload the tape buffer can be sized for, the derivative's notation). Adding an op without one of them fails here.
+/// See <c>docs/adding-an-op.md</c>.
+/// </summary>
+public sealed class OpCatalogueTests
+{
+    private static readonly Compilation Runtime = CSharpCompilation.Create("Catalogue", references: TestCompiler.References);
+
+    /// <summary>The runtime's op methods: public static, value-returning, at least one matrix parameter.</summary>
+    private static IEnumerable<IMethodSymbol> Ops()
+    {
+        foreach (var typeName in new[] { "LayerGen.Ops", "LayerGen.Losses" })
+        {
+            var type = Runtime.GetTypeByMetadataName(typeName) ?? throw new InvalidOperationException(typeName);
+            foreach (var method in type.GetMembers().OfType<IMethodSymbol>())
+            {
+                if (method.MethodKind == MethodKind.Ordinary && method.IsStatic && method.DeclaredAccessibility == Accessibility.Public
+                    && !method.ReturnsVoid && method.ReturnType.SpecialType != SpecialType.System_Boolean
+                    && method.Parameters.Any(p => p.Type.Name == "Matrix"))
+                    yield return method;
+            }
+        }
+    }
+
+    /// <summary>A destination-passing form: a same-named overload with fewer parameters exists (it allocates instead).</summary>
+    private static bool IsDestinationForm(IMethodSymbol method) =>
+        method.ContainingType.GetMembers(method.Name).OfType<IMethodSymbol>()
+            .Any(o => !o.ReturnsVoid && o.Parameters.Length < method.Parameters.Length
+                      && o.Parameters.Count(p => p.Type.Name == "Matrix") < method.Parameters.Count(p => p.Type.Name == "Matrix"));
+
+    public static TheoryData<string> Descriptors()
+    {
+        var data = new TheoryData<string>();
+        foreach (var op in Ops().Where(o => RegisteredOps.AttributeOf(o) is not null))
+            data.Add(op.ContainingType.Name + "." + op.Name);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Descriptors))]
+    public void Every_descriptor_has_all_its_parts(string name)
+    {
+        var op = Ops().Single(o => o.ContainingType.Name + "." + o.Name == name && RegisteredOps.AttributeOf(o) is not null);
+        var registration = RegisteredOps.Resolve(op);
+        Assert.Null(registration.Error);
+        Assert.True(registration.BackwardInto, $"{name}: a runtime op's backward writes into a buffer (0 B per step)");
+        Assert.True(registration.ResultRows is not null && registration.ResultCols is not null,
+            $"{name}: needs a destination overload and [Shape]s on the op from which the result's buffer is sized");
+        Assert.False(string.IsNullOrEmpty(registration.Derivative), $"{name}: the descriptor needs Derivative for the generated comments");
+        Assert.Equal(Accessibility.Public, registration.Backward!.DeclaredAccessibility);
+    }
+
+    [Fact]
+    public void The_runtime_describes_its_element_wise_functions_with_descriptors()
+    {
+        // Not a list the generator holds: a floor for this test, so that descriptors cannot silently disappear.
+        int count = Ops().Count(o => RegisteredOps.AttributeOf(o) is not null);
+        Assert.True(count >= 13, $"only {count} descriptors");
+    }
+
+    [Fact]
+    public void Every_public_op_is_differentiated_by_the_generator_and_exact()
+    {
+        var ops = Ops().Where(o => !IsDestinationForm(o)).ToList();
+        Assert.True(ops.Count >= 30, $"only {ops.Count} ops found");
+        var source = new StringBuilder("""
+            using System;
+            using System.Collections.Generic;
+            using LayerGen;
+
+            """);
+        var checks = new StringBuilder("""
+            using System;
+            using System.Collections.Generic;
+            using LayerGen;
+
+            public static class CatalogueCheck
+            {
+                public static string Run()
+                {
+                    var failures = new List<string>();
+            """);
+        for (int k = 0; k < ops.Count; k++)
+        {
+            var op = ops[k];
+            var inputs = new List<string>();
+            var arguments = new List<string>();
+            foreach (var parameter in op.Parameters)
+            {
+                if (parameter.Type.Name == "Matrix")
+                {
+                    string input = "x" + inputs.Count.ToString(CultureInfo.InvariantCulture);
+                    inputs.Add(input);
+                    arguments.Add(input);
+                }
+                else if (parameter.Type.SpecialType == SpecialType.System_Int32)
+                {
+                    arguments.Add(parameter.Name == "count" ? "2" : parameter.Name == "axis" ? "1" : "1");
+                }
+                else if (parameter.Type.SpecialType == SpecialType.System_Boolean)
+                {
+                    arguments.Add("false");
+                }
+                else if (parameter.Type is IArrayTypeSymbol)
+                {
+                    arguments.Add("new[] { 0, 2, 1 }");
+                }
+                else
+                {
+                    arguments.Add("0.3"); // a T: a constant (slope, shift, scale)
+                }
+            }
+            string call = $"{op.ContainingType.Name}.{op.Name}({string.Join(", ", arguments)})";
+            string body = op.ReturnType.Name == "Matrix" ? $"Ops.SumOfSquares(Ops.Mul({call}, {call}))" : $"{call} * {call}";
+            string layer = "Op" + k.ToString(CultureInfo.InvariantCulture);
+            source.AppendLine($$"""
+                public partial class {{layer}}
+                {
+                    [Forward]
+                    public double Loss({{string.Join(", ", inputs.Select(i => "Matrix<double> " + i))}}) => {{body}};
+                }
+                """);
+            string names = inputs.Count == 1 ? $"var d0 = r;" : $"var ({string.Join(", ", inputs.Select((_, i) => "d" + i))}) = r;";
+            checks.AppendLine($$"""
+                        {
+                            var layer = new {{layer}}();
+                            {{string.Join("\n", inputs.Select((input, i) => $"var {input} = Matrix<double>.RandomUniform(3, 3, {k * 10 + i}, 1.2, 2.0);"))}}
+                            var tape = new {{layer}}.LossTape();
+                            layer.Loss({{string.Join(", ", inputs)}}, tape);
+                            var r = layer.LossBackward(tape, new {{layer}}.Gradients(layer));
+                            {{names}}
+                            Func<double> loss = () => layer.Loss({{string.Join(", ", inputs)}});
+                            double worst = 0;
+                            {{string.Join("\n", inputs.Select((input, i) => $"worst = Math.Max(worst, GradCheck.MaxError({input}, d{i}, loss));"))}}
+                            if (!(worst < 1e-6)) failures.Add("{{call}}: " + worst);
+                        }
+                """);
+        }
+        checks.AppendLine("""
+                    return string.Join("; ", failures);
+                }
+            }
+            """);
+
+        var result = TestCompiler.Run(Layers.GradCheck, source.ToString(), checks.ToString());
+        var unsupported = result.AnalyzerDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(unsupported.Count == 0, "ops the generator cannot differentiate:\n" + string.Join("\n", unsupported));
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        using var stream = new MemoryStream();
+        Assert.True(result.Output.Emit(stream).Success);
+        var assembly = System.Reflection.Assembly.Load(stream.ToArray());
+        Assert.Equal("", TestCompiler.Invoke(assembly, "CatalogueCheck", "Run"));
+    }
+}
