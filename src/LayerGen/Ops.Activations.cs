@@ -8,6 +8,10 @@ namespace LayerGen;
 // chunks. Backward: a fused Vector<T> loop (ElementwiseKernels.Binary) for the algebraic derivatives, and a
 // chunked TensorPrimitives composition for the transcendental ones (Gelu, Softplus), so every kernel reads each
 // input once from memory and writes dInput once.
+//
+// Each op carries its descriptor for the generator: [Differentiable] names its backward kernel, what the forward saves
+// for it and the derivative's notation; [Shape] on the op sizes the tape buffer its destination overload writes into.
+// docs/adding-an-op.md is the recipe.
 public static partial class Ops
 {
     private static Matrix<T> NewLike<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -38,7 +42,6 @@ public static partial class Ops
     // ---------------------------------------------------------------- ReLU
 
     /// <summary>max(a, 0), element-wise.</summary>
-    // The descriptor: LayerGen calls Relu(a, result) into a tape buffer and ReluBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(ReluBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊙ [{a} > 0]")]
     [return: Shape("R", "C")]
     public static Matrix<T> Relu<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -71,7 +74,6 @@ public static partial class Ops
     // ---------------------------------------------------------------- Leaky ReLU
 
     /// <summary>a where a &gt; 0, else negativeSlope · a.</summary>
-    // The descriptor: LayerGen calls LeakyRelu(a, result) into a tape buffer and LeakyReluBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(LeakyReluBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊙ [{a} > 0 ? 1 : {negativeSlope}]")]
     [return: Shape("R", "C")]
     public static Matrix<T> LeakyRelu<T>([Shape("R", "C")] Matrix<T> a, [NoGrad] T negativeSlope) where T : unmanaged, IFloatingPointIeee754<T>
@@ -113,7 +115,6 @@ public static partial class Ops
     // ---------------------------------------------------------------- Sigmoid, Tanh
 
     /// <summary>The logistic function 1 / (1 + e^−a), element-wise.</summary>
-    // The descriptor: LayerGen calls Sigmoid(a, result) into a tape buffer and SigmoidBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(SigmoidBackward), Saves = SavedValues.Result, Derivative = "{dResult} ⊙ {result}(1 − {result})")]
     [return: Shape("R", "C")]
     public static Matrix<T> Sigmoid<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -144,7 +145,6 @@ public static partial class Ops
     }
 
     /// <summary>The hyperbolic tangent, element-wise.</summary>
-    // The descriptor: LayerGen calls Tanh(a, result) into a tape buffer and TanhBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(TanhBackward), Saves = SavedValues.Result, Derivative = "{dResult} ⊙ (1 − {result}²)")]
     [return: Shape("R", "C")]
     public static Matrix<T> Tanh<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -183,7 +183,6 @@ public static partial class Ops
     private static T GeluCubic<T>() where T : unmanaged, IFloatingPointIeee754<T> => T.CreateTruncating(0.044715);
 
     /// <summary>GELU, tanh approximation: 0.5·a·(1 + tanh(√(2/π)·(a + 0.044715·a³))).</summary>
-    // The descriptor: LayerGen calls Gelu(a, result) into a tape buffer and GeluBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(GeluBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊙ gelu′({a})")]
     [return: Shape("R", "C")]
     public static Matrix<T> Gelu<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -266,7 +265,6 @@ public static partial class Ops
     // ---------------------------------------------------------------- Softplus
 
     /// <summary>softplus(a) = log(1 + e^a), computed stably as log1p(e^−|a|) + max(a, 0).</summary>
-    // The descriptor: LayerGen calls Softplus(a, result) into a tape buffer and SoftplusBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(SoftplusBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊙ σ({a})")]
     [return: Shape("R", "C")]
     public static Matrix<T> Softplus<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -316,10 +314,114 @@ public static partial class Ops
         }
     }
 
+    // ---------------------------------------------------------------- SiLU (swish)
+
+    /// <summary>silu(a) = a·σ(a), element-wise.</summary>
+    [Differentiable(Backward = nameof(SiluBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊙ σ({a})(1 + {a}(1 − σ({a})))")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Silu<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = NewLike(a);
+        Silu(a, result);
+        return result;
+    }
+
+    /// <summary>result = a·σ(a); result may alias a.</summary>
+    /// <exception cref="ShapeMismatchException">result's shape differs from a's.</exception>
+    public static void Silu<T>(Matrix<T> a, Matrix<T> result) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckSameShape("Silu", "result", a, result);
+        ReadOnlySpan<T> x = a.AsReadOnlySpan();
+        Span<T> y = result.AsSpan();
+        Span<T> buffer = stackalloc T[ElementwiseKernels.ChunkLength];
+        for (int i = 0; i < x.Length; i += ElementwiseKernels.ChunkLength)
+        {
+            int n = Math.Min(ElementwiseKernels.ChunkLength, x.Length - i);
+            var s = buffer[..n];
+            TensorPrimitives.Sigmoid(x.Slice(i, n), s);           // reads x before writing y: alias-safe
+            TensorPrimitives.Multiply(x.Slice(i, n), s, y.Slice(i, n));
+        }
+    }
+
+    /// <summary>dInput (+)= dOutput ⊙ σ(input)·(1 + input·(1 − σ(input))).</summary>
+    /// <exception cref="ShapeMismatchException">The shapes differ.</exception>
+    public static void SiluBackward<T>(Matrix<T> input, Matrix<T> dOutput, Matrix<T> dInput, bool accumulate = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckBackward("SiluBackward", "input", input, dOutput, dInput);
+        ReadOnlySpan<T> x = input.AsReadOnlySpan(), dy = dOutput.AsReadOnlySpan();
+        Span<T> dx = dInput.AsSpan();
+        Span<T> sigma = stackalloc T[ElementwiseKernels.ChunkLength];
+        Span<T> derivative = stackalloc T[ElementwiseKernels.ChunkLength];
+        for (int i = 0; i < x.Length; i += ElementwiseKernels.ChunkLength)
+        {
+            int n = Math.Min(ElementwiseKernels.ChunkLength, x.Length - i);
+            var xs = x.Slice(i, n);
+            var s = sigma[..n];
+            var d = derivative[..n];
+            TensorPrimitives.Sigmoid(xs, s);                      // s = σ(x)
+            TensorPrimitives.Subtract(T.One, s, d);               // d = 1 − s
+            TensorPrimitives.MultiplyAdd(xs, d, T.One, d);        // d = 1 + x(1 − s)
+            TensorPrimitives.Multiply(s, d, d);                   // d = s(1 + x(1 − s))
+            ElementwiseKernels.StoreProduct(dy.Slice(i, n), d, dx.Slice(i, n), accumulate);
+        }
+    }
+
+    // ---------------------------------------------------------------- ELU
+
+    /// <summary>elu(a) = a where a &gt; 0, else α(e^a − 1), element-wise.</summary>
+    [Differentiable(Backward = nameof(EluBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊙ [{a} > 0 ? 1 : {alpha}·e^{a}]")]
+    [return: Shape("R", "C")]
+    public static Matrix<T> Elu<T>([Shape("R", "C")] Matrix<T> a, [NoGrad] T alpha) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = NewLike(a);
+        Elu(a, alpha, result);
+        return result;
+    }
+
+    /// <summary>result = a where a &gt; 0, else α(e^a − 1); result may alias a.</summary>
+    /// <exception cref="ShapeMismatchException">result's shape differs from a's.</exception>
+    public static void Elu<T>(Matrix<T> a, T alpha, Matrix<T> result) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckSameShape("Elu", "result", a, result);
+        ReadOnlySpan<T> x = a.AsReadOnlySpan();
+        Span<T> y = result.AsSpan();
+        Span<T> buffer = stackalloc T[ElementwiseKernels.ChunkLength];
+        for (int i = 0; i < x.Length; i += ElementwiseKernels.ChunkLength)
+        {
+            int n = Math.Min(ElementwiseKernels.ChunkLength, x.Length - i);
+            var e = buffer[..n];
+            TensorPrimitives.Min(x.Slice(i, n), T.Zero, e);       // e^min(a, 0): never overflows
+            TensorPrimitives.Exp<T>(e, e);
+            for (int j = 0; j < n; j++)                           // no library select: one pass by hand
+                y[i + j] = x[i + j] > T.Zero ? x[i + j] : alpha * (e[j] - T.One);
+        }
+    }
+
+    /// <summary>dInput (+)= dOutput ⊙ (1 where input &gt; 0, else α·e^input).</summary>
+    /// <exception cref="ShapeMismatchException">The shapes differ.</exception>
+    public static void EluBackward<T>(Matrix<T> input, T alpha, Matrix<T> dOutput, Matrix<T> dInput, bool accumulate = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckBackward("EluBackward", "input", input, dOutput, dInput);
+        ReadOnlySpan<T> x = input.AsReadOnlySpan(), dy = dOutput.AsReadOnlySpan();
+        Span<T> dx = dInput.AsSpan();
+        Span<T> buffer = stackalloc T[ElementwiseKernels.ChunkLength];
+        for (int i = 0; i < x.Length; i += ElementwiseKernels.ChunkLength)
+        {
+            int n = Math.Min(ElementwiseKernels.ChunkLength, x.Length - i);
+            var d = buffer[..n];
+            TensorPrimitives.Min(x.Slice(i, n), T.Zero, d);
+            TensorPrimitives.Exp<T>(d, d);
+            for (int j = 0; j < n; j++)
+                d[j] = x[i + j] > T.Zero ? T.One : alpha * d[j];
+            ElementwiseKernels.StoreProduct(dy.Slice(i, n), d, dx.Slice(i, n), accumulate);
+        }
+    }
+
     // ---------------------------------------------------------------- Exp, Log, Sqrt, Square, Abs
 
     /// <summary>e^a, element-wise.</summary>
-    // The descriptor: LayerGen calls Exp(a, result) into a tape buffer and ExpBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(ExpBackward), Saves = SavedValues.Result, Derivative = "{dResult} ⊙ {result}")]
     [return: Shape("R", "C")]
     public static Matrix<T> Exp<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -348,7 +450,6 @@ public static partial class Ops
     }
 
     /// <summary>The natural logarithm, element-wise (NaN for negative elements, −∞ for zero).</summary>
-    // The descriptor: LayerGen calls Log(a, result) into a tape buffer and LogBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(LogBackward), Saves = SavedValues.Arguments, Derivative = "{dResult} ⊘ {a}")]
     [return: Shape("R", "C")]
     public static Matrix<T> Log<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -379,7 +480,6 @@ public static partial class Ops
     }
 
     /// <summary>The square root, element-wise.</summary>
-    // The descriptor: LayerGen calls Sqrt(a, result) into a tape buffer and SqrtBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(SqrtBackward), Saves = SavedValues.Result, Derivative = "{dResult} ⊘ 2{result}")]
     [return: Shape("R", "C")]
     public static Matrix<T> Sqrt<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -410,7 +510,6 @@ public static partial class Ops
     }
 
     /// <summary>a², element-wise.</summary>
-    // The descriptor: LayerGen calls Square(a, result) into a tape buffer and SquareBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(SquareBackward), Saves = SavedValues.Arguments, Derivative = "2{a} ⊙ {dResult}")]
     [return: Shape("R", "C")]
     public static Matrix<T> Square<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -441,7 +540,6 @@ public static partial class Ops
     }
 
     /// <summary>|a|, element-wise.</summary>
-    // The descriptor: LayerGen calls Abs(a, result) into a tape buffer and AbsBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(AbsBackward), Saves = SavedValues.Arguments, Derivative = "sign({a}) ⊙ {dResult}")]
     [return: Shape("R", "C")]
     public static Matrix<T> Abs<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>

@@ -8,7 +8,6 @@ namespace LayerGen;
 public static partial class Ops
 {
     /// <summary>Row-wise softmax: each row becomes e^(x − max) / Σ e^(x − max).</summary>
-    // The descriptor: LayerGen calls Softmax(a, result) into a tape buffer and SoftmaxBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(SoftmaxBackward), Saves = SavedValues.Result, Derivative = "{result} ⊙ ({dResult} − rowsum({dResult} ⊙ {result}))")]
     [return: Shape("R", "C")]
     public static Matrix<T> Softmax<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
@@ -98,7 +97,6 @@ public static partial class Ops
     }
 
     /// <summary>Row-wise log-softmax: x − max − log Σ e^(x − max).</summary>
-    // The descriptor: LayerGen calls LogSoftmax(a, result) into a tape buffer and LogSoftmaxBackward(saved, dResult, dA, accumulate).
     [Differentiable(Backward = nameof(LogSoftmaxBackward), Saves = SavedValues.Result, Derivative = "{dResult} − exp({result}) ⊙ rowsum({dResult})")]
     [return: Shape("R", "C")]
     public static Matrix<T> LogSoftmax<T>([Shape("R", "C")] Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>

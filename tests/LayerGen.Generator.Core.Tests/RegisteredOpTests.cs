@@ -493,4 +493,28 @@ public sealed class RegisteredOpTests
         Assert.Empty(result.AnalyzerDiagnostics);
         Assert.Empty(result.CompileErrors);
     }
+
+    [Theory]
+    [InlineData("Ops.LeakyRelu(x * W, Ops.Sum(W))", "Ops.Sum(W)", "negativeSlope")]
+    [InlineData("Ops.Elu(x * W, Ops.Mean(x))", "Ops.Mean(x)", "alpha")]
+    public void A_varied_value_passed_as_a_NoGrad_parameter_is_an_error_not_a_dropped_path(string expression, string argument, string parameter)
+    {
+        var result = TestCompiler.Run($$"""
+            using LayerGen;
+
+            public partial class Leaky
+            {
+                public Matrix<double> W = new(2, 2);
+
+                [Forward]
+                public Matrix<double> Forward(Matrix<double> x) => {{expression}};
+            }
+            """);
+        var diagnostic = Assert.Single(result.AnalyzerDiagnostics, d => d.Id == "LG0002");
+        var span = diagnostic.Location.SourceSpan;
+        Assert.Equal(argument, diagnostic.Location.SourceTree!.ToString().Substring(span.Start, span.Length));
+        Assert.Contains($"as '{parameter}'", diagnostic.GetMessage());
+        Assert.Contains("[NoGrad]", diagnostic.GetMessage());
+        Assert.DoesNotContain(result.Generated.Keys, k => k.EndsWith("Leaky.Forward.g.cs", StringComparison.Ordinal));
+    }
 }

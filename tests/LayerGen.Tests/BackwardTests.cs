@@ -12,7 +12,7 @@ public sealed class BackwardTests
 
     // ---------------------------------------------------------------- unary
 
-    public static TheoryData<string> UnaryNames => new() { "Relu", "ReluOnOutput", "LeakyRelu", "LeakyReluOnOutput", "Sigmoid", "Tanh", "Gelu", "Softplus", "Exp", "Log", "Sqrt", "Square", "Abs" };
+    public static TheoryData<string> UnaryNames => new() { "Relu", "ReluOnOutput", "LeakyRelu", "LeakyReluOnOutput", "Sigmoid", "Tanh", "Gelu", "Softplus", "Exp", "Log", "Sqrt", "Square", "Abs", "Silu", "Elu" };
 
     [Theory]
     [MemberData(nameof(UnaryNames))]
@@ -38,6 +38,8 @@ public sealed class BackwardTests
                 "Sqrt" => Ops.Sqrt,
                 "Square" => Ops.Square,
                 "Abs" => Ops.Abs,
+                "Silu" => Ops.Silu,
+                "Elu" => m => Ops.Elu(m, 0.7),
                 _ => throw new ArgumentException(name),
             };
             var y = f(x);
@@ -56,6 +58,8 @@ public sealed class BackwardTests
                 "Sqrt" => (dx, acc) => Ops.SqrtBackward(y, dy, dx, acc),
                 "Square" => (dx, acc) => Ops.SquareBackward(x, dy, dx, acc),
                 "Abs" => (dx, acc) => Ops.AbsBackward(x, dy, dx, acc),
+                "Silu" => (dx, acc) => Ops.SiluBackward(x, dy, dx, acc),
+                "Elu" => (dx, acc) => Ops.EluBackward(x, 0.7, dy, dx, acc),
                 _ => throw new ArgumentException(name),
             };
             Check($"{name}Backward [{rows}, {cols}]", Numeric(f, x, dy), backward);

@@ -37,6 +37,8 @@ public abstract class OpsForwardTests<T> where T : unmanaged, IFloatingPointIeee
             ("Sqrt", Ops.Sqrt, Ops.Sqrt, true, Math.Sqrt),
             ("Square", Ops.Square, Ops.Square, false, v => v * v),
             ("Abs", Ops.Abs, Ops.Abs, false, Math.Abs),
+            ("Silu", Ops.Silu, Ops.Silu, false, v => v * Reference.Sigmoid(v)),
+            ("Elu", m => Ops.Elu(m, T.CreateTruncating(0.5)), (m, r) => Ops.Elu(m, T.CreateTruncating(0.5), r), false, v => v > 0 ? v : double.CreateTruncating(T.CreateTruncating(0.5)) * (Math.Exp(v) - 1)),
             ("Neg", Ops.Neg, (m, r) => Ops.Neg(m, r), false, v => -v),
             ("Scale", m => Ops.Scale(m, T.CreateTruncating(-1.5)), (m, r) => Ops.Scale(m, T.CreateTruncating(-1.5), r), false, v => -1.5 * v),
             ("Add scalar", m => Ops.Add(m, T.CreateTruncating(0.25)), (m, r) => Ops.Add(m, T.CreateTruncating(0.25), r), false, v => v + 0.25),
