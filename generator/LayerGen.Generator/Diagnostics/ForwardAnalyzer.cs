@@ -57,11 +57,13 @@ public sealed class ForwardAnalyzer : DiagnosticAnalyzer
                 if (block.OwningSymbol is not IMethodSymbol method || !Symbols.IsForward(method))
                     return;
                 var body = block.OperationBlocks.FirstOrDefault(o => o is Microsoft.CodeAnalysis.Operations.IMethodBodyOperation or Microsoft.CodeAnalysis.Operations.IBlockOperation);
-                var methodCalls = new List<(IMethodSymbol, Location)>();
                 ParseResult result;
+                List<(IMethodSymbol Callee, Location Location)> methodCalls;
                 try
                 {
-                    result = ForwardParser.Parse(method, body, block.CancellationToken, methodCalls);
+                    var shared = SharedParse.Get(block.Compilation, method, body, block.CancellationToken);
+                    result = shared.Result;
+                    methodCalls = new List<(IMethodSymbol Callee, Location Location)>(shared.Calls);
                 }
                 catch (OperationCanceledException)
                 {

@@ -59,7 +59,7 @@ public sealed class ShapeAnalyzer : DiagnosticAnalyzer
         try
         {
             var body = block.OperationBlocks.FirstOrDefault(o => o is Microsoft.CodeAnalysis.Operations.IMethodBodyOperation or Microsoft.CodeAnalysis.Operations.IBlockOperation);
-            var parsed = ForwardParser.Parse(method, body, block.CancellationToken);
+            var parsed = SharedParse.Get(block.Compilation, method, body, block.CancellationToken).Result;
             if (parsed.Model?.Body is null)
                 return; // LG0xxx errors: the shapes of a body the generator rejects are not checked
             var tree = method.DeclaringSyntaxReferences.FirstOrDefault()?.SyntaxTree;

@@ -48,6 +48,7 @@ internal static class ForwardParser
     public static ParseResult Parse(IMethodSymbol method, IOperation? body, CancellationToken cancellationToken,
         List<(IMethodSymbol Callee, Location Location)>? calls = null)
     {
+        SharedParse.ParsesByAssembly?.AddOrUpdate(method.ContainingAssembly?.Name ?? "", 1, static (_, n) => n + 1);
         var scope = new CalleeShapes();
         scope.InProgress.Add(method.OriginalDefinition);
         var parser = new BodyParser(method, cancellationToken, calls, scope);
