@@ -86,6 +86,17 @@ internal static class DiagnosticDescriptors
         description: "The runtime kernels are specialised for float and double; a generic layer may use a type parameter.",
         helpLinkUri: HelpRoot + "LG0007.md");
 
+    /// <summary>LG0011: a field or property of the element type T is read in a forward, so it is a constant.</summary>
+    public static readonly DiagnosticDescriptor ScalarFieldIsConstant = new(
+        id: "LG0011",
+        title: "Scalar field is read as a constant",
+        messageFormat: "'{0}' is read in '{1}' as a constant: it receives no gradient; to train it make it a 1×1 Matrix<T> parameter, or mark it [NoGrad] if it is meant to be constant",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Only Matrix<T> fields and properties are trainable parameters. A T field or property (a temperature, a scale) read in a [Forward] method is evaluated as a constant and never updated by an optimizer.",
+        helpLinkUri: HelpRoot + "LG0011.md");
+
     // ---- LG1xxx: shapes (reported by ShapeAnalyzer)
 
     /// <summary>LG1001: matrix product inner dimensions differ.</summary>
@@ -208,6 +219,7 @@ internal static class DiagnosticDescriptors
         "LG0005" => InputHasNoEffect,
         "LG0006" => ForwardRecursion,
         "LG0007" => UnsupportedElementType,
+        "LG0011" => ScalarFieldIsConstant,
         "LG1001" => ProductInnerDimensions,
         "LG1002" => IncompatibleElementwiseShapes,
         "LG1003" => ReturnShapeMismatch,

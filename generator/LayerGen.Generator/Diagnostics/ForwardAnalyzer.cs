@@ -27,7 +27,8 @@ public sealed class ForwardAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.InvalidForwardSignature,
         DiagnosticDescriptors.InputHasNoEffect,
         DiagnosticDescriptors.ForwardRecursion,
-        DiagnosticDescriptors.UnsupportedElementType);
+        DiagnosticDescriptors.UnsupportedElementType,
+        DiagnosticDescriptors.ScalarFieldIsConstant);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)

@@ -180,7 +180,7 @@ internal static class InputDemand
                 // A callee's backward: a sublayer or self call adds into parameter gradients; its returned argument
                 // gradients feed what the CallGradient steps after it (already visited) feed.
                 var call = instructions[step.Instruction].Call!;
-                parameter = call.Kind != CalleeKind.Static;
+                parameter = call.Kind != CalleeKind.Static && call.FrozenGradientsType is null;
                 for (int later = s + 1; later < steps.Count; later++)
                 {
                     if (steps[later].Kernel == BackwardKernel.CallGradient && steps[later].Instruction == step.Instruction)

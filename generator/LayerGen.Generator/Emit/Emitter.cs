@@ -206,7 +206,7 @@ internal static class Emitter
                     break;
                 case OpKind.Constant:
                     if (!instruction.IsLiteral)
-                        w.Line($"{body.Values[v].TypeName} {name} = {instruction.Text};");
+                        w.Line($"{body.Values[v].TypeName} {name} = {ConstantText.Fill(instruction.Text!, instruction.Operands, o => Operand(plan, o))};");
                     break;
                 case OpKind.MatMul:
                 {
@@ -643,6 +643,9 @@ internal static class Emitter
             string dY = Adjoint(plan, instruction.Result);
             string gradients = call.Kind switch
             {
+                // A frozen sublayer's backward runs for the input gradient only; its parameter gradients go to scratch.
+                CalleeKind.Sublayer when call.FrozenGradientsType is { } frozen =>
+                    $", tape.{plan.FrozenGradientsField[instruction.Result]} ??= new {frozen}(this.{call.Receiver})",
                 CalleeKind.Sublayer => ", gradients." + call.Receiver,
                 CalleeKind.Self => ", gradients",
                 _ => "",

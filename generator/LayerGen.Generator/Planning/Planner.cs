@@ -47,6 +47,7 @@ internal sealed class MethodPlan
         BufferField = new string?[n];
         AdjointField = new string?[n];
         CallTapeField = new string?[n];
+        FrozenGradientsField = new string?[n];
         ProbabilitiesField = new string?[n];
         ReadByBackward = new bool[n];
     }
@@ -80,6 +81,13 @@ internal sealed class MethodPlan
 
     /// <summary>Tape of the callee, per call site.</summary>
     public string?[] CallTapeField { get; }
+
+    /// <summary>
+    /// A frozen sublayer's scratch gradients, per call site: its backward needs somewhere to add its parameter
+    /// gradients, which nobody reads; the tape creates them once, so a step after the first allocates nothing (they are
+    /// never cleared, since never read).
+    /// </summary>
+    public string?[] FrozenGradientsField { get; }
 
     /// <summary>The softmax probabilities a cross-entropy saves for its backward.</summary>
     public string?[] ProbabilitiesField { get; }
@@ -261,6 +269,12 @@ internal sealed class MethodPlan
             {
                 CallTapeField[v] = Field(Names[v] + "Tape");
                 TapeFields.Add(new TapeField(CallTapeField[v]!, instruction.Call!.TapeType + "?", $"the tape of {instruction.Source}"));
+                if (instruction.Call.FrozenGradientsType is { } frozen && activity.Active[v])
+                {
+                    FrozenGradientsField[v] = Field(Names[v] + "FrozenGradients");
+                    TapeFields.Add(new TapeField(FrozenGradientsField[v]!, frozen + "?",
+                        $"scratch for the parameter gradients of the frozen [NoGrad] {instruction.Call.Receiver}: written by its backward, never read"));
+                }
             }
             switch (Storage[v])
             {
