@@ -1,0 +1,495 @@
+using Microsoft.CodeAnalysis;
+
+namespace LayerGen.Generator.Core.Tests;
+
+/// <summary>
+/// Constructs of issue 7 item 4 that a user tried: computed properties (weight tying), reassigned inputs, a sublayer's
+/// parameter read in a penalty, constants that depend on nothing differentiable (matrix-valued too), frozen
+/// <c>[NoGrad]</c> sublayers, and calls of callees LayerGen cannot generate into. Each gradient is checked against
+/// central differences in double.
+/// </summary>
+public class ConstructTests
+{
+    private const double Tolerance = 1e-6;
+
+    private static double Check(string layer, string check)
+    {
+        var assembly = TestCompiler.Load(layer, check, Layers.GradCheck);
+        return (double)TestCompiler.Invoke(assembly, "Check", "Run")!;
+    }
+
+    // ------------------------------------------------------------------ 1. computed properties
+
+    private const string Tied = """
+        using LayerGen;
+
+        namespace Nn;
+
+        public partial class Tied
+        {
+            public Matrix<double> W = Matrix<double>.RandomNormal(4, 4, 1, 0, 0.5);
+            public Matrix<double> B { get; set; } = Matrix<double>.RandomNormal(1, 4, 2, 0, 0.5);
+
+            /// <summary>Weight tying: the transpose of W, not a parameter of its own.</summary>
+            public Matrix<double> Wt => W.T;
+            public Matrix<double> Doubled { get { return Ops.Scale(W, 2.0); } }
+            public Matrix<double> Half { get => Ops.Scale(W, 0.5) + B; }
+            public double Gain => 0.5 * Ops.Sum(B);
+
+            [Forward]
+            public Matrix<double> Forward(Matrix<double> x) => Ops.Tanh(x * W + (x * Wt) * Doubled) + (x * Half) * Gain + x * Wt;
+        }
+        """;
+
+    private const string TiedCheck = """
+        using System;
+        using LayerGen;
+        using Nn;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var layer = new Tied();
+                var x = Matrix<double>.RandomNormal(5, 4, 3);
+                var g = Matrix<double>.RandomNormal(5, 4, 4);
+                var tape = new Tied.Tape();
+                var gradients = new Tied.Gradients(layer);
+                layer.Forward(x, tape);
+                var dx = layer.Backward(tape, g, gradients);
+                Func<double> loss = () => Ops.Dot(layer.Forward(x), g);
+                var parameters = layer.Parameters(gradients);
+                if (parameters.Count != 2 || parameters[0].Name != "W" || parameters[1].Name != "B")
+                    throw new Exception("Parameters: " + string.Join(", ", parameters));
+                foreach (var name in new[] { "Wt", "Doubled", "Half" })
+                    if (typeof(Tied.Gradients).GetProperty(name) is not null)
+                        throw new Exception("Gradients has a computed property: " + name);
+                return Math.Max(GradCheck.MaxError(layer.W, gradients.W, loss),
+                       Math.Max(GradCheck.MaxError(layer.B, gradients.B, loss), GradCheck.MaxError(x, dx, loss)));
+            }
+        }
+        """;
+
+    [Fact]
+    public void Computed_properties_are_differentiated_through_their_getter_not_taken_as_parameters()
+    {
+        double error = Check(Tied, TiedCheck);
+        Assert.True(error < Tolerance, $"max relative error {error:E3}");
+    }
+
+    [Fact]
+    public void Computed_property_whose_getter_cannot_be_read_is_LG0002_with_the_reason()
+    {
+        var result = TestCompiler.Run("""
+            using LayerGen;
+
+            namespace Nn;
+
+            public partial class L
+            {
+                public Matrix<double> W = Matrix<double>.Ones(2, 2);
+                public Matrix<double> Wt { get { var t = W.T; return t; } }
+
+                [Forward] public Matrix<double> Forward(Matrix<double> x) => x * Wt;
+            }
+            """);
+        var d = Assert.Single(result.AnalyzerDiagnostics, d => d.Id == "LG0002");
+        Assert.Contains("computed property 'Wt'", d.GetMessage());
+        Assert.Contains("single 'return'", d.GetMessage());
+        Assert.DoesNotContain("Nn.L.Forward.g.cs", result.Generated.Keys);
+        Assert.Empty(result.CompileErrors);
+        // Not a parameter either: the Gradients class has W only.
+        Assert.DoesNotContain("Wt", result.Generated["Nn.L.Gradients.g.cs"]);
+    }
+
+    // ------------------------------------------------------------------ 2. callees LayerGen cannot generate into
+
+    [Fact]
+    public void Static_forward_helper_in_a_class_that_is_not_partial_is_an_error_at_the_call_and_generated_code_compiles()
+    {
+        var result = TestCompiler.Run("""
+            using LayerGen;
+
+            namespace Nn;
+
+            public static class Helpers
+            {
+                [Forward] public static Matrix<double> Mix(Matrix<double> a) => Ops.Tanh(a);
+            }
+
+            public partial class User
+            {
+                public Matrix<double> W = Matrix<double>.Ones(2, 2);
+
+                [Forward] public Matrix<double> Forward(Matrix<double> x) => Helpers.Mix(x * W);
+                [Forward] public Matrix<double> Other(Matrix<double> x) => x * W;
+            }
+            """);
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        var call = Assert.Single(result.AnalyzerDiagnostics, d => d.Id == "LG0002");
+        Assert.Equal("Helpers.Mix(x * W)", call.Location.SourceTree!.GetText().ToString(call.Location.SourceSpan));
+        Assert.Contains("'Helpers' is not declared partial", call.GetMessage());
+        Assert.Contains(result.AnalyzerDiagnostics, d => d.Id == "LG0001" && d.GetMessage().Contains("'Helpers'"));
+        Assert.DoesNotContain("Nn.User.Forward.g.cs", result.Generated.Keys);
+        Assert.Contains("Nn.User.Other.g.cs", result.Generated.Keys);
+    }
+
+    [Fact]
+    public void Sublayer_whose_type_is_not_partial_is_an_error_at_the_call_and_generated_code_compiles()
+    {
+        var result = TestCompiler.Run("""
+            using LayerGen;
+
+            namespace Nn;
+
+            public class Plain
+            {
+                public Matrix<double> W = Matrix<double>.Ones(2, 2);
+                [Forward] public Matrix<double> Forward(Matrix<double> x) => x * W;
+            }
+
+            public partial class Outer
+            {
+                public Plain Inner = new();
+                public Matrix<double> V = Matrix<double>.Ones(2, 2);
+
+                [Forward] public Matrix<double> Forward(Matrix<double> x) => Inner.Forward(x * V);
+                [Forward] public Matrix<double> Other(Matrix<double> x) => x * V;
+            }
+            """);
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        var call = Assert.Single(result.AnalyzerDiagnostics, d => d.Id == "LG0002");
+        Assert.Equal("Inner.Forward(x * V)", call.Location.SourceTree!.GetText().ToString(call.Location.SourceSpan));
+        Assert.Contains("'Plain' is not declared partial", call.GetMessage());
+        Assert.DoesNotContain("Nn.Outer.Forward.g.cs", result.Generated.Keys);
+        Assert.DoesNotContain("Inner", result.Generated["Nn.Outer.Gradients.g.cs"]);
+    }
+
+    // ------------------------------------------------------------------ 3. reassigned inputs
+
+    private const string Reassigned = """
+        using LayerGen;
+
+        namespace Nn;
+
+        public partial class Reassign
+        {
+            public Matrix<double> W = Matrix<double>.RandomNormal(4, 3, 1, 0, 0.5);
+            public Matrix<double> B = Matrix<double>.RandomNormal(1, 3, 2, 0, 0.5);
+
+            [Forward]
+            public Matrix<double> Forward(Matrix<double> x, double s)
+            {
+                var first = x;
+                x = Ops.Tanh(x);
+                x = x * W + B;
+                x += Ops.Scale(x, s);
+                s = s * s;
+                x = Ops.Scale(x, 1.0 / x.Cols);
+                return Ops.Sigmoid(x) * s + first * W;
+            }
+        }
+        """;
+
+    private const string ReassignedCheck = """
+        using System;
+        using LayerGen;
+        using Nn;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var layer = new Reassign();
+                var x = Matrix<double>.RandomNormal(5, 4, 3);
+                double s = 0.7;
+                var g = Matrix<double>.RandomNormal(5, 3, 4);
+                var tape = new Reassign.Tape();
+                var gradients = new Reassign.Gradients(layer);
+                var y = layer.Forward(x, s, tape);
+                if (Ops.Dot(y, g) != Ops.Dot(layer.Forward(x, s), g)) throw new Exception("training forward differs");
+                var (dx, ds) = layer.Backward(tape, g, gradients);
+                Func<double> loss = () => Ops.Dot(layer.Forward(x, s), g);
+                double e = 1e-4;
+                double numeric = (Ops.Dot(layer.Forward(x, s + e), g) - Ops.Dot(layer.Forward(x, s - e), g)) / (2 * e);
+                double worst = Math.Abs(numeric - ds) / Math.Max(1e-3, Math.Abs(numeric) + Math.Abs(ds));
+                worst = Math.Max(worst, GradCheck.MaxError(x, dx, loss));
+                worst = Math.Max(worst, GradCheck.MaxError(layer.W, gradients.W, loss));
+                return Math.Max(worst, GradCheck.MaxError(layer.B, gradients.B, loss));
+            }
+        }
+        """;
+
+    [Fact]
+    public void Reassigned_inputs_are_renamed_like_locals_and_their_gradient_is_the_argument_s()
+    {
+        double error = Check(Reassigned, ReassignedCheck);
+        Assert.True(error < Tolerance, $"max relative error {error:E3}");
+    }
+
+    // ------------------------------------------------------------------ 4. a sublayer's parameter
+
+    private const string Penalized = """
+        using LayerGen;
+
+        namespace Nn;
+
+        public partial class Linear
+        {
+            public Matrix<double> W;
+            public Matrix<double> B { get; set; }
+
+            public Linear(int inputs, int outputs, int seed)
+            {
+                W = Matrix<double>.RandomNormal(inputs, outputs, seed, 0, 0.5);
+                B = Matrix<double>.RandomNormal(1, outputs, seed + 1, 0, 0.5);
+            }
+
+            [Forward] public Matrix<double> Forward(Matrix<double> x) => x * W + B;
+        }
+
+        public partial class Penalized
+        {
+            public Linear L1 = new(4, 3, 1);
+            public Linear L2 { get; } = new(3, 2, 5);
+
+            [Forward]
+            public double Loss(Matrix<double> x, [NoGrad] Matrix<double> target)
+                => Losses.MeanSquaredError(L2.Forward(Ops.Tanh(L1.Forward(x))), target)
+                   + 0.1 * Ops.SumOfSquares(L1.W) + Ops.Dot(L2.B, L2.B) + Ops.Sum(L1.W * L2.W);
+        }
+        """;
+
+    private const string PenalizedCheck = """
+        using System;
+        using LayerGen;
+        using Nn;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var layer = new Penalized();
+                var x = Matrix<double>.RandomNormal(5, 4, 3);
+                var t = Matrix<double>.RandomNormal(5, 2, 4);
+                var tape = new Penalized.LossTape();
+                var gradients = new Penalized.Gradients(layer);
+                layer.Loss(x, t, tape);
+                var dx = layer.LossBackward(tape, gradients);
+                Func<double> loss = () => layer.Loss(x, t);
+                double worst = GradCheck.MaxError(x, dx, loss);
+                var parameters = layer.Parameters(gradients);
+                if (parameters.Count != 4) throw new Exception("Parameters: " + string.Join(", ", parameters));
+                foreach (var p in parameters)
+                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+                return worst;
+            }
+        }
+        """;
+
+    [Fact]
+    public void Reading_a_sublayer_s_parameter_adds_its_gradient_to_the_sublayer_s_gradients()
+    {
+        double error = Check(Penalized, PenalizedCheck);
+        Assert.True(error < Tolerance, $"max relative error {error:E3}");
+    }
+
+    // ------------------------------------------------------------------ 5. constants
+
+    private const string Constants = """
+        using LayerGen;
+
+        namespace Nn;
+
+        public partial class Constants
+        {
+            public Matrix<double> W = Matrix<double>.RandomNormal(4, 3, 1, 0, 0.5);
+            public int Rows = 4, Cols = 3;
+
+            [Forward]
+            public Matrix<double> Forward(Matrix<double> x, int n)
+            {
+                var ones = Matrix<double>.Ones(n, x.Cols);
+                var noise = Matrix<double>.RandomUniform(Rows, Cols, 42);
+                int k = W.Cols;
+                var bias = Matrix<double>.Filled(1, k, 0.25);
+                var h = Ops.Mul(x, ones + ones) * Ops.Mul(W, noise) + bias;
+                return Ops.Tanh(h) + new Matrix<double>(x.Rows, k);
+            }
+        }
+        """;
+
+    private const string ConstantsCheck = """
+        using System;
+        using LayerGen;
+        using Nn;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var layer = new Constants();
+                var x = Matrix<double>.RandomNormal(5, 4, 3);
+                var g = Matrix<double>.RandomNormal(5, 3, 4);
+                var tape = new Constants.Tape();
+                var gradients = new Constants.Gradients(layer);
+                var y = layer.Forward(x, 5, tape);
+                if (Ops.Dot(y, g) != Ops.Dot(layer.Forward(x, 5), g)) throw new Exception("training forward differs");
+                var dx = layer.Backward(tape, g, gradients);
+                Func<double> loss = () => Ops.Dot(layer.Forward(x, 5), g);
+                return Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(layer.W, gradients.W, loss));
+            }
+        }
+        """;
+
+    [Fact]
+    public void Matrix_valued_expressions_that_depend_on_nothing_differentiable_are_constants()
+    {
+        double error = Check(Constants, ConstantsCheck);
+        Assert.True(error < Tolerance, $"max relative error {error:E3}");
+    }
+
+    // ------------------------------------------------------------------ 6. LG0011
+
+    private static string ScalarLayer(string member) => $$"""
+        using LayerGen;
+
+        namespace Nn;
+
+        public partial class L
+        {
+            public Matrix<double> W = Matrix<double>.Ones(2, 2);
+            {{member}}
+
+            [Forward] public Matrix<double> Forward(Matrix<double> x) => Ops.Softmax(x * W / Temperature) * Temperature;
+        }
+        """;
+
+    [Theory]
+    [InlineData("public double Temperature = 2.0;")]
+    [InlineData("public double Temperature { get; set; } = 2.0;")]
+    public void LG0011_scalar_field_read_as_a_constant_is_a_warning_once_per_member(string member)
+    {
+        var result = TestCompiler.Run(ScalarLayer(member));
+        var d = Assert.Single(result.AnalyzerDiagnostics, d => d.Id == "LG0011");
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.Equal("Temperature", d.Location.SourceTree!.GetText().ToString(d.Location.SourceSpan));
+        Assert.Contains("'Temperature'", d.GetMessage());
+        Assert.Contains("no gradient", d.GetMessage());
+        Assert.Contains("[NoGrad]", d.GetMessage());
+        Assert.Equal("https://github.com/layergen/layergen/blob/main/docs/diagnostics/LG0011.md", d.Descriptor.HelpLinkUri);
+        // A warning: the backward is still generated.
+        Assert.Contains("Nn.L.Forward.g.cs", result.Generated.Keys);
+        Assert.Empty(result.CompileErrors);
+    }
+
+    [Theory]
+    [InlineData("[NoGrad] public double Temperature = 2.0;")]
+    [InlineData("public const double Temperature = 2.0;")]
+    [InlineData("public static double Temperature = 2.0;")]
+    [InlineData("public Matrix<double> Temperature = Matrix<double>.Ones(1, 1);")]
+    public void LG0011_is_silent_for_NoGrad_static_and_matrix_members(string member)
+    {
+        var source = ScalarLayer(member).Replace("x * W / Temperature) * Temperature", member.Contains("Matrix") ? "Ops.Div(x * W, Temperature))" : "x * W / Temperature) * Temperature");
+        var result = TestCompiler.Run(source);
+        Assert.DoesNotContain(result.AnalyzerDiagnostics, d => d.Id == "LG0011");
+        Assert.Empty(result.AnalyzerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Contains("Nn.L.Forward.g.cs", result.Generated.Keys);
+    }
+
+    // ------------------------------------------------------------------ 7. frozen sublayers
+
+    private const string Frozen = """
+        using LayerGen;
+
+        namespace Nn;
+
+        public partial class Linear
+        {
+            public Matrix<double> W;
+            public Matrix<double> B;
+
+            public Linear(int inputs, int outputs, int seed)
+            {
+                W = Matrix<double>.RandomNormal(inputs, outputs, seed, 0, 0.5);
+                B = Matrix<double>.RandomNormal(1, outputs, seed + 1, 0, 0.5);
+            }
+
+            [Forward] public Matrix<double> Forward(Matrix<double> x) => x * W + B;
+        }
+
+        public partial class Head
+        {
+            [NoGrad] public Linear Encoder = new(4, 3, 1);
+            [NoGrad] public Linear Side = new(2, 3, 7);
+            public Matrix<double> V = Matrix<double>.RandomNormal(4, 4, 3, 0, 0.5);
+
+            [Forward]
+            public Matrix<double> Forward(Matrix<double> x, [NoGrad] Matrix<double> c)
+                => Ops.Tanh(Encoder.Forward(x * V)) + Side.Forward(c) + Ops.Sum(Encoder.W) * x * Encoder.W;
+        }
+        """;
+
+    private const string FrozenCheck = """
+        using System;
+        using LayerGen;
+        using Nn;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var layer = new Head();
+                var x = Matrix<double>.RandomNormal(5, 4, 3);
+                var c = Matrix<double>.RandomNormal(5, 2, 5);
+                var g = Matrix<double>.RandomNormal(5, 3, 4);
+                var tape = new Head.Tape();
+                var gradients = new Head.Gradients(layer);
+                layer.Forward(x, c, tape);
+                var dx = layer.Backward(tape, g, gradients);
+                var parameters = layer.Parameters(gradients);
+                if (parameters.Count != 1 || parameters[0].Name != "V")
+                    throw new Exception("Parameters: " + string.Join(", ", parameters));
+                if (typeof(Head.Gradients).GetProperty("Encoder") is not null) throw new Exception("frozen sublayer in Gradients");
+                Func<double> loss = () => Ops.Dot(layer.Forward(x, c), g);
+                return Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(layer.V, gradients.V, loss));
+            }
+
+            public static double AllocatedOnSecondStep()
+            {
+                var layer = new Head();
+                var x = Matrix<double>.RandomNormal(5, 4, 3);
+                var c = Matrix<double>.RandomNormal(5, 2, 5);
+                var g = Matrix<double>.RandomNormal(5, 3, 4);
+                var tape = new Head.Tape();
+                var gradients = new Head.Gradients(layer);
+                layer.Forward(x, c, tape);
+                layer.Backward(tape, g, gradients);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                layer.Forward(x, c, tape);
+                layer.Backward(tape, g, gradients);
+                return GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+        }
+        """;
+
+    [Fact]
+    public void Frozen_sublayer_passes_the_exact_input_gradient_and_has_no_parameters()
+    {
+        double error = Check(Frozen, FrozenCheck);
+        Assert.True(error < Tolerance, $"max relative error {error:E3}");
+    }
+
+    [Fact]
+    public void Frozen_sublayer_backward_runs_only_where_its_input_needs_a_gradient_and_allocates_nothing_after_the_first_step()
+    {
+        var result = TestCompiler.Run(Frozen, FrozenCheck, Layers.GradCheck);
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        string generated = result.Generated["Nn.Head.Forward.g.cs"];
+        Assert.Contains("this.Encoder.BackwardCore(", generated);
+        // Side's argument is [NoGrad]: nothing needs its backward.
+        Assert.DoesNotContain("this.Side.Backward", generated);
+        var assembly = TestCompiler.Load(Frozen, FrozenCheck, Layers.GradCheck);
+        Assert.Equal(0d, (double)TestCompiler.Invoke(assembly, "Check", "AllocatedOnSecondStep")!);
+    }
+}
