@@ -165,6 +165,39 @@ public class ConstructTests
         Assert.DoesNotContain("Inner", result.Generated["Nn.Outer.Gradients.g.cs"]);
     }
 
+    [Fact]
+    public void Call_of_a_forward_method_with_errors_of_its_own_is_an_error_at_the_call_and_generated_code_compiles()
+    {
+        var result = TestCompiler.Run("""
+            using LayerGen;
+
+            namespace Nn;
+
+            public partial class Bad
+            {
+                public Matrix<double> W = Matrix<double>.Ones(2, 2);
+                [Forward] public Matrix<double> Forward(Matrix<double> x) { if (x.Rows > 1) { x = x * W; } return x * W; }
+                [Forward] public Matrix<double> Good(Matrix<double> x) => Forward(x) + x;
+            }
+
+            public partial class Outer
+            {
+                public Bad Inner = new();
+                public Matrix<double> V = Matrix<double>.Ones(2, 2);
+
+                [Forward] public Matrix<double> Forward(Matrix<double> x) => Inner.Forward(x * V);
+                [Forward] public Matrix<double> Other(Matrix<double> x) => x * V;
+            }
+            """);
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        var calls = result.AnalyzerDiagnostics.Where(d => d.Id == "LG0002" && d.GetMessage().Contains("errors of its own")).ToList();
+        Assert.Equal(new[] { "Forward(x)", "Inner.Forward(x * V)" },
+            calls.Select(d => d.Location.SourceTree!.GetText().ToString(d.Location.SourceSpan)).OrderBy(t => t, StringComparer.Ordinal));
+        Assert.DoesNotContain("Nn.Outer.Forward.g.cs", result.Generated.Keys);
+        Assert.DoesNotContain("Nn.Bad.Good.g.cs", result.Generated.Keys);
+        Assert.Contains("Nn.Outer.Other.g.cs", result.Generated.Keys);
+    }
+
     // ------------------------------------------------------------------ 3. reassigned inputs
 
     private const string Reassigned = """

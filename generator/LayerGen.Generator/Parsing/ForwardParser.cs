@@ -63,12 +63,18 @@ internal static class ForwardParser
         /// <summary>How many callee bodies deep inference follows (a deeper chain gets unknown shapes).</summary>
         public const int MaxDepth = 8;
 
-        public Dictionary<IMethodSymbol, Shape?> Cache { get; } = new(SymbolEqualityComparer.Default);
+        public Dictionary<IMethodSymbol, CalleeFacts> Cache { get; } = new(SymbolEqualityComparer.Default);
 
         /// <summary>The methods being parsed now (the top-level method and the callees on the current chain).</summary>
         public HashSet<IMethodSymbol> InProgress { get; } = new(SymbolEqualityComparer.Default);
 
         public int Depth { get; set; }
+    }
+
+    /// <summary>A callee's facts: it has errors (nothing is generated for it); its inferred result shape, if any.</summary>
+    private sealed record CalleeFacts(bool HasErrors, Shape? InferredShape)
+    {
+        public static readonly CalleeFacts Unknown = new(false, null);
     }
 
     private sealed class BodyParser
@@ -773,6 +779,10 @@ internal static class ForwardParser
                 if (calleeType.DeclaringSyntaxReferences.Length == 0 && calleeType.GetTypeMembers(Symbols.TapeName(target.Name)).Length == 0)
                     return Unsupported(invocation.Syntax, $"a call of '{calleeType.Name}.{target.Name}': its assembly has no generated backward for it");
             }
+            // A callee with errors of its own gets no generated members: a call of them would not compile.
+            var facts = Callee(invocation, target);
+            if (facts.HasErrors)
+                return Unsupported(invocation.Syntax, $"a call of '{target.ContainingType.Name}.{target.Name}', which has errors of its own (see them there), so LayerGen generates no backward for it");
             if (kind == CalleeKind.Sublayer && frozenGradients is null && _layer is { } layer && !layer.Sublayers.Any(s => s.Name == receiver))
                 return Unsupported(invocation.Syntax, $"a call of the sublayer '{receiver}', whose gradients this layer cannot hold (a sublayer must use this layer's element type)");
 
@@ -795,7 +805,7 @@ internal static class ForwardParser
                 Symbols.KindOf(target.ReturnType, calleeElement) == ValueKind.Scalar, parameters,
                 kind == CalleeKind.Static ? EquatableArray<string>.Empty : Symbols.LayerShapeSymbols(target.ContainingType),
                 SymbolEqualityComparer.Default.Equals(target.ContainingAssembly, _method.ContainingAssembly),
-                InferredReturnShape: InferredReturnShape(invocation, target),
+                InferredReturnShape: facts.InferredShape,
                 FrozenGradientsType: frozenGradients);
             var resultKind = Symbols.KindOf(target.ReturnType, calleeElement);
             int id = NewValue(resultKind, Symbols.Display(target.ReturnType), hint, Symbols.ShapeOf(target.GetReturnTypeAttributes()), varied);
@@ -806,25 +816,25 @@ internal static class ForwardParser
         }
 
         /// <summary>
-        /// The result shape of a matrix-returning callee without <c>[return: Shape]</c>, inferred from its body (parsed
-        /// with its own tree's semantic model) in the callee's own symbols; null when undecidable. Never throws.
+        /// What the caller needs to know about a callee compiled with it, from its body (parsed with its own tree's
+        /// semantic model, at most once per top-level parse): whether it has errors (then nothing is generated for it,
+        /// and a call of its generated members would not compile) and, for a matrix-returning callee without
+        /// <c>[return: Shape]</c>, its inferred result shape in the callee's own symbols. Never throws.
         /// </summary>
-        private Shape? InferredReturnShape(IInvocationOperation invocation, IMethodSymbol target)
+        private CalleeFacts Callee(IInvocationOperation invocation, IMethodSymbol target)
         {
-            if (Symbols.MatrixElement(target.ReturnType) is null || Symbols.ShapeOf(target.GetReturnTypeAttributes()) is not null)
-                return null;
             var definition = target.OriginalDefinition;
             if (_scope.Cache.TryGetValue(definition, out var cached))
                 return cached;
-            // A cycle (recursion, mutual recursion) or a very deep chain: unknown, never a guess.
+            // A cycle (recursion, mutual recursion; LG0006) or a very deep chain: no shape, never a guess.
             if (_scope.InProgress.Contains(definition) || _scope.Depth >= CalleeShapes.MaxDepth)
-                return null;
-            Shape? shape;
+                return CalleeFacts.Unknown;
+            CalleeFacts facts;
             _scope.InProgress.Add(definition);
             _scope.Depth++;
             try
             {
-                shape = InferFromBody(invocation, definition);
+                facts = FromBody(invocation, definition);
             }
             catch (OperationCanceledException)
             {
@@ -832,31 +842,31 @@ internal static class ForwardParser
             }
             catch (Exception)
             {
-                // Half-typed callee code must not break the caller's parse: its shape is simply unknown.
-                shape = null;
+                // The generator cannot read this callee either (its transform fails the same way): nothing is generated for it.
+                facts = new CalleeFacts(true, null);
             }
             finally
             {
                 _scope.InProgress.Remove(definition);
                 _scope.Depth--;
             }
-            _scope.Cache[definition] = shape;
-            return shape;
+            _scope.Cache[definition] = facts;
+            return facts;
         }
 
-        private Shape? InferFromBody(IInvocationOperation invocation, IMethodSymbol definition)
+        private CalleeFacts FromBody(IInvocationOperation invocation, IMethodSymbol definition)
         {
             if (invocation.SemanticModel is not { } callerModel)
-                return null;
+                return CalleeFacts.Unknown;
             MethodDeclarationSyntax? declaration = null;
             foreach (var reference in definition.DeclaringSyntaxReferences)
             {
                 if (reference.GetSyntax(_cancellationToken) is MethodDeclarationSyntax { } d && (d.Body ?? (SyntaxNode?)d.ExpressionBody) is not null)
                     declaration = d;
             }
-            // No source in this compilation (metadata, or another project's tree): nothing to infer from.
+            // No source in this compilation (metadata, or another project's tree): nothing to read.
             if (declaration is null || !callerModel.Compilation.ContainsSyntaxTree(declaration.SyntaxTree))
-                return null;
+                return CalleeFacts.Unknown;
             // The callee's body may live in another tree; only that tree's semantic model can bind it.
             var model = declaration.SyntaxTree == callerModel.SyntaxTree
                 ? callerModel
@@ -864,19 +874,21 @@ internal static class ForwardParser
             SyntaxNode bodyNode = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody!;
             var body = model.GetOperation(bodyNode, _cancellationToken);
             var parsed = new BodyParser(definition, _cancellationToken, null, _scope).Run(body);
-            // A callee with errors has no trustworthy shapes; its own diagnostics say what is wrong.
+            // A callee with errors is not generated and has no trustworthy shapes; its own diagnostics say what is wrong.
             if (parsed.Model is not { Body: { } calleeBody } calleeModel || parsed.Problems.Any(p => !IsWarning(p.Id)))
-                return null;
+                return new CalleeFacts(true, null);
+            if (Symbols.MatrixElement(definition.ReturnType) is null || Symbols.ShapeOf(definition.GetReturnTypeAttributes()) is not null)
+                return CalleeFacts.Unknown;
             var inferred = Shapes.ShapeInference.Infer(calleeModel, cancellationToken: _cancellationToken);
             if (inferred.Problems.Any(p => p.Id != "LG1100")
                 || calleeBody.Result < 0 || calleeBody.Result >= inferred.Shapes.Count || inferred.Shapes[calleeBody.Result] is not { } result)
-                return null;
+                return CalleeFacts.Unknown;
             // Only the callee's own names and constants can be instantiated per call; inference variables of its body
             // (unknowns, its own callees' instances) leave that dimension unknown.
             static string Text(Shapes.Dim dim) =>
                 dim.Symbols.Any(Shapes.Unifier.IsVariable) ? Shape.Unknown : dim.Render(s => s).Replace(" ", "");
             var shape = new Shape(Text(result.Rows), Text(result.Cols));
-            return shape.Rows == Shape.Unknown && shape.Cols == Shape.Unknown ? null : shape;
+            return new CalleeFacts(false, shape.Rows == Shape.Unknown && shape.Cols == Shape.Unknown ? null : shape);
         }
 
         // ------------------------------------------------------------------ constants
