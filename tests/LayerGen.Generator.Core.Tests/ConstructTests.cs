@@ -78,27 +78,51 @@ public class ConstructTests
     }
 
     [Fact]
-    public void Computed_property_whose_getter_cannot_be_read_is_LG0002_with_the_reason()
+    public void Computed_property_declared_in_another_file_of_the_partial_type_is_read_with_that_tree_s_model()
     {
-        var result = TestCompiler.Run("""
+        // The same layer, its computed properties moved into a second partial declaration in another source file.
+        int start = Tied.IndexOf("    /// <summary>Weight tying", StringComparison.Ordinal);
+        int end = Tied.IndexOf("    [Forward]", StringComparison.Ordinal);
+        string properties = Tied.Substring(start, end - start);
+        string main = Tied.Remove(start, end - start);
+        string other = "using LayerGen;\n\nnamespace Nn;\n\npublic partial class Tied\n{\n" + properties + "}\n";
+        var assembly = TestCompiler.Load(main, other, TiedCheck, Layers.GradCheck);
+        double error = (double)TestCompiler.Invoke(assembly, "Check", "Run")!;
+        Assert.True(error < Tolerance, $"max relative error {error:E3}");
+    }
+
+    [Theory]
+    [InlineData("public Matrix<double> Wt { get { var t = W.T; return t; } }", "x * Wt", "single 'return'")]
+    [InlineData("public Matrix<double> Wt => Inner.Wt;", "x * Inner.Wt", "another object")]
+    [InlineData("", "x * Wt", "declared in a base type")]
+    public void Computed_property_whose_getter_cannot_be_read_is_LG0002_with_the_reason(string member, string use, string reason)
+    {
+        var result = TestCompiler.Run($$"""
             using LayerGen;
 
             namespace Nn;
 
-            public partial class L
+            public partial class Base
             {
                 public Matrix<double> W = Matrix<double>.Ones(2, 2);
-                public Matrix<double> Wt { get { var t = W.T; return t; } }
+                public Matrix<double> Wt => W.T;
+            }
 
-                [Forward] public Matrix<double> Forward(Matrix<double> x) => x * Wt;
+            public partial class L : Base
+            {
+                public Base Inner = new();
+                {{(member.Length == 0 ? "" : "public new " + member.Substring("public ".Length))}}
+
+                [Forward] public Matrix<double> Apply(Matrix<double> x) => {{use}};
             }
             """);
         var d = Assert.Single(result.AnalyzerDiagnostics, d => d.Id == "LG0002");
-        Assert.Contains("computed property 'Wt'", d.GetMessage());
-        Assert.Contains("single 'return'", d.GetMessage());
-        Assert.DoesNotContain("Nn.L.Forward.g.cs", result.Generated.Keys);
-        Assert.Empty(result.CompileErrors);
-        // Not a parameter either: the Gradients class has W only.
+        Assert.Contains("computed property", d.GetMessage());
+        Assert.Contains(reason, d.GetMessage());
+        Assert.DoesNotContain("Nn.L.Apply.g.cs", result.Generated.Keys);
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        // Not parameters either: L's Gradients has the inherited W only.
+        Assert.Contains("W.Rows", result.Generated["Nn.L.Gradients.g.cs"]);
         Assert.DoesNotContain("Wt", result.Generated["Nn.L.Gradients.g.cs"]);
     }
 

@@ -679,6 +679,8 @@ internal static class Emitter
                 : $"{Receiver(call)}.{backward}({callTape}, {dY}{gradients}{flags})";
             if (skipped.Count > 0)
                 note += $" (not needed here: {string.Join(", ", skipped)})";
+            if (call.FrozenGradientsType is not null)
+                note += " (frozen: its parameter gradients go to scratch nobody reads)";
             if (call.Parameters.Any(p => p.IsDifferentiable))
             {
                 if (state.HoistedCalls.Remove(instruction.Result))
