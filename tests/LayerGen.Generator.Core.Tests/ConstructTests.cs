@@ -406,6 +406,30 @@ public class ConstructTests
         Assert.True(error < Tolerance, $"max relative error {error:E3}");
     }
 
+    [Theory]
+    [InlineData("Matrix<double> Helper() => W.T;", "x * Helper()")]
+    [InlineData("double Penalty() => Ops.SumOfSquares(W);", "x * W * Penalty()")]
+    [InlineData("static double Norm(L layer) => Ops.SumOfSquares(layer.W);", "x * W * Norm(this)")]
+    public void Call_that_may_read_this_layer_s_parameters_is_never_a_constant(string helper, string use)
+    {
+        var result = TestCompiler.Run($$"""
+            using LayerGen;
+
+            namespace Nn;
+
+            public partial class L
+            {
+                public Matrix<double> W = Matrix<double>.Ones(2, 2);
+                {{helper}}
+
+                [Forward] public Matrix<double> Forward(Matrix<double> x) => {{use}};
+            }
+            """);
+        Assert.Contains(result.AnalyzerDiagnostics, d => d.Severity == DiagnosticSeverity.Error && d.Id is "LG0002" or "LG0003");
+        Assert.DoesNotContain("Nn.L.Forward.g.cs", result.Generated.Keys);
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+    }
+
     // ------------------------------------------------------------------ 6. LG0011
 
     private static string ScalarLayer(string member) => $$"""

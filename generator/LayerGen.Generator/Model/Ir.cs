@@ -277,8 +277,14 @@ internal static class ConstantText
                 builder.Append(text[i]);
                 continue;
             }
+            // Only the parser writes holes; a stray control character typed in the user's own text is kept as is.
             int end = text.IndexOf(Close, i);
-            int position = int.Parse(text.Substring(i + 1, end - i - 1), System.Globalization.CultureInfo.InvariantCulture);
+            if (end < 0 || !int.TryParse(text.Substring(i + 1, end - i - 1), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out int position) || position >= operands.Count)
+            {
+                builder.Append(text[i]);
+                continue;
+            }
             builder.Append(operand(operands[position]));
             i = end;
         }

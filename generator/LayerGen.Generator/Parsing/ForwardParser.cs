@@ -944,7 +944,15 @@ internal static class ForwardParser
                         || Symbols.IsLayerGenType(invocation.TargetMethod.ContainingType, "Ops")
                         || Symbols.IsLayerGenType(invocation.TargetMethod.ContainingType, "Losses"))
                         return false;
+                    // A method of this layer (or of a trainable sublayer) returning Matrix<T> or T may read parameters:
+                    // not a constant (a silently missing gradient), but a call without a derivative.
+                    if (!invocation.TargetMethod.IsStatic && Symbols.KindOf(invocation.TargetMethod.ReturnType, _element) != ValueKind.Other
+                        && IsOnLayer(invocation.Instance))
+                        return false;
                     break;
+                // The layer itself passed as a value: the callee may read its parameters.
+                case IArgumentOperation { Value: IInstanceReferenceOperation }:
+                    return false;
             }
             if (operation.Type is { } t && Symbols.MatrixElement(t) is not null
                 && operation is not (IMemberReferenceOperation or IInvocationOperation or IObjectCreationOperation))
@@ -955,6 +963,17 @@ internal static class ForwardParser
                     return false;
             }
             return true;
+        }
+
+        /// <summary>The receiver is this layer or a member chain on it with no <c>[NoGrad]</c> member (a frozen sublayer).</summary>
+        private static bool IsOnLayer(IOperation? instance)
+        {
+            for (; instance is IMemberReferenceOperation owner; instance = owner.Instance)
+            {
+                if (Symbols.HasAttribute(owner.Member, "NoGradAttribute"))
+                    return false;
+            }
+            return IsThis(instance);
         }
 
         /// <summary>The matrix whose shape is read: an input, a bound local, or a member chain on this layer.</summary>
