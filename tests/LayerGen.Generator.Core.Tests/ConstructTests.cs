@@ -573,4 +573,92 @@ public class ConstructTests
         var assembly = TestCompiler.Load(Frozen, FrozenCheck, Layers.GradCheck);
         Assert.Equal(0d, (double)TestCompiler.Invoke(assembly, "Check", "AllocatedOnSecondStep")!);
     }
+
+    // ------------------------------------------------------------------ 8. tuple-returning forwards
+
+    private const string Cell = """
+        using LayerGen;
+
+        namespace Nn;
+
+        public partial class Cell
+        {
+            public Matrix<double> Wx = Matrix<double>.RandomNormal(3, 4, 1, 0, 0.5);
+            public Matrix<double> Wh = Matrix<double>.RandomNormal(4, 4, 2, 0, 0.5);
+            public Matrix<double> B = Matrix<double>.RandomNormal(1, 4, 3, 0, 0.5);
+
+            [Forward]
+            public (Matrix<double> h, Matrix<double> c) Step(Matrix<double> x, Matrix<double> c)
+            {
+                var z = x * Wx + c * Wh + B;
+                var cNext = Ops.Tanh(z) + Ops.Mul(c, Ops.Sigmoid(z));
+                var h = Ops.Mul(Ops.Sigmoid(z), Ops.Tanh(cNext));
+                return (h, cNext);
+            }
+
+            [Forward]
+            public (Matrix<double> y, double penalty) Regularized(Matrix<double> x) => (Ops.Relu(x * Wx), 0.5 * Ops.SumOfSquares(Wx));
+        }
+        """;
+
+    private const string CellCheck = """
+        using System;
+        using LayerGen;
+        using Nn;
+
+        public static class Check
+        {
+            public static double Run()
+            {
+                var layer = new Cell();
+                var x = Matrix<double>.RandomNormal(5, 3, 4);
+                var c = Matrix<double>.RandomNormal(5, 4, 5);
+                var gh = Matrix<double>.RandomNormal(5, 4, 6);
+                var gc = Matrix<double>.RandomNormal(5, 4, 7);
+                var tape = new Cell.StepTape();
+                var gradients = new Cell.Gradients(layer);
+                var (h, cNext) = layer.Step(x, c, tape);
+                var plain = layer.Step(x, c);
+                if (Ops.Dot(h, gh) != Ops.Dot(plain.h, gh) || Ops.Dot(cNext, gc) != Ops.Dot(plain.c, gc)) throw new Exception("training forward differs");
+                var (dx, dc) = layer.StepBackward(tape, gh, gc, gradients);
+                Func<double> loss = () => { var (a, b) = layer.Step(x, c); return Ops.Dot(a, gh) + Ops.Dot(b, gc); };
+                double worst = Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(c, dc, loss));
+                foreach (var p in layer.Parameters(gradients))
+                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+
+                var rtape = new Cell.RegularizedTape();
+                var rgradients = new Cell.Gradients(layer);
+                var gy = Matrix<double>.RandomNormal(5, 4, 8);
+                layer.Regularized(x, rtape);
+                var rdx = layer.RegularizedBackward(rtape, gy, 0.7, rgradients);
+                Func<double> rloss = () => { var (y, penalty) = layer.Regularized(x); return Ops.Dot(y, gy) + 0.7 * penalty; };
+                worst = Math.Max(worst, GradCheck.MaxError(x, rdx, rloss));
+                return Math.Max(worst, GradCheck.MaxError(layer.Wx, rgradients.Wx, rloss));
+            }
+        }
+        """;
+
+    [Fact]
+    public void Tuple_returning_forward_takes_one_gradient_per_element()
+    {
+        double error = Check(Cell, CellCheck);
+        Assert.True(error < Tolerance, $"max relative error {error:E3}");
+    }
+
+    [Fact]
+    public void Call_of_a_tuple_returning_forward_from_another_forward_is_LG0002_and_generated_code_compiles()
+    {
+        var result = TestCompiler.Run(Cell.Replace("    [Forward]\n    public (Matrix<double> y", """
+                [Forward]
+                public Matrix<double> Caller(Matrix<double> x, Matrix<double> c) { var t = Step(x, c); return x; }
+
+                [Forward]
+                public (Matrix<double> y
+            """.Replace("\r", "")));
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        var d = Assert.Single(result.AnalyzerDiagnostics, d => d.Id == "LG0002");
+        Assert.Contains("tuple-returning", d.GetMessage());
+        Assert.Contains("Nn.Cell.Step.g.cs", result.Generated.Keys);
+        Assert.DoesNotContain("Nn.Cell.Caller.g.cs", result.Generated.Keys);
+    }
 }

@@ -96,6 +96,9 @@ internal static class ForwardParser
         /// <summary>Scalar members already reported as read as a constant (LG0011, once per member).</summary>
         private readonly HashSet<string> _scalarConstants = new();
         private LayerTypeModel? _layer;
+        /// <summary>A tuple-returning method: its elements; and the value of each element once the return is parsed.</summary>
+        private EquatableArray<MethodParameter>? _tuple;
+        private readonly List<int> _results = new();
         private readonly Dictionary<string, int> _parameterReads = new();
         private readonly Dictionary<int, (string, int, int)> _spans = new();
         private readonly HashSet<string> _reserved = new();
@@ -131,6 +134,7 @@ internal static class ForwardParser
             bool signatureOk = CheckSignature(location);
             var parameters = Symbols.Parameters(_method, _element);
             var returnKind = Symbols.KindOf(_method.ReturnType, _element);
+            _tuple = Symbols.TupleElements(_method.ReturnType, _element);
             var model = new ForwardMethodModel(
                 layer,
                 _method.Name,
@@ -139,7 +143,8 @@ internal static class ForwardParser
                 parameters,
                 returnKind,
                 Symbols.ShapeOf(_method.GetReturnTypeAttributes()),
-                Body: null);
+                Body: null,
+                ReturnElements: _tuple ?? default);
 
             if (!signatureOk || body is null)
                 return new ParseResult(model, _problems, _spans);
@@ -153,7 +158,8 @@ internal static class ForwardParser
                 _values.ToEquatableArray(),
                 _instructions.ToEquatableArray(),
                 result,
-                _reserved.OrderBy(s => s, StringComparer.Ordinal).ToEquatableArray());
+                _reserved.OrderBy(s => s, StringComparer.Ordinal).ToEquatableArray(),
+                _results.ToEquatableArray());
             return new ParseResult(model with { Body = forwardBody }, _problems, _spans);
         }
 
@@ -169,9 +175,9 @@ internal static class ForwardParser
             }
 
             if (_method.ReturnsVoid)
-                Invalid("returns void; it must return Matrix<T> or T");
-            else if (Symbols.KindOf(_method.ReturnType, _element) == ValueKind.Other)
-                Invalid($"returns '{_method.ReturnType.ToDisplayString()}'; it must return Matrix<T> or T");
+                Invalid("returns void; it must return Matrix<T>, T or a tuple of them");
+            else if (Symbols.KindOf(_method.ReturnType, _element) == ValueKind.Other && Symbols.TupleElements(_method.ReturnType, _element) is null)
+                Invalid($"returns '{_method.ReturnType.ToDisplayString()}'; it must return Matrix<T>, T or a tuple of them");
             if (_method.IsAsync)
                 Invalid("is async");
             if (_method.IsGenericMethod)
@@ -311,6 +317,38 @@ internal static class ForwardParser
                         {
                             Unsupported(compound.Syntax, $"use of unassigned local '{name}'");
                         }
+                        break;
+                    }
+
+                    case IReturnOperation { ReturnedValue: { } tupleValue } tupleReturn when _tuple is { } elements:
+                    {
+                        // return (h, c): one result per element; Backward takes one ∂L/∂element per element.
+                        _statement = Normalize(tupleReturn.Syntax is ReturnStatementSyntax ? tupleReturn.Syntax.ToString().TrimEnd(';') : "return " + tupleReturn.Syntax);
+                        var literal = tupleValue;
+                        while (literal is IConversionOperation c)
+                            literal = c.Operand;
+                        if (literal is not ITupleOperation tuple || tuple.Elements.Length != elements.Count)
+                        {
+                            Unsupported(tupleValue.Syntax, "a tuple returned other than as a tuple literal '(a, b)'");
+                            returned = true;
+                            break;
+                        }
+                        result = 0;
+                        for (int k = 0; k < elements.Count && result >= 0; k++)
+                        {
+                            int start = _values.Count;
+                            int item = Parse(tuple.Elements[k]);
+                            if (item < 0)
+                            {
+                                result = -1;
+                                break;
+                            }
+                            Rename(item, start, Camel(elements[k].Name));
+                            _results.Add(item);
+                        }
+                        if (result >= 0)
+                            result = _results[0];
+                        returned = true;
                         break;
                     }
 
@@ -736,6 +774,8 @@ internal static class ForwardParser
         private int ForwardCall(IInvocationOperation invocation, IMethodSymbol target, IOperation?[] args)
         {
             _calls?.Add((target.OriginalDefinition, invocation.Syntax.GetLocation()));
+            if (Symbols.TupleElements(target.ReturnType, Symbols.ElementTypeOf(target)) is not null)
+                return Unsupported(invocation.Syntax, $"a call of the tuple-returning [Forward] method '{target.Name}' (a [Forward] method can return a tuple to its caller, not yet to another [Forward] method)");
             var calleeElement = Symbols.ElementTypeOf(target);
             CalleeKind kind;
             string receiver;

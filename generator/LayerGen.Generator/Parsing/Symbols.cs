@@ -92,6 +92,14 @@ internal static class Symbols
     {
         if (MatrixElement(method.ReturnType) is { } fromReturn)
             return fromReturn;
+        if (method.ReturnType is INamedTypeSymbol { IsTupleType: true } tuple)
+        {
+            foreach (var item in tuple.TupleElements)
+            {
+                if (MatrixElement(item.Type) is { } fromElement)
+                    return fromElement;
+            }
+        }
         foreach (var parameter in method.Parameters)
         {
             if (MatrixElement(parameter.Type) is { } fromParameter)
@@ -100,6 +108,25 @@ internal static class Symbols
         return method.ReturnType is { SpecialType: SpecialType.System_Single or SpecialType.System_Double } or ITypeParameterSymbol
             ? method.ReturnType
             : null;
+    }
+
+    /// <summary>
+    /// The elements of a tuple return type whose elements are all <c>Matrix&lt;T&gt;</c> or <c>T</c> (two or more), as
+    /// models named after the tuple's element names; null for any other type.
+    /// </summary>
+    public static EquatableArray<MethodParameter>? TupleElements(ITypeSymbol type, ITypeSymbol? element)
+    {
+        if (type is not INamedTypeSymbol { IsTupleType: true } tuple || tuple.TupleElements.Length < 2)
+            return null;
+        var result = new List<MethodParameter>();
+        foreach (var field in tuple.TupleElements)
+        {
+            var kind = KindOf(field.Type, element);
+            if (kind == ValueKind.Other)
+                return null;
+            result.Add(new MethodParameter(field.Name, Display(field.Type), kind, true, null));
+        }
+        return result.ToEquatableArray();
     }
 
     /// <summary>The parameters of a forward method as models.</summary>

@@ -156,6 +156,8 @@ internal sealed class MethodPlan
         var used = new HashSet<string>(System.StringComparer.Ordinal) { "tape", "gradients", "dOutput", "global", "this", "value" };
         foreach (var parameter in Method.Parameters)
             used.Add(parameter.Name);
+        foreach (var element in Method.ReturnElements)
+            used.Add("dOutput" + Pascal(element.Name));
         foreach (var reserved in Body.ReservedNames)
             used.Add(reserved);
         string Unique(string hint)
@@ -206,7 +208,7 @@ internal sealed class MethodPlan
             if (!activity.Active[v] && !IsDifferentiableInput(v))
                 continue;
             string baseName = instructions[activity.Definer[v]] is { Op: OpKind.Parameter or OpKind.Input } source ? source.Text! : Names[v];
-            AdjointNames[v] = v == Body.Result && instructions[activity.Definer[v]].Op is not (OpKind.Input or OpKind.Parameter)
+            AdjointNames[v] = v == Body.Result && Body.Results.Count == 0 && instructions[activity.Definer[v]].Op is not (OpKind.Input or OpKind.Parameter)
                 ? "dOutput"
                 : Storage[v] == Planning.Storage.LayerParameter ? "d" + Pascal(baseName) : Unique("d" + Pascal(baseName));
         }
