@@ -9,7 +9,7 @@ public partial class SoftmaxClassifier
     [Shape(1, "C")] public Matrix<double> B;
 
     /// <summary>λ, the L2 strength (a scalar field: a constant of the loss, not a parameter).</summary>
-    public double Lambda;
+    [NoGrad] public double Lambda;
 
     public SoftmaxClassifier(int features, int classes, double lambda)
     {

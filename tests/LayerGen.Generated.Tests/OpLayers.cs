@@ -25,7 +25,7 @@ public partial class AddTwoInputs
 
 public partial class AddScalarField
 {
-    public double Shift = 0.75;
+    [NoGrad] public double Shift = 0.75;
     [Forward] public Matrix<double> Forward(Matrix<double> x) => Ops.Add(x, Shift);
 }
 
@@ -93,7 +93,7 @@ public partial class ScaleOperators
 
 public partial class ScaleByField
 {
-    public double Factor = -1.5;
+    [NoGrad] public double Factor = -1.5;
     [Forward] public Matrix<double> Forward(Matrix<double> x) => x * Factor;
 }
 

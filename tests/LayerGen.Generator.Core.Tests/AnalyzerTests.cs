@@ -93,7 +93,7 @@ public class AnalyzerTests
     public void LG0003_is_silent_for_calls_on_constants()
     {
         var diagnostics = Analyze(Layer("""
-                public double Lambda = 0.5;
+                [NoGrad] public double Lambda = 0.5;
                 static double Twice(double v) => 2 * v;
                 [Forward] public double Loss(Matrix<double> x) => Ops.Sum(x * W) * Twice(Lambda);
             """), out var result);
@@ -220,7 +220,7 @@ public class FloatCompileTests
             public partial class Everything
             {
                 public Matrix<float> W = Matrix<float>.Ones(3, 3), B = Matrix<float>.Ones(1, 3);
-                public float Slope = 0.1f;
+                [NoGrad] public float Slope = 0.1f;
 
                 [Forward]
                 public float Loss(Matrix<float> x, Matrix<float> y, float s, [NoGrad] int[] labels, [NoGrad] Matrix<float> t)

@@ -108,6 +108,17 @@ internal static class DiagnosticDescriptors
         description: "LayerGen never falls back to another derivative: until the op's registration is fixed, a [Forward] method that calls it is not generated.",
         helpLinkUri: HelpRoot + "LG0009.md");
 
+    /// <summary>LG0011: a field or property of the element type T is read in a forward, so it is a constant.</summary>
+    public static readonly DiagnosticDescriptor ScalarFieldIsConstant = new(
+        id: "LG0011",
+        title: "Scalar field is read as a constant",
+        messageFormat: "'{0}' is read in '{1}' as a constant: it receives no gradient; to train it make it a 1×1 Matrix<T> parameter, or mark it [NoGrad] if it is meant to be constant",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Only Matrix<T> fields and properties are trainable parameters. A T field or property (a temperature, a scale) read in a [Forward] method is evaluated as a constant and never updated by an optimizer.",
+        helpLinkUri: HelpRoot + "LG0011.md");
+
     // ---- LG1xxx: shapes (reported by ShapeAnalyzer)
 
     /// <summary>LG1001: matrix product inner dimensions differ.</summary>
@@ -232,6 +243,7 @@ internal static class DiagnosticDescriptors
         "LG0007" => UnsupportedElementType,
         "LG0008" => InvalidRegisteredBackward,
         "LG0009" => CallOfInvalidRegisteredOp,
+        "LG0011" => ScalarFieldIsConstant,
         "LG1001" => ProductInnerDimensions,
         "LG1002" => IncompatibleElementwiseShapes,
         "LG1003" => ReturnShapeMismatch,

@@ -29,7 +29,8 @@ public sealed class ForwardAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ForwardRecursion,
         DiagnosticDescriptors.UnsupportedElementType,
         DiagnosticDescriptors.InvalidRegisteredBackward,
-        DiagnosticDescriptors.CallOfInvalidRegisteredOp);
+        DiagnosticDescriptors.CallOfInvalidRegisteredOp,
+        DiagnosticDescriptors.ScalarFieldIsConstant);
 
     /// <summary>Diagnostic property (LG0008, backward missing): the backward's name, for the code fix that writes its stub.</summary>
     public const string BackwardNameProperty = "BackwardName";

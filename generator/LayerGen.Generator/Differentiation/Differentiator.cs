@@ -21,8 +21,11 @@ internal sealed record Activity(bool[] Live, bool[] Useful, bool[] Active, int[]
         for (int i = 0; i < body.Instructions.Count; i++)
             definer[body.Instructions[i].Result] = i;
 
-        live[body.Result] = true;
-        useful[body.Result] = true;
+        foreach (int result in body.AllResults)
+        {
+            live[result] = true;
+            useful[result] = true;
+        }
         for (int i = body.Instructions.Count - 1; i >= 0; i--)
         {
             var instruction = body.Instructions[i];
@@ -64,9 +67,23 @@ internal static class Differentiator
         var instructions = body.Instructions;
 
         // The result's adjoint is dOutput itself; only a result that is a source (an input returned as is) needs a copy.
-        var resultInstruction = instructions[activity.Definer[body.Result]];
-        if (resultInstruction.Op is OpKind.Input or OpKind.Parameter && activity.Active[body.Result])
-            steps.Add(new AdjointStep(activity.Definer[body.Result], BackwardKernel.Seed, body.Result, System.Array.Empty<Ref>()));
+        // A tuple's elements may feed each other (return (h, tanh(h))): each adjoint starts as a copy of its ∂L/∂element
+        // (Position: the element), to which the uses inside the body add.
+        if (body.Results.Count > 0)
+        {
+            for (int k = 0; k < body.Results.Count; k++)
+            {
+                int result = body.Results[k];
+                if (activity.Active[result])
+                    steps.Add(new AdjointStep(activity.Definer[result], BackwardKernel.Seed, result, System.Array.Empty<Ref>(), k));
+            }
+        }
+        else
+        {
+            var resultInstruction = instructions[activity.Definer[body.Result]];
+            if (resultInstruction.Op is OpKind.Input or OpKind.Parameter && activity.Active[body.Result])
+                steps.Add(new AdjointStep(activity.Definer[body.Result], BackwardKernel.Seed, body.Result, System.Array.Empty<Ref>()));
+        }
 
         // Reverse order: every use of a value comes after its definition, so its adjoint is complete when read.
         for (int i = instructions.Count - 1; i >= 0; i--)
@@ -195,7 +212,7 @@ internal static class InputDemand
                 // A callee's backward: a sublayer or self call adds into parameter gradients; its returned argument
                 // gradients feed what the CallGradient steps after it (already visited) feed.
                 var call = instructions[step.Instruction].Call!;
-                parameter = call.Kind is CalleeKind.Sublayer or CalleeKind.Self;
+                parameter = call.Kind is CalleeKind.Sublayer or CalleeKind.Self && call.FrozenGradientsType is null;
                 for (int later = s + 1; later < steps.Count; later++)
                 {
                     if (steps[later].Kernel == BackwardKernel.CallGradient && steps[later].Instruction == step.Instruction)

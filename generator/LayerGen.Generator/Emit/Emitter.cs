@@ -156,7 +156,8 @@ internal static class Emitter
         string.Join(", ", plan.Method.Parameters.Select(p => $"{p.TypeName} {p.Name}"));
 
     private static string ResultType(ForwardMethodModel method) =>
-        method.ReturnKind == ValueKind.Matrix ? $"global::LayerGen.Matrix<{method.Layer.ElementType}>" : method.Layer.ElementType;
+        method.ReturnsTuple ? "(" + string.Join(", ", method.ReturnElements.Select(e => $"{e.TypeName} {e.Name}")) + ")"
+        : method.ReturnKind == ValueKind.Matrix ? $"global::LayerGen.Matrix<{method.Layer.ElementType}>" : method.Layer.ElementType;
 
     private static void EmitForward(SourceWriter w, MethodPlan plan)
     {
@@ -206,7 +207,7 @@ internal static class Emitter
                     break;
                 case OpKind.Constant:
                     if (!instruction.IsLiteral)
-                        w.Line($"{body.Values[v].TypeName} {name} = {instruction.Text};");
+                        w.Line($"{body.Values[v].TypeName} {name} = {ConstantText.Fill(instruction.Text!, instruction.Operands, o => Operand(plan, o))};");
                     break;
                 case OpKind.MatMul:
                 {
@@ -318,7 +319,9 @@ internal static class Emitter
                 w.Line($"tape.{saved} = {Operand(plan, v)};");
         }
         w.Line("tape._recorded = true;");
-        w.Line($"return {Operand(plan, body.Result)};");
+        w.Line(method.ReturnsTuple
+            ? $"return ({string.Join(", ", body.AllResults.Select(r => Operand(plan, r)))});"
+            : $"return {Operand(plan, body.Result)};");
         w.Close();
     }
 
@@ -387,6 +390,15 @@ internal static class Emitter
             string defaultValue = layer.ElementIsTypeParameter ? "" : " = 1";
             parameters = $"{tapeType} tape{gradientsParameter}, {element} dOutput{defaultValue}";
         }
+        else if (method.ReturnsTuple)
+        {
+            // (h, c) Step(…): one ∂L/∂element per element, in order.
+            foreach (var e in method.ReturnElements)
+                w.Line($"/// <param name=\"{DOutputName(method, e)}\">∂L/∂{e.Name}{(e.Kind == ValueKind.Matrix ? $", shaped like {e.Name}" : "")}.</param>");
+            if (!method.IsStatic)
+                w.Line("/// <param name=\"gradients\">Receives ∂L/∂parameter (added).</param>");
+            parameters = $"{tapeType} tape, {string.Join(", ", method.ReturnElements.Select(e => $"{e.TypeName} {DOutputName(method, e)}"))}{gradientsParameter}";
+        }
         else
         {
             w.Line("/// <param name=\"dOutput\">∂L/∂result, shaped like the result.</param>");
@@ -394,6 +406,7 @@ internal static class Emitter
                 w.Line("/// <param name=\"gradients\">Receives ∂L/∂parameter (added).</param>");
             parameters = $"{tapeType} tape, {matrix} dOutput{gradientsParameter}";
         }
+        string dOutputs = method.ReturnsTuple ? string.Join(", ", method.ReturnElements.Select(e => DOutputName(method, e))) : "dOutput";
         if (differentiable.Count > 0)
             w.Line($"/// <returns>∂L/∂{string.Join(", ∂L/∂", differentiable.Select(p => p.Name))}.</returns>");
         w.Line(GeneratedCode);
@@ -403,7 +416,7 @@ internal static class Emitter
         if (differentiable.Count > 0)
         {
             // The public backward computes every input gradient: the core with every flag set.
-            string arguments = (scalarResult ? $"tape{(method.IsStatic ? "" : ", gradients")}, dOutput" : $"tape, dOutput{(method.IsStatic ? "" : ", gradients")}")
+            string arguments = (scalarResult ? $"tape{(method.IsStatic ? "" : ", gradients")}, dOutput" : $"tape, {dOutputs}{(method.IsStatic ? "" : ", gradients")}")
                 + string.Concat(inputs.Select(_ => ", true"));
             if (differentiable.Count == 1)
             {
@@ -426,7 +439,15 @@ internal static class Emitter
             w.Line($"/// and its tape buffer is left untouched.");
             w.Line($"/// </summary>");
             w.Line("/// <param name=\"tape\">The tape a training forward filled.</param>");
-            w.Line(scalarResult ? "/// <param name=\"dOutput\">∂L/∂result.</param>" : "/// <param name=\"dOutput\">∂L/∂result, shaped like the result.</param>");
+            if (method.ReturnsTuple)
+            {
+                foreach (var e in method.ReturnElements)
+                    w.Line($"/// <param name=\"{DOutputName(method, e)}\">∂L/∂{e.Name}.</param>");
+            }
+            else
+            {
+                w.Line(scalarResult ? "/// <param name=\"dOutput\">∂L/∂result.</param>" : "/// <param name=\"dOutput\">∂L/∂result, shaped like the result.</param>");
+            }
             if (!method.IsStatic)
                 w.Line("/// <param name=\"gradients\">Receives ∂L/∂parameter (added).</param>");
             foreach (var v in inputs)
@@ -438,8 +459,15 @@ internal static class Emitter
             w.Line($"internal {@static}{CoreReturnType(differentiable, element)} {coreName}({coreParameters})").Open();
         }
         w.Line("global::System.ArgumentNullException.ThrowIfNull(tape);");
-        if (!scalarResult)
+        if (method.ReturnsTuple)
+        {
+            foreach (var e in method.ReturnElements.Where(e => e.Kind == ValueKind.Matrix))
+                w.Line($"global::System.ArgumentNullException.ThrowIfNull({DOutputName(method, e)});");
+        }
+        else if (!scalarResult)
+        {
             w.Line("global::System.ArgumentNullException.ThrowIfNull(dOutput);");
+        }
         if (!method.IsStatic)
             w.Line("global::System.ArgumentNullException.ThrowIfNull(gradients);");
         w.Line("if (!tape._recorded)");
@@ -685,6 +713,9 @@ internal static class Emitter
             string dY = Adjoint(plan, instruction.Result);
             string gradients = call.Kind switch
             {
+                // A frozen sublayer's backward runs for the input gradient only; its parameter gradients go to scratch.
+                CalleeKind.Sublayer when call.FrozenGradientsType is { } frozen =>
+                    $", tape.{plan.FrozenGradientsField[instruction.Result]} ??= new {frozen}(this.{call.Receiver})",
                 CalleeKind.Sublayer => ", gradients." + call.Receiver,
                 CalleeKind.Self => ", gradients",
                 _ => "",
@@ -718,6 +749,8 @@ internal static class Emitter
                 : $"{Receiver(call)}.{backward}({callTape}, {dY}{gradients}{flags})";
             if (skipped.Count > 0)
                 note += $" (not needed here: {string.Join(", ", skipped)})";
+            if (call.FrozenGradientsType is not null)
+                note += " (frozen: its parameter gradients go to scratch nobody reads)";
             if (call.Parameters.Any(p => p.IsDifferentiable))
             {
                 if (state.HoistedCalls.Remove(instruction.Result))
@@ -743,7 +776,7 @@ internal static class Emitter
         {
             string expression = step.Kernel switch
             {
-                BackwardKernel.Seed => "dOutput",
+                BackwardKernel.Seed => SeedName(plan, step),
                 BackwardKernel.ScalarCopy => R(0),
                 BackwardKernel.ScalarNegate => "-" + R(0),
                 BackwardKernel.ScalarMul => $"{R(0)} * {R(1)}",
@@ -792,7 +825,7 @@ internal static class Emitter
 
         string code = step.Kernel switch
         {
-            BackwardKernel.Seed => $"{Ops}.SumToShape(dOutput, {d}{acc});",
+            BackwardKernel.Seed => $"{Ops}.SumToShape({SeedName(plan, step)}, {d}{acc});",
             BackwardKernel.MatMul => $"{Ops}.MatMul({R(0)}, {R(1)}, {d}{Flags(step.TransposeA, step.TransposeB)}{acc});",
             BackwardKernel.SumToShape => $"{Ops}.SumToShape({R(0)}, {d}{acc});",
             BackwardKernel.SumToShapeNegated => $"{Ops}.SumToShape({R(0)}, -{one}, {d}{acc});",
@@ -897,6 +930,14 @@ internal static class Emitter
                 return hint + k;
         }
     }
+
+    /// <summary>The Backward parameter ∂L/∂element of a tuple element: <c>dOutputH</c> for element <c>h</c>.</summary>
+    internal static string DOutputName(ForwardMethodModel method, MethodParameter element) =>
+        method.ReturnsTuple ? "dOutput" + MethodPlan.Pascal(element.Name) : "dOutput";
+
+    /// <summary>Where a seed step copies from: dOutput, or the tuple element's ∂L/∂element.</summary>
+    internal static string SeedName(MethodPlan plan, AdjointStep step) =>
+        plan.Method.ReturnsTuple ? DOutputName(plan.Method, plan.Method.ReturnElements[step.Position]) : "dOutput";
 
     /// <summary>How a value's adjoint is written: dOutput, gradients.W, or its local.</summary>
     private static string Adjoint(MethodPlan plan, int v)

@@ -62,7 +62,7 @@ internal static class Notation
         string T(bool t) => t ? "ᵀ" : "";
         string expr = step.Kernel switch
         {
-            BackwardKernel.Seed => plan.Body.Values[step.Target].Kind == ValueKind.Matrix ? "dOutput" : "dOutput",
+            BackwardKernel.Seed => Emitter.SeedName(plan, step),
             BackwardKernel.MatMul => $"{R(0)}{T(step.TransposeA)}·{R(1)}{T(step.TransposeB)}",
             BackwardKernel.SumToShape => Reduce(plan, step.Target) + R(0),
             BackwardKernel.SumToShapeNegated => "−" + Reduce(plan, step.Target) + R(0),

@@ -194,6 +194,11 @@ internal sealed record Shape(string Rows, string Cols)
 /// errors, no source, or is part of a call cycle). A value in the model, so an edit of the callee that changes it
 /// changes the caller's model too.
 /// </param>
+/// <param name="FrozenGradientsType">
+/// A frozen sublayer (a <c>[NoGrad]</c> member): the callee's <c>Gradients</c> type, <c>global::</c>-qualified. Its
+/// backward runs only for the input gradient; the parameter gradients it adds go to a scratch instance the caller's
+/// tape creates on first use and that nobody reads. Null for every other call.
+/// </param>
 internal sealed record ForwardCallee(
     CalleeKind Kind,
     string Receiver,
@@ -207,7 +212,8 @@ internal sealed record ForwardCallee(
     string? Backward = null,
     bool BackwardTakesResult = false,
     string TypeArguments = "",
-    RegisteredOpFacts? Registered = null)
+    RegisteredOpFacts? Registered = null,
+    string? FrozenGradientsType = null)
 {
     /// <summary>A call of a user-registered (or runtime) op with a <c>[Differentiable]</c> backward, not of a <c>[Forward]</c> method.</summary>
     public bool IsRegisteredOp => Kind == CalleeKind.RegisteredOp;
@@ -272,4 +278,44 @@ internal sealed record RegisteredOpFacts(
 {
     /// <summary>The forward writes into a tape buffer (a destination overload exists and the result size is known).</summary>
     public bool ForwardInto => ResultRows is not null && ResultCols is not null;
+}
+
+/// <summary>
+/// The text of a <see cref="OpKind.Constant"/> whose expression mentions other values (a local, a reassigned input):
+/// each mention is a hole naming the operand, which the emitter fills with that value's generated name.
+/// </summary>
+internal static class ConstantText
+{
+    private const char Open = '\u0001';
+    private const char Close = '\u0002';
+
+    /// <summary>The hole for operand <paramref name="position"/> of the constant.</summary>
+    public static string Hole(int position) => Open + position.ToString(System.Globalization.CultureInfo.InvariantCulture) + Close;
+
+    /// <summary>The text with every hole replaced by <paramref name="operand"/>(its operand's value id).</summary>
+    public static string Fill(string text, EquatableArray<int> operands, Func<int, string> operand)
+    {
+        if (text.IndexOf(Open) < 0)
+            return text;
+        var builder = new System.Text.StringBuilder(text.Length + 16);
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] != Open)
+            {
+                builder.Append(text[i]);
+                continue;
+            }
+            // Only the parser writes holes; a stray control character typed in the user's own text is kept as is.
+            int end = text.IndexOf(Close, i);
+            if (end < 0 || !int.TryParse(text.Substring(i + 1, end - i - 1), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out int position) || position >= operands.Count)
+            {
+                builder.Append(text[i]);
+                continue;
+            }
+            builder.Append(operand(operands[position]));
+            i = end;
+        }
+        return builder.ToString();
+    }
 }

@@ -10,6 +10,10 @@ namespace LayerGen.Generator.Model;
 /// <param name="ReturnKind">Matrix or scalar.</param>
 /// <param name="ReturnShape">From <c>[return: Shape]</c>, if any.</param>
 /// <param name="Body">The IR, or null when the method has errors (the analyzer reports them; nothing is emitted).</param>
+/// <param name="ReturnElements">
+/// A tuple-returning method (<c>(Matrix&lt;T&gt; h, Matrix&lt;T&gt; c) Step(…)</c>): its elements, in order (name, type,
+/// kind); <see cref="ReturnKind"/> is then <see cref="ValueKind.Other"/>. Empty for a single result.
+/// </param>
 internal sealed record ForwardMethodModel(
     LayerTypeModel Layer,
     string Name,
@@ -18,7 +22,12 @@ internal sealed record ForwardMethodModel(
     EquatableArray<MethodParameter> Parameters,
     ValueKind ReturnKind,
     Shape? ReturnShape,
-    ForwardBody? Body);
+    ForwardBody? Body,
+    EquatableArray<MethodParameter> ReturnElements = default)
+{
+    /// <summary>The method returns a tuple: Backward takes one ∂L/∂element per element.</summary>
+    public bool ReturnsTuple => ReturnElements.Count > 0;
+}
 
 /// <summary>The IR of one forward body: SSA values and the straight-line instruction list that defines them.</summary>
 /// <remarks>
@@ -29,11 +38,17 @@ internal sealed record ForwardMethodModel(
 /// <param name="Instructions">In forward order; instruction i defines exactly one value.</param>
 /// <param name="Result">The returned value.</param>
 /// <param name="ReservedNames">Identifiers the user's constant expressions mention; generated locals avoid them.</param>
+/// <param name="Results">A tuple-returning method: the value of each element (<paramref name="Result"/> is the first); else empty.</param>
 internal sealed record ForwardBody(
     EquatableArray<ValueInfo> Values,
     EquatableArray<Instruction> Instructions,
     int Result,
-    EquatableArray<string> ReservedNames);
+    EquatableArray<string> ReservedNames,
+    EquatableArray<int> Results = default)
+{
+    /// <summary>Every returned value: the tuple's elements, or the one result.</summary>
+    public System.Collections.Generic.IReadOnlyList<int> AllResults => Results.Count > 0 ? System.Linq.Enumerable.ToArray(Results) : new[] { Result };
+}
 
 /// <summary>The type that declares <c>[Forward]</c> methods: its declaration chain, element type, parameters and sublayers.</summary>
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>

@@ -64,12 +64,18 @@ internal static class ForwardParser
         /// <summary>How many callee bodies deep inference follows (a deeper chain gets unknown shapes).</summary>
         public const int MaxDepth = 8;
 
-        public Dictionary<IMethodSymbol, Shape?> Cache { get; } = new(SymbolEqualityComparer.Default);
+        public Dictionary<IMethodSymbol, CalleeFacts> Cache { get; } = new(SymbolEqualityComparer.Default);
 
         /// <summary>The methods being parsed now (the top-level method and the callees on the current chain).</summary>
         public HashSet<IMethodSymbol> InProgress { get; } = new(SymbolEqualityComparer.Default);
 
         public int Depth { get; set; }
+    }
+
+    /// <summary>A callee's facts: it has errors (nothing is generated for it); its inferred result shape, if any.</summary>
+    private sealed record CalleeFacts(bool HasErrors, Shape? InferredShape)
+    {
+        public static readonly CalleeFacts Unknown = new(false, null);
     }
 
     private sealed class BodyParser
@@ -83,6 +89,17 @@ internal static class ForwardParser
         private readonly List<Instruction> _instructions = new();
         private readonly Dictionary<ILocalSymbol, int> _locals = new(SymbolEqualityComparer.Default);
         private readonly Dictionary<IParameterSymbol, int> _inputs = new(SymbolEqualityComparer.Default);
+        /// <summary>The value each parameter holds now: its input value until the body reassigns it (SSA renaming).</summary>
+        private readonly Dictionary<IParameterSymbol, int> _current = new(SymbolEqualityComparer.Default);
+        /// <summary>Computed properties read so far (their getter is inlined once per method) and those being inlined.</summary>
+        private readonly Dictionary<IPropertySymbol, int> _propertyReads = new(SymbolEqualityComparer.Default);
+        private readonly HashSet<IPropertySymbol> _inlining = new(SymbolEqualityComparer.Default);
+        /// <summary>Scalar members already reported as read as a constant (LG0011, once per member).</summary>
+        private readonly HashSet<string> _scalarConstants = new();
+        private LayerTypeModel? _layer;
+        /// <summary>A tuple-returning method: its elements; and the value of each element once the return is parsed.</summary>
+        private EquatableArray<MethodParameter>? _tuple;
+        private readonly List<int> _results = new();
         private readonly Dictionary<string, int> _parameterReads = new();
         private readonly Dictionary<int, (string, int, int)> _spans = new();
         private readonly HashSet<string> _reserved = new();
@@ -105,6 +122,7 @@ internal static class ForwardParser
             var type = _method.ContainingType;
             var location = _method.Locations.FirstOrDefault();
             var layer = Symbols.LayerType(type, _element, _cancellationToken);
+            _layer = layer;
             _elementText = layer.ElementType;
 
             // LG0001: the generated members go into a partial declaration of every containing type.
@@ -118,6 +136,7 @@ internal static class ForwardParser
             bool signatureOk = CheckSignature(location);
             var parameters = Symbols.Parameters(_method, _element);
             var returnKind = Symbols.KindOf(_method.ReturnType, _element);
+            _tuple = Symbols.TupleElements(_method.ReturnType, _element);
             var model = new ForwardMethodModel(
                 layer,
                 _method.Name,
@@ -126,13 +145,14 @@ internal static class ForwardParser
                 parameters,
                 returnKind,
                 Symbols.ShapeOf(_method.GetReturnTypeAttributes()),
-                Body: null);
+                Body: null,
+                ReturnElements: _tuple ?? default);
 
             if (!signatureOk || body is null)
                 return new ParseResult(model, _problems, _spans);
 
             int result = ParseBody(body);
-            bool hasErrors = _problems.Any(p => p.Id != "LG0005") || result < 0;
+            bool hasErrors = _problems.Any(p => !IsWarning(p.Id)) || result < 0;
             if (hasErrors)
                 return new ParseResult(model, _problems, _spans);
 
@@ -140,7 +160,8 @@ internal static class ForwardParser
                 _values.ToEquatableArray(),
                 _instructions.ToEquatableArray(),
                 result,
-                _reserved.OrderBy(s => s, StringComparer.Ordinal).ToEquatableArray());
+                _reserved.OrderBy(s => s, StringComparer.Ordinal).ToEquatableArray(),
+                _results.ToEquatableArray());
             return new ParseResult(model with { Body = forwardBody }, _problems, _spans);
         }
 
@@ -156,9 +177,9 @@ internal static class ForwardParser
             }
 
             if (_method.ReturnsVoid)
-                Invalid("returns void; it must return Matrix<T> or T");
-            else if (Symbols.KindOf(_method.ReturnType, _element) == ValueKind.Other)
-                Invalid($"returns '{_method.ReturnType.ToDisplayString()}'; it must return Matrix<T> or T");
+                Invalid("returns void; it must return Matrix<T>, T or a tuple of them");
+            else if (Symbols.KindOf(_method.ReturnType, _element) == ValueKind.Other && Symbols.TupleElements(_method.ReturnType, _element) is null)
+                Invalid($"returns '{_method.ReturnType.ToDisplayString()}'; it must return Matrix<T>, T or a tuple of them");
             if (_method.IsAsync)
                 Invalid("is async");
             if (_method.IsGenericMethod)
@@ -201,6 +222,7 @@ internal static class ForwardParser
                     Symbols.DeclaredShape(parameter, kind), differentiable);
                 _instructions.Add(new Instruction(id, OpKind.Input, EquatableArray<int>.Empty, Text: parameter.Name));
                 _inputs[parameter] = id;
+                _current[parameter] = id;
                 if (parameter.Locations.FirstOrDefault() is { SourceTree: not null } l)
                     _spans[id] = (l.SourceTree.FilePath, l.SourceSpan.Start, l.SourceSpan.Length);
             }
@@ -243,9 +265,40 @@ internal static class ForwardParser
                         Bind(target.Local, assignment.Value);
                         break;
 
-                    case IExpressionStatementOperation { Operation: ICompoundAssignmentOperation { Target: ILocalReferenceOperation target } compound }:
+                    // Reassigning a parameter (x = Ops.Tanh(x)) binds its name to a new value, as for a local; the
+                    // gradient Backward returns stays that of the argument the caller passed.
+                    case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation { Target: IParameterReferenceOperation target } assignment }
+                        when _current.ContainsKey(target.Parameter):
+                    {
+                        _statement = Normalize(assignment.Syntax.ToString());
+                        int start = _values.Count;
+                        int id = Parse(assignment.Value);
+                        if (id >= 0)
+                        {
+                            Rename(id, start, target.Parameter.Name);
+                            _current[target.Parameter] = id;
+                        }
+                        break;
+                    }
+
+                    case IExpressionStatementOperation { Operation: ICompoundAssignmentOperation { Target: ILocalReferenceOperation or IParameterReferenceOperation } compound }:
+                    {
                         _statement = Normalize(compound.Syntax.ToString());
-                        if (_locals.TryGetValue(target.Local, out int left))
+                        bool bound;
+                        int left;
+                        string name;
+                        if (compound.Target is ILocalReferenceOperation localTarget)
+                        {
+                            bound = _locals.TryGetValue(localTarget.Local, out left);
+                            name = localTarget.Local.Name;
+                        }
+                        else
+                        {
+                            var parameterTarget = ((IParameterReferenceOperation)compound.Target).Parameter;
+                            bound = _current.TryGetValue(parameterTarget, out left);
+                            name = parameterTarget.Name;
+                        }
+                        if (bound)
                         {
                             int start = _values.Count;
                             int right = Parse(compound.Value);
@@ -254,16 +307,52 @@ internal static class ForwardParser
                                 int value = Binary(compound.OperatorKind, left, right, compound.Syntax);
                                 if (value >= 0)
                                 {
-                                    Rename(value, start, target.Local.Name);
-                                    _locals[target.Local] = value;
+                                    Rename(value, start, name);
+                                    if (compound.Target is ILocalReferenceOperation l)
+                                        _locals[l.Local] = value;
+                                    else
+                                        _current[((IParameterReferenceOperation)compound.Target).Parameter] = value;
                                 }
                             }
                         }
                         else
                         {
-                            Unsupported(compound.Syntax, $"use of unassigned local '{target.Local.Name}'");
+                            Unsupported(compound.Syntax, $"use of unassigned local '{name}'");
                         }
                         break;
+                    }
+
+                    case IReturnOperation { ReturnedValue: { } tupleValue } tupleReturn when _tuple is { } elements:
+                    {
+                        // return (h, c): one result per element; Backward takes one ∂L/∂element per element.
+                        _statement = Normalize(tupleReturn.Syntax is ReturnStatementSyntax ? tupleReturn.Syntax.ToString().TrimEnd(';') : "return " + tupleReturn.Syntax);
+                        var literal = tupleValue;
+                        while (literal is IConversionOperation c)
+                            literal = c.Operand;
+                        if (literal is not ITupleOperation tuple || tuple.Elements.Length != elements.Count)
+                        {
+                            Unsupported(tupleValue.Syntax, "a tuple returned other than as a tuple literal '(a, b)'");
+                            returned = true;
+                            break;
+                        }
+                        result = 0;
+                        for (int k = 0; k < elements.Count && result >= 0; k++)
+                        {
+                            int start = _values.Count;
+                            int item = Parse(tuple.Elements[k]);
+                            if (item < 0)
+                            {
+                                result = -1;
+                                break;
+                            }
+                            Rename(item, start, Camel(elements[k].Name));
+                            _results.Add(item);
+                        }
+                        if (result >= 0)
+                            result = _results[0];
+                        returned = true;
+                        break;
+                    }
 
                     case IReturnOperation { ReturnedValue: { } returnedValue } ret:
                         _statement = Normalize(ret.Syntax is ReturnStatementSyntax ? ret.Syntax.ToString().TrimEnd(';') : "return " + ret.Syntax);
@@ -326,7 +415,7 @@ internal static class ForwardParser
                 case IParenthesizedOperation parenthesized:
                     return Parse(parenthesized.Operand);
 
-                case IParameterReferenceOperation parameter when _inputs.TryGetValue(parameter.Parameter, out int input):
+                case IParameterReferenceOperation parameter when _current.TryGetValue(parameter.Parameter, out int input):
                     return input;
 
                 case ILocalReferenceOperation local:
@@ -377,22 +466,94 @@ internal static class ForwardParser
         private int MemberRead(IMemberReferenceOperation member)
         {
             var symbol = member.Member;
-            bool onThis = member.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance };
+            bool onThis = IsThis(member.Instance);
+            if (symbol.IsImplicitlyDeclared)
+                return Unsupported(member.Syntax, $"reading the compiler-generated member '{symbol.Name}'");
+            if (onThis && symbol is IPropertySymbol property && IsInlinable(property))
+                return ComputedProperty(member, property);
             if (onThis && Symbols.IsTrainable(symbol, _element))
+                return ParameterRead(member, symbol.Name, Symbols.ShapeOf(symbol.GetAttributes()));
+            // A sublayer's parameter (an L2 penalty on L1.W): its gradient goes to gradients.L1.W. Its [Shape] is in the
+            // sublayer's symbols, not this layer's, so it is not carried over.
+            if (member.Instance is IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } owner && IsThis(owner.Instance)
+                && Symbols.IsTrainable(symbol, _element)
+                && _layer is { } layer && layer.Sublayers.Any(sublayer => sublayer.Name == owner.Member.Name))
+                return ParameterRead(member, owner.Member.Name + "." + symbol.Name, null);
+            if (!onThis && symbol is IPropertySymbol computed && Symbols.IsComputedProperty(computed, _cancellationToken))
+                return Unsupported(member.Syntax, $"reading the computed property '{member.Syntax}' of another object (LayerGen inlines only this layer's own computed properties)");
+            return Unsupported(member.Syntax, $"reading '{member.Syntax}' (only the layer's own parameters, its sublayers' parameters, inputs and locals can carry gradients)");
+        }
+
+        private static bool IsThis(IOperation? instance) =>
+            instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance };
+
+        /// <summary>A read of a trainable parameter (<c>W</c>, or a sublayer's <c>L1.W</c>): one source value per method.</summary>
+        private int ParameterRead(IMemberReferenceOperation member, string path, Shape? shape)
+        {
+            if (!_parameterReads.TryGetValue(path, out int id))
             {
-                if (!_parameterReads.TryGetValue(symbol.Name, out int id))
-                {
-                    var type = symbol is IFieldSymbol f ? f.Type : ((IPropertySymbol)symbol).Type;
-                    id = NewValue(ValueKind.Matrix, Symbols.Display(type), symbol.Name, Symbols.ShapeOf(symbol.GetAttributes()), true);
-                    _instructions.Add(new Instruction(id, OpKind.Parameter, EquatableArray<int>.Empty, Text: symbol.Name,
-                        Source: symbol.Name, Statement: _statement, Line: LineOf(member.Syntax)));
-                    _parameterReads[symbol.Name] = id;
-                }
-                if (!_spans.ContainsKey(id))
-                    _spans[id] = SpanOf(member.Syntax);
-                return id;
+                var symbol = member.Member;
+                var type = symbol is IFieldSymbol f ? f.Type : ((IPropertySymbol)symbol).Type;
+                id = NewValue(ValueKind.Matrix, Symbols.Display(type), symbol.Name, shape, true);
+                _instructions.Add(new Instruction(id, OpKind.Parameter, EquatableArray<int>.Empty, Text: path,
+                    Source: path, Statement: _statement, Line: LineOf(member.Syntax)));
+                _parameterReads[path] = id;
             }
-            return Unsupported(member.Syntax, $"reading '{member.Syntax}' (only the layer's own parameters, inputs and locals can carry gradients)");
+            if (!_spans.ContainsKey(id))
+                _spans[id] = SpanOf(member.Syntax);
+            return id;
+        }
+
+        /// <summary>
+        /// A computed property of this layer whose value may carry gradient (a <c>Matrix&lt;T&gt;</c> or <c>T</c>, not
+        /// <c>[NoGrad]</c>): it is differentiated through its getter, never treated as a parameter or a constant.
+        /// </summary>
+        private bool IsInlinable(IPropertySymbol property) =>
+            !property.IsStatic && !property.IsIndexer
+            && Symbols.KindOf(property.Type, _element) != ValueKind.Other
+            && !Symbols.HasAttribute(property, "NoGradAttribute")
+            && Symbols.IsComputedProperty(property, _cancellationToken);
+
+        /// <summary>
+        /// Reads a computed property (<c>Wt =&gt; W.T</c>) by parsing its getter, with the semantic model of the tree
+        /// that declares it, into this method's IR: W's gradient then includes the path through Wt (weight tying).
+        /// </summary>
+        private int ComputedProperty(IMemberReferenceOperation member, IPropertySymbol property)
+        {
+            var definition = property.OriginalDefinition;
+            if (_propertyReads.TryGetValue(definition, out int cached))
+                return cached;
+            string name = property.Name;
+            if (!SymbolEqualityComparer.Default.Equals(definition.ContainingType, _method.ContainingType.OriginalDefinition))
+                return Unsupported(member.Syntax, $"reading the computed property '{name}' declared in a base type (LayerGen inlines only the layer's own computed properties; make it an ordinary property or move it)");
+            if (_inlining.Contains(definition) || _inlining.Count >= CalleeShapes.MaxDepth)
+                return Unsupported(member.Syntax, $"reading the computed property '{name}', whose getter reads itself");
+            if (Symbols.GetterExpression(definition, _cancellationToken, out string reason) is not { } expression)
+                return Unsupported(member.Syntax, $"reading the computed property '{name}': {reason}");
+            if (member.SemanticModel is not { } callerModel || !callerModel.Compilation.ContainsSyntaxTree(expression.SyntaxTree))
+                return Unsupported(member.Syntax, $"reading the computed property '{name}': its getter is not in this compilation");
+            // The getter may live in another tree (another part of a partial type); only that tree's model binds it.
+            var model = expression.SyntaxTree == callerModel.SyntaxTree ? callerModel : callerModel.Compilation.GetSemanticModel(expression.SyntaxTree);
+            if (model.GetOperation(expression, _cancellationToken) is not { } getter)
+                return Unsupported(member.Syntax, $"reading the computed property '{name}': its getter does not compile");
+            _inlining.Add(definition);
+            int start = _values.Count;
+            int id;
+            try
+            {
+                id = Parse(getter);
+            }
+            finally
+            {
+                _inlining.Remove(definition);
+            }
+            if (id < 0)
+                return -1;
+            Rename(id, start, Camel(name));
+            _propertyReads[definition] = id;
+            if (!_spans.ContainsKey(id))
+                _spans[id] = SpanOf(member.Syntax);
+            return id;
         }
 
         private int Binary(BinaryOperatorKind op, int left, int right, SyntaxNode syntax, IOperation? leftOperation = null, IOperation? rightOperation = null)
@@ -681,10 +842,13 @@ internal static class ForwardParser
         private int ForwardCall(IInvocationOperation invocation, IMethodSymbol target, IOperation?[] args)
         {
             _calls?.Add((target.OriginalDefinition, invocation.Syntax.GetLocation()));
+            if (Symbols.TupleElements(target.ReturnType, Symbols.ElementTypeOf(target)) is not null)
+                return Unsupported(invocation.Syntax, $"a call of the tuple-returning [Forward] method '{target.Name}' (a [Forward] method can return a tuple to its caller, not yet to another [Forward] method)");
             var calleeElement = Symbols.ElementTypeOf(target);
             CalleeKind kind;
             string receiver;
             string hint;
+            string? frozenGradients = null;
             if (target.IsStatic)
             {
                 kind = CalleeKind.Static;
@@ -699,25 +863,41 @@ internal static class ForwardParser
                 receiver = "";
                 hint = Camel(target.Name);
             }
-            else if (invocation.Instance is IMemberReferenceOperation { Instance: IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }, Member: IFieldSymbol or IPropertySymbol } sublayer
-                     && !Symbols.HasAttribute(sublayer.Member, "NoGradAttribute"))
+            else if (invocation.Instance is IMemberReferenceOperation { Instance: IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }, Member: IFieldSymbol or IPropertySymbol } sublayer)
             {
                 kind = CalleeKind.Sublayer;
                 receiver = sublayer.Member.Name;
                 hint = Camel(sublayer.Member.Name);
-            }
-            else if (invocation.Instance is IMemberReferenceOperation { Member: var frozen } && Symbols.HasAttribute(frozen, "NoGradAttribute"))
-            {
-                return Unsupported(invocation.Syntax, $"a call of the [NoGrad] sublayer '{frozen.Name}' (frozen sublayers are not supported yet)");
+                // A [NoGrad] sublayer is frozen: its backward runs only for the input gradient, into scratch gradients.
+                if (Symbols.HasAttribute(sublayer.Member, "NoGradAttribute"))
+                    frozenGradients = Symbols.Display(target.ContainingType) + ".Gradients";
             }
             else
             {
                 return Unsupported(invocation.Syntax, "a [Forward] call on a receiver other than a field or property of this layer");
             }
 
+            // The generated call needs the callee's generated tape and backward: they exist only where LayerGen can add
+            // members to the callee's type (partial), or, compiled elsewhere, where that assembly has them.
+            if (kind != CalleeKind.Self)
+            {
+                var calleeType = target.ContainingType;
+                if (Symbols.CannotEmitReason(calleeType, _cancellationToken) is { } reason)
+                    return Unsupported(invocation.Syntax, $"a call of '{calleeType.Name}.{target.Name}': {reason}, so LayerGen cannot generate its backward (declare it partial)");
+                if (calleeType.DeclaringSyntaxReferences.Length == 0 && calleeType.GetTypeMembers(Symbols.TapeName(target.Name)).Length == 0)
+                    return Unsupported(invocation.Syntax, $"a call of '{calleeType.Name}.{target.Name}': its assembly has no generated backward for it");
+            }
+            // A callee with errors of its own gets no generated members: a call of them would not compile.
+            var facts = Callee(invocation, target);
+            if (facts.HasErrors)
+                return Unsupported(invocation.Syntax, $"a call of '{target.ContainingType.Name}.{target.Name}', which has errors of its own (see them there), so LayerGen generates no backward for it");
+            if (kind == CalleeKind.Sublayer && frozenGradients is null && _layer is { } layer && !layer.Sublayers.Any(s => s.Name == receiver))
+                return Unsupported(invocation.Syntax, $"a call of the sublayer '{receiver}', whose gradients this layer cannot hold (a sublayer must use this layer's element type)");
+
             var parameters = Symbols.Parameters(target, calleeElement);
             var operands = new int[args.Length];
-            bool varied = kind is CalleeKind.Sublayer or CalleeKind.Self; // their parameters always vary
+            // A trainable sublayer or the layer itself has parameters; a static helper or a frozen sublayer only passes on its arguments.
+            bool varied = kind is CalleeKind.Sublayer or CalleeKind.Self && frozenGradients is null;
             for (int i = 0; i < args.Length; i++)
             {
                 if (args[i] is null)
@@ -733,7 +913,8 @@ internal static class ForwardParser
                 Symbols.KindOf(target.ReturnType, calleeElement) == ValueKind.Scalar, parameters,
                 kind == CalleeKind.Static ? EquatableArray<string>.Empty : Symbols.LayerShapeSymbols(target.ContainingType),
                 SymbolEqualityComparer.Default.Equals(target.ContainingAssembly, _method.ContainingAssembly),
-                InferredReturnShape: InferredReturnShape(invocation, target));
+                InferredReturnShape: facts.InferredShape,
+                FrozenGradientsType: frozenGradients);
             var resultKind = Symbols.KindOf(target.ReturnType, calleeElement);
             int id = NewValue(resultKind, Symbols.Display(target.ReturnType), hint, Symbols.ShapeOf(target.GetReturnTypeAttributes()), varied);
             _instructions.Add(new Instruction(id, OpKind.ForwardCall, operands.ToEquatableArray(), Call: callee,
@@ -743,25 +924,25 @@ internal static class ForwardParser
         }
 
         /// <summary>
-        /// The result shape of a matrix-returning callee without <c>[return: Shape]</c>, inferred from its body (parsed
-        /// with its own tree's semantic model) in the callee's own symbols; null when undecidable. Never throws.
+        /// What the caller needs to know about a callee compiled with it, from its body (parsed with its own tree's
+        /// semantic model, at most once per top-level parse): whether it has errors (then nothing is generated for it,
+        /// and a call of its generated members would not compile) and, for a matrix-returning callee without
+        /// <c>[return: Shape]</c>, its inferred result shape in the callee's own symbols. Never throws.
         /// </summary>
-        private Shape? InferredReturnShape(IInvocationOperation invocation, IMethodSymbol target)
+        private CalleeFacts Callee(IInvocationOperation invocation, IMethodSymbol target)
         {
-            if (Symbols.MatrixElement(target.ReturnType) is null || Symbols.ShapeOf(target.GetReturnTypeAttributes()) is not null)
-                return null;
             var definition = target.OriginalDefinition;
             if (_scope.Cache.TryGetValue(definition, out var cached))
                 return cached;
-            // A cycle (recursion, mutual recursion) or a very deep chain: unknown, never a guess.
+            // A cycle (recursion, mutual recursion; LG0006) or a very deep chain: no shape, never a guess.
             if (_scope.InProgress.Contains(definition) || _scope.Depth >= CalleeShapes.MaxDepth)
-                return null;
-            Shape? shape;
+                return CalleeFacts.Unknown;
+            CalleeFacts facts;
             _scope.InProgress.Add(definition);
             _scope.Depth++;
             try
             {
-                shape = InferFromBody(invocation, definition);
+                facts = FromBody(invocation, definition);
             }
             catch (OperationCanceledException)
             {
@@ -769,31 +950,31 @@ internal static class ForwardParser
             }
             catch (Exception)
             {
-                // Half-typed callee code must not break the caller's parse: its shape is simply unknown.
-                shape = null;
+                // The generator cannot read this callee either (its transform fails the same way): nothing is generated for it.
+                facts = new CalleeFacts(true, null);
             }
             finally
             {
                 _scope.InProgress.Remove(definition);
                 _scope.Depth--;
             }
-            _scope.Cache[definition] = shape;
-            return shape;
+            _scope.Cache[definition] = facts;
+            return facts;
         }
 
-        private Shape? InferFromBody(IInvocationOperation invocation, IMethodSymbol definition)
+        private CalleeFacts FromBody(IInvocationOperation invocation, IMethodSymbol definition)
         {
             if (invocation.SemanticModel is not { } callerModel)
-                return null;
+                return CalleeFacts.Unknown;
             MethodDeclarationSyntax? declaration = null;
             foreach (var reference in definition.DeclaringSyntaxReferences)
             {
                 if (reference.GetSyntax(_cancellationToken) is MethodDeclarationSyntax { } d && (d.Body ?? (SyntaxNode?)d.ExpressionBody) is not null)
                     declaration = d;
             }
-            // No source in this compilation (metadata, or another project's tree): nothing to infer from.
+            // No source in this compilation (metadata, or another project's tree): nothing to read.
             if (declaration is null || !callerModel.Compilation.ContainsSyntaxTree(declaration.SyntaxTree))
-                return null;
+                return CalleeFacts.Unknown;
             // The callee's body may live in another tree; only that tree's semantic model can bind it.
             var model = declaration.SyntaxTree == callerModel.SyntaxTree
                 ? callerModel
@@ -801,71 +982,88 @@ internal static class ForwardParser
             SyntaxNode bodyNode = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody!;
             var body = model.GetOperation(bodyNode, _cancellationToken);
             var parsed = new BodyParser(definition, _cancellationToken, null, _scope).Run(body);
-            // A callee with errors has no trustworthy shapes; its own diagnostics say what is wrong.
-            if (parsed.Model is not { Body: { } calleeBody } calleeModel || parsed.Problems.Any(p => p.Id != "LG0005"))
-                return null;
+            // A callee with errors is not generated and has no trustworthy shapes; its own diagnostics say what is wrong.
+            if (parsed.Model is not { Body: { } calleeBody } calleeModel || parsed.Problems.Any(p => !IsWarning(p.Id)))
+                return new CalleeFacts(true, null);
+            if (Symbols.MatrixElement(definition.ReturnType) is null || Symbols.ShapeOf(definition.GetReturnTypeAttributes()) is not null)
+                return CalleeFacts.Unknown;
             var inferred = Shapes.ShapeInference.Infer(calleeModel, cancellationToken: _cancellationToken);
             if (inferred.Problems.Any(p => p.Id != "LG1100")
                 || calleeBody.Result < 0 || calleeBody.Result >= inferred.Shapes.Count || inferred.Shapes[calleeBody.Result] is not { } result)
-                return null;
+                return CalleeFacts.Unknown;
             // Only the callee's own names and constants can be instantiated per call; inference variables of its body
             // (unknowns, its own callees' instances) leave that dimension unknown.
             static string Text(Shapes.Dim dim) =>
                 dim.Symbols.Any(Shapes.Unifier.IsVariable) ? Shape.Unknown : dim.Render(s => s).Replace(" ", "");
             var shape = new Shape(Text(result.Rows), Text(result.Cols));
-            return shape.Rows == Shape.Unknown && shape.Cols == Shape.Unknown ? null : shape;
+            return new CalleeFacts(false, shape.Rows == Shape.Unknown && shape.Cols == Shape.Unknown ? null : shape);
         }
 
         // ------------------------------------------------------------------ constants
 
         /// <summary>
-        /// Whether nothing differentiable flows into the expression and it can be re-evaluated from its text: no
-        /// locals, no differentiable input (except its <c>Rows</c>/<c>Cols</c>/<c>Length</c>), no trainable
-        /// parameter, no [Forward] or Ops/Losses call.
+        /// Whether nothing differentiable flows into the expression and it can be re-evaluated from its text: it reads no
+        /// value that carries gradient (a differentiable input or a local computed from one, except its <c>Rows</c>/
+        /// <c>Cols</c>/<c>Length</c>; a trainable parameter; a computed property that may read one), calls no [Forward]
+        /// method and no Ops/Losses op. Matrix-valued ones are plain reads (<c>[NoGrad]</c> fields) and matrices made by a
+        /// call LayerGen does not differentiate (<c>Matrix&lt;T&gt;.Ones(n, x.Cols)</c>); matrix operators and Ops
+        /// always go through the IR.
         /// </summary>
         private bool IsConstant(IOperation operation)
         {
             if (operation.Type is null)
                 return false;
-            bool isMatrix = Symbols.MatrixElement(operation.Type) is not null;
-            if (isMatrix)
+            // A bare reference is a value already (an input, a local): Parse looks it up.
+            if (operation is IParameterReferenceOperation or ILocalReferenceOperation)
+                return false;
+            if (Symbols.MatrixElement(operation.Type) is not null)
             {
-                // Matrix constants are only plain reads ([NoGrad] inputs or fields); computed matrices go through ops.
                 return operation switch
                 {
-                    IParameterReferenceOperation => false, // inputs, [NoGrad] ones included, are values already
                     IMemberReferenceOperation m => m.Member is IFieldSymbol or IPropertySymbol && m.Member.Name != "T"
-                        && !Symbols.IsTrainable(m.Member, _element) && (m.Instance is null or IInstanceReferenceOperation),
+                        && IsConstantTree(operation) && Renderable(operation),
+                    IInvocationOperation or IObjectCreationOperation => IsConstantTree(operation) && Renderable(operation),
                     _ => false,
                 };
             }
-            return IsConstantTree(operation);
+            return IsConstantTree(operation) && Renderable(operation);
         }
 
         private bool IsConstantTree(IOperation operation)
         {
             switch (operation)
             {
-                case ILocalReferenceOperation:
+                case ILocalReferenceOperation local:
+                    return _locals.TryGetValue(local.Local, out int bound) && !_values[bound].IsVaried;
+                case IParameterReferenceOperation p:
+                    return _current.TryGetValue(p.Parameter, out int id) && !_values[id].IsVaried;
                 case IInstanceReferenceOperation { ReferenceKind: not InstanceReferenceKind.ContainingTypeInstance }:
                 case IAnonymousFunctionOperation:
                 case IInvalidOperation:
                     return false;
-                case IParameterReferenceOperation p:
-                    return _inputs.TryGetValue(p.Parameter, out int id) && !_values[id].IsVaried;
-                case IPropertyReferenceOperation { Property.Name: "Rows" or "Cols" or "Length", Instance: IParameterReferenceOperation }
-                    when Symbols.MatrixElement(((IPropertyReferenceOperation)operation).Instance!.Type) is not null:
-                    return true;
-                case IMemberReferenceOperation m when Symbols.IsTrainable(m.Member, _element):
+                // A shape read never carries gradient, whatever the matrix: x.Cols, h.Rows, W.Rows.
+                case IPropertyReferenceOperation { Property.Name: "Rows" or "Cols" or "Length", Instance: { } instance }
+                    when Symbols.MatrixElement(instance.Type) is not null:
+                    return IsShapeSource(instance);
+                case IMemberReferenceOperation m when CarriesGradient(m):
                     return false;
                 case IInvocationOperation invocation:
                     if (Symbols.IsForward(invocation.TargetMethod)
                         || Symbols.IsLayerGenType(invocation.TargetMethod.ContainingType, "Ops")
                         || Symbols.IsLayerGenType(invocation.TargetMethod.ContainingType, "Losses"))
                         return false;
+                    // A method of this layer (or of a trainable sublayer) returning Matrix<T> or T may read parameters:
+                    // not a constant (a silently missing gradient), but a call without a derivative.
+                    if (!invocation.TargetMethod.IsStatic && Symbols.KindOf(invocation.TargetMethod.ReturnType, _element) != ValueKind.Other
+                        && IsOnLayer(invocation.Instance))
+                        return false;
                     break;
+                // The layer itself passed as a value: the callee may read its parameters.
+                case IArgumentOperation { Value: IInstanceReferenceOperation }:
+                    return false;
             }
-            if (operation.Type is { } t && Symbols.MatrixElement(t) is not null && operation is not IMemberReferenceOperation)
+            if (operation.Type is { } t && Symbols.MatrixElement(t) is not null
+                && operation is not (IMemberReferenceOperation or IInvocationOperation or IObjectCreationOperation))
                 return false;
             foreach (var child in operation.ChildOperations)
             {
@@ -875,12 +1073,61 @@ internal static class ForwardParser
             return true;
         }
 
+        /// <summary>The receiver is this layer or a member chain on it with no <c>[NoGrad]</c> member (a frozen sublayer).</summary>
+        private static bool IsOnLayer(IOperation? instance)
+        {
+            for (; instance is IMemberReferenceOperation owner; instance = owner.Instance)
+            {
+                if (Symbols.HasAttribute(owner.Member, "NoGradAttribute"))
+                    return false;
+            }
+            return IsThis(instance);
+        }
+
+        /// <summary>The matrix whose shape is read: an input, a bound local, or a member chain on this layer.</summary>
+        private bool IsShapeSource(IOperation instance)
+        {
+            while (instance is IConversionOperation c && IsTransparent(c))
+                instance = c.Operand;
+            return instance switch
+            {
+                IParameterReferenceOperation p => _current.ContainsKey(p.Parameter),
+                ILocalReferenceOperation l => _locals.ContainsKey(l.Local),
+                IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } m =>
+                    m.Member.IsStatic || m.Instance is null || IsThis(m.Instance) || IsShapeSource(m.Instance),
+                _ => false,
+            };
+        }
+
+        /// <summary>
+        /// Whether reading the member may carry gradient: a trainable parameter, or a computed property of type
+        /// Matrix&lt;T&gt; or T (its getter may read parameters), unless the member or an object on the way to it is
+        /// <c>[NoGrad]</c> (a frozen sublayer).
+        /// </summary>
+        private bool CarriesGradient(IMemberReferenceOperation member)
+        {
+            if (member.Member.IsStatic || member.Member is not (IFieldSymbol or IPropertySymbol))
+                return false;
+            for (var owner = member.Instance; owner is IMemberReferenceOperation o; owner = o.Instance)
+            {
+                if (Symbols.HasAttribute(o.Member, "NoGradAttribute"))
+                    return false;
+            }
+            if (Symbols.IsTrainable(member.Member, _element))
+                return true;
+            return member.Member is IPropertySymbol property && IsInlinable(property);
+        }
+
         private int Constant(IOperation operation)
         {
             var type = operation.Type!;
             var kind = Symbols.KindOf(type, _element);
             bool literal = operation.ConstantValue.HasValue || operation is ILiteralOperation;
+            ReportScalarConstants(operation);
+            _holes = new List<int>();
             string text = Render(operation);
+            var operands = _holes.ToEquatableArray();
+            _holes = null;
             foreach (var token in operation.Syntax.DescendantTokens())
             {
                 if (token.IsKind(SyntaxKind.IdentifierToken))
@@ -888,15 +1135,82 @@ internal static class ForwardParser
             }
             string hint = operation is IMemberReferenceOperation m ? Camel(m.Member.Name)
                 : operation is IParameterReferenceOperation p ? p.Parameter.Name : "c";
-            if (operation is IParameterReferenceOperation pr && _inputs.TryGetValue(pr.Parameter, out int input))
+            if (operation is IParameterReferenceOperation pr && _current.TryGetValue(pr.Parameter, out int input))
                 return input;
             int id = NewValue(kind, Symbols.Display(type), hint, null, false);
-            _instructions.Add(new Instruction(id, OpKind.Constant, EquatableArray<int>.Empty, Text: text, IsLiteral: literal,
+            _instructions.Add(new Instruction(id, OpKind.Constant, operands, Text: text, IsLiteral: literal && operands.Count == 0,
                 Source: Normalize(operation.Syntax.ToString()), Statement: _statement, Line: LineOf(operation.Syntax)));
             return id;
         }
 
-        /// <summary>Re-renders a constant expression as C# that compiles in the generated file (fully qualified).</summary>
+        /// <summary>
+        /// LG0011: a field or property of the element type T read in a forward is a constant: it gets no gradient,
+        /// where a trainable scalar may have been meant. <c>[NoGrad]</c> on the member (or on an object on the way to
+        /// it) says it is meant; reported once per member and method.
+        /// </summary>
+        private void ReportScalarConstants(IOperation operation)
+        {
+            if (_element is null)
+                return;
+            foreach (var node in operation.DescendantsAndSelf())
+            {
+                if (node is not IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } member || member.Member.IsStatic
+                    || member.Member.IsImplicitlyDeclared)
+                    continue;
+                var memberType = member.Member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member.Member).Type;
+                if (!SymbolEqualityComparer.Default.Equals(memberType, _element) || Symbols.HasAttribute(member.Member, "NoGradAttribute"))
+                    continue;
+                bool frozen = false;
+                for (var owner = member.Instance; owner is IMemberReferenceOperation o; owner = o.Instance)
+                    frozen |= Symbols.HasAttribute(o.Member, "NoGradAttribute");
+                if (frozen)
+                    continue;
+                string name = Normalize(member.Syntax.ToString());
+                if (_scalarConstants.Add(member.Member.ToDisplayString()))
+                    Report("LG0011", member.Syntax.GetLocation(), name, _method.Name);
+            }
+        }
+
+        /// <summary>The operands a constant's text refers to, collected while rendering it (null outside <see cref="Constant"/>).</summary>
+        private List<int>? _holes;
+
+        /// <summary>Whether <see cref="Render"/> can write the expression: locals and reassigned parameters only where it rebuilds the text.</summary>
+        private bool Renderable(IOperation operation)
+        {
+            if (operation.ConstantValue is { HasValue: true } && operation is ILiteralOperation)
+                return true;
+            switch (operation)
+            {
+                case IConversionOperation conversion:
+                    return Renderable(conversion.Operand);
+                case IParenthesizedOperation parenthesized:
+                    return Renderable(parenthesized.Operand);
+                case IParameterReferenceOperation or ILocalReferenceOperation:
+                    return true;
+                case IMemberReferenceOperation member when member.Member is IFieldSymbol or IPropertySymbol:
+                    return member.Member.IsStatic || member.Instance is null or IInstanceReferenceOperation || Renderable(member.Instance);
+                case IBinaryOperation binary when BinaryText(binary.OperatorKind) is not null:
+                    return Renderable(binary.LeftOperand) && Renderable(binary.RightOperand);
+                case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus } unary:
+                    return Renderable(unary.Operand);
+                case IInvocationOperation invocation when invocation.TargetMethod.IsStatic:
+                    return invocation.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).All(a => Renderable(a.Value));
+                case IObjectCreationOperation { Initializer: null, Constructor: not null } creation when HasHole(creation):
+                    return creation.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).All(a => Renderable(a.Value));
+                default:
+                    return !HasHole(operation);
+            }
+        }
+
+        /// <summary>The expression mentions a local or a reassigned parameter, whose generated name may differ.</summary>
+        private bool HasHole(IOperation operation) => operation.DescendantsAndSelf().Any(o =>
+            o is ILocalReferenceOperation
+            || (o is IParameterReferenceOperation p && _current.TryGetValue(p.Parameter, out int now) && _inputs[p.Parameter] != now));
+
+        /// <summary>
+        /// Re-renders a constant expression as C# that compiles in the generated file (fully qualified). A local or a
+        /// reassigned parameter becomes a hole (<see cref="ConstantText"/>) that the emitter fills with the value's name.
+        /// </summary>
         private string Render(IOperation operation)
         {
             if (operation.ConstantValue is { HasValue: true } && operation is ILiteralOperation)
@@ -909,8 +1223,12 @@ internal static class ForwardParser
                         : $"(({Symbols.Display(conversion.Type!)}){Render(conversion.Operand)})";
                 case IParenthesizedOperation parenthesized:
                     return Render(parenthesized.Operand);
+                case IParameterReferenceOperation parameter when _current.TryGetValue(parameter.Parameter, out int now) && now != _inputs[parameter.Parameter]:
+                    return Hole(now);
                 case IParameterReferenceOperation parameter:
                     return parameter.Parameter.Name;
+                case ILocalReferenceOperation local when _locals.TryGetValue(local.Local, out int bound):
+                    return Hole(bound);
                 case IMemberReferenceOperation member when member.Member is IFieldSymbol or IPropertySymbol:
                     if (member.Member.IsStatic)
                         return $"{Symbols.Display(member.ConstrainedToType ?? member.Member.ContainingType)}.{member.Member.Name}";
@@ -932,9 +1250,21 @@ internal static class ForwardParser
                         ? "<" + string.Join(", ", target.TypeArguments.Select(Symbols.Display)) + ">" : "";
                     return $"{receiver}{target.Name}{typeArgs}({string.Join(", ", ordered.Select(a => Render(a.Value)))})";
                 }
+                case IObjectCreationOperation { Initializer: null, Constructor: not null } creation when HasHole(creation):
+                {
+                    var ordered = creation.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).OrderBy(a => a.Parameter?.Ordinal ?? 0);
+                    return $"new {Symbols.Display(creation.Type!)}({string.Join(", ", ordered.Select(a => Render(a.Value)))})";
+                }
                 default:
                     return "(" + operation.Syntax.ToString() + ")";
             }
+        }
+
+        private string Hole(int value)
+        {
+            var holes = _holes ??= new List<int>();
+            holes.Add(value);
+            return ConstantText.Hole(holes.Count - 1);
         }
 
         private static string? BinaryText(BinaryOperatorKind kind) => kind switch
@@ -1003,6 +1333,9 @@ internal static class ForwardParser
             _values.Add(new ValueInfo(id, kind, type, name, shape, varied));
             return id;
         }
+
+        /// <summary>Problems that are warnings: the method is still generated.</summary>
+        private static bool IsWarning(string id) => id is "LG0005" or "LG0011";
 
         private int Unsupported(SyntaxNode syntax, string construct)
         {

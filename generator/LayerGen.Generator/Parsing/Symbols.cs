@@ -92,6 +92,14 @@ internal static class Symbols
     {
         if (MatrixElement(method.ReturnType) is { } fromReturn)
             return fromReturn;
+        if (method.ReturnType is INamedTypeSymbol { IsTupleType: true } tuple)
+        {
+            foreach (var item in tuple.TupleElements)
+            {
+                if (MatrixElement(item.Type) is { } fromElement)
+                    return fromElement;
+            }
+        }
         foreach (var parameter in method.Parameters)
         {
             if (MatrixElement(parameter.Type) is { } fromParameter)
@@ -100,6 +108,25 @@ internal static class Symbols
         return method.ReturnType is { SpecialType: SpecialType.System_Single or SpecialType.System_Double } or ITypeParameterSymbol
             ? method.ReturnType
             : null;
+    }
+
+    /// <summary>
+    /// The elements of a tuple return type whose elements are all <c>Matrix&lt;T&gt;</c> or <c>T</c> (two or more), as
+    /// models named after the tuple's element names; null for any other type.
+    /// </summary>
+    public static EquatableArray<MethodParameter>? TupleElements(ITypeSymbol type, ITypeSymbol? element)
+    {
+        if (type is not INamedTypeSymbol { IsTupleType: true } tuple || tuple.TupleElements.Length < 2)
+            return null;
+        var result = new List<MethodParameter>();
+        foreach (var field in tuple.TupleElements)
+        {
+            var kind = KindOf(field.Type, element);
+            if (kind == ValueKind.Other)
+                return null;
+            result.Add(new MethodParameter(field.Name, Display(field.Type), kind, true, null));
+        }
+        return result.ToEquatableArray();
     }
 
     /// <summary>The parameters of a forward method as models.</summary>
@@ -243,10 +270,14 @@ internal static class Symbols
                     continue;
                 if (MatrixElement(memberType) is { } e)
                 {
-                    if (!HasAttribute(member, "NoGradAttribute") && (element is null || SymbolEqualityComparer.Default.Equals(e, element)))
+                    // A computed property (W.T) is not a parameter of its own: a forward that reads it is differentiated
+                    // through its getter, so its gradient reaches the parameters it reads.
+                    if (!HasAttribute(member, "NoGradAttribute") && (element is null || SymbolEqualityComparer.Default.Equals(e, element))
+                        && !(member is IPropertySymbol computed && IsComputedProperty(computed, cancellationToken)))
                         parameters.Add(new TrainableParameter(member.Name, ShapeOf(member.GetAttributes())));
                 }
-                else if (HasForwardMethod(memberType) && !HasAttribute(member, "NoGradAttribute") && SameElement(memberType, element))
+                else if (HasForwardMethod(memberType) && !HasAttribute(member, "NoGradAttribute") && SameElement(memberType, element)
+                         && CannotEmitReason((INamedTypeSymbol)memberType, cancellationToken) is null)
                 {
                     sublayers.Add(new SublayerModel(member.Name, Display(memberType)));
                 }
@@ -267,16 +298,95 @@ internal static class Symbols
             sublayers.ToEquatableArray());
     }
 
-    /// <summary>Whether the member is a trainable parameter of a layer (instance matrix, not <c>[NoGrad]</c>).</summary>
+    /// <summary>
+    /// Whether the member is a trainable parameter of a layer (instance matrix, not <c>[NoGrad]</c>, not a computed
+    /// property: those are differentiated through their getter).
+    /// </summary>
     public static bool IsTrainable(ISymbol member, ITypeSymbol? element) =>
         !member.IsStatic
         && member switch
         {
             IFieldSymbol field => MatrixElement(field.Type) is { } e && SymbolEqualityComparer.Default.Equals(e, element),
-            IPropertySymbol property => MatrixElement(property.Type) is { } e && SymbolEqualityComparer.Default.Equals(e, element),
+            IPropertySymbol property => MatrixElement(property.Type) is { } e && SymbolEqualityComparer.Default.Equals(e, element)
+                && !IsComputedProperty(property, CancellationToken.None),
             _ => false,
         }
         && !HasAttribute(member, "NoGradAttribute");
+
+    /// <summary>
+    /// Whether the property computes its value (an expression body, or a getter with a body) instead of storing it in
+    /// a backing field (an auto-property). A property compiled in another assembly is an auto-property when its getter
+    /// is compiler-generated.
+    /// </summary>
+    public static bool IsComputedProperty(IPropertySymbol property, CancellationToken cancellationToken)
+    {
+        var definition = property.OriginalDefinition;
+        if (definition.IsIndexer || definition.GetMethod is null)
+            return false;
+        if (definition.DeclaringSyntaxReferences.Length == 0)
+            return !definition.GetMethod.GetAttributes().Any(a => a.AttributeClass is { Name: "CompilerGeneratedAttribute" });
+        foreach (var reference in definition.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is not PropertyDeclarationSyntax declaration)
+                continue;
+            if (declaration.ExpressionBody is not null)
+                return true;
+            foreach (var accessor in declaration.AccessorList?.Accessors ?? default)
+            {
+                if (accessor.IsKind(SyntaxKind.GetAccessorDeclaration) && (accessor.Body is not null || accessor.ExpressionBody is not null))
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The getter expression of a computed property (<c>=&gt; e</c>, <c>get =&gt; e</c> or <c>get { return e; }</c>),
+    /// or null with the reason why it cannot be read.
+    /// </summary>
+    public static ExpressionSyntax? GetterExpression(IPropertySymbol property, CancellationToken cancellationToken, out string reason)
+    {
+        reason = "it is compiled in another assembly, so LayerGen cannot read its getter";
+        foreach (var reference in property.OriginalDefinition.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is not PropertyDeclarationSyntax declaration)
+                continue;
+            if (declaration.ExpressionBody is { } arrow)
+                return arrow.Expression;
+            foreach (var accessor in declaration.AccessorList?.Accessors ?? default)
+            {
+                if (!accessor.IsKind(SyntaxKind.GetAccessorDeclaration))
+                    continue;
+                if (accessor.ExpressionBody is { } getArrow)
+                    return getArrow.Expression;
+                if (accessor.Body is { Statements.Count: 1 } body && body.Statements[0] is ReturnStatementSyntax { Expression: { } returned })
+                    return returned;
+                if (accessor.Body is not null)
+                {
+                    reason = "its getter is not a single 'return' statement";
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Why LayerGen cannot add generated members to <paramref name="type"/> (a declaration in its chain is not partial,
+    /// or it is an interface), or null when it can. A type compiled in another assembly can be used only when it
+    /// carries the generated members already, which the caller checks by name.
+    /// </summary>
+    public static string? CannotEmitReason(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        if (FirstNonPartial(type, cancellationToken) is { } nonPartial)
+            return $"'{nonPartial.Name}' is not declared partial";
+        for (var current = type; current is not null; current = current.ContainingType)
+        {
+            if (current.DeclaringSyntaxReferences.Length > 0 && current.TypeKind is not (TypeKind.Class or TypeKind.Struct))
+                return $"'{current.Name}' is not a class or struct";
+        }
+        return null;
+    }
 
     /// <summary>The C# accessibility keywords.</summary>
     public static string AccessibilityText(Accessibility accessibility) => accessibility switch

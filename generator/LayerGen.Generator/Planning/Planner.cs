@@ -47,6 +47,7 @@ internal sealed class MethodPlan
         BufferField = new string?[n];
         AdjointField = new string?[n];
         CallTapeField = new string?[n];
+        FrozenGradientsField = new string?[n];
         ProbabilitiesField = new string?[n];
         ReadByBackward = new bool[n];
     }
@@ -80,6 +81,13 @@ internal sealed class MethodPlan
 
     /// <summary>Tape of the callee, per call site.</summary>
     public string?[] CallTapeField { get; }
+
+    /// <summary>
+    /// A frozen sublayer's scratch gradients, per call site: its backward needs somewhere to add its parameter
+    /// gradients, which nobody reads; the tape creates them once, so a step after the first allocates nothing (they are
+    /// never cleared, since never read).
+    /// </summary>
+    public string?[] FrozenGradientsField { get; }
 
     /// <summary>The softmax probabilities a cross-entropy saves for its backward.</summary>
     public string?[] ProbabilitiesField { get; }
@@ -148,6 +156,8 @@ internal sealed class MethodPlan
         var used = new HashSet<string>(System.StringComparer.Ordinal) { "tape", "gradients", "dOutput", "global", "this", "value" };
         foreach (var parameter in Method.Parameters)
             used.Add(parameter.Name);
+        foreach (var element in Method.ReturnElements)
+            used.Add("dOutput" + Pascal(element.Name));
         foreach (var reserved in Body.ReservedNames)
             used.Add(reserved);
         string Unique(string hint)
@@ -198,7 +208,7 @@ internal sealed class MethodPlan
             if (!activity.Active[v] && !IsDifferentiableInput(v))
                 continue;
             string baseName = instructions[activity.Definer[v]] is { Op: OpKind.Parameter or OpKind.Input } source ? source.Text! : Names[v];
-            AdjointNames[v] = v == Body.Result && instructions[activity.Definer[v]].Op is not (OpKind.Input or OpKind.Parameter)
+            AdjointNames[v] = v == Body.Result && Body.Results.Count == 0 && instructions[activity.Definer[v]].Op is not (OpKind.Input or OpKind.Parameter)
                 ? "dOutput"
                 : Storage[v] == Planning.Storage.LayerParameter ? "d" + Pascal(baseName) : Unique("d" + Pascal(baseName));
         }
@@ -261,6 +271,12 @@ internal sealed class MethodPlan
             {
                 CallTapeField[v] = Field(Names[v] + "Tape");
                 TapeFields.Add(new TapeField(CallTapeField[v]!, instruction.Call!.TapeType + "?", $"the tape of {instruction.Source}"));
+                if (instruction.Call.FrozenGradientsType is { } frozen && activity.Active[v])
+                {
+                    FrozenGradientsField[v] = Field(Names[v] + "FrozenGradients");
+                    TapeFields.Add(new TapeField(FrozenGradientsField[v]!, frozen + "?",
+                        $"scratch for the parameter gradients of the frozen [NoGrad] {instruction.Call.Receiver}: written by its backward, never read"));
+                }
             }
             switch (Storage[v])
             {

@@ -10,7 +10,7 @@ public partial class Attention
     [Shape("D", "V")] public Matrix<double> Wv;
 
     /// <summary>1/√K: a scalar field, a constant.</summary>
-    public double Scale;
+    [NoGrad] public double Scale;
 
     public Attention(int model, int keys, int values, int seed)
     {

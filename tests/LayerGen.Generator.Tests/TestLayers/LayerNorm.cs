@@ -7,7 +7,7 @@ public partial class LayerNorm
 {
     [Shape(1, "D")] public Matrix<double> Gamma;
     [Shape(1, "D")] public Matrix<double> Beta;
-    public double Epsilon = 1e-5;
+    [NoGrad] public double Epsilon = 1e-5;
 
     public LayerNorm(int features, int seed)
     {

@@ -9,7 +9,7 @@ public partial class SoftmaxClassifier
     [Shape(1, "C")] public Matrix<double> B;
 
     /// <summary>The L2 strength λ: a scalar field, so a constant, not a parameter.</summary>
-    public double Lambda;
+    [NoGrad] public double Lambda;
 
     public SoftmaxClassifier(int inputs, int classes, double lambda, int seed)
     {
