@@ -237,7 +237,7 @@ internal sealed class MethodPlan
         }
 
         // Tape fields, in forward order: call tapes, buffers, saved values; then adjoint buffers.
-        var fieldNames = new HashSet<string>(System.StringComparer.Ordinal) { "_recorded" };
+        var fieldNames = new HashSet<string>(System.StringComparer.Ordinal) { "_recorded", "_layer", "_resultRows", "_resultCols" };
         string Field(string baseName)
         {
             string name = "_" + baseName.Replace("this.", "");

@@ -31,6 +31,12 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂sum: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<TElement>? _dSum;
 
+            /// <summary>The Dense instance whose training forward filled this tape: Backward must be called on the same one.</summary>
+            internal global::LayerGen.TestLayers.Dense<TElement>? _layer;
+
+            /// <summary>The shape of the forward result: dOutput must have it.</summary>
+            internal int _resultRows, _resultCols;
+
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
         }
@@ -43,6 +49,7 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<TElement> Forward(global::LayerGen.Matrix<TElement> x, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
             // Shapes on entry: x [N, D], W [D, C], B [1, C]
             global::System.ArgumentNullException.ThrowIfNull(x);
             int shapeD = x.Cols;
@@ -54,10 +61,16 @@ namespace LayerGen.TestLayers
             // return Ops.Relu(x * W + B)  (line 20)
             var product = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._product, x.Rows, this.W.Cols);
             global::LayerGen.Ops.MatMul(x, this.W, product);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product, "Dense.Forward", "x * W", 20);
             var sum = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._sum, global::System.Math.Max(product.Rows, this.B.Rows), global::System.Math.Max(product.Cols, this.B.Cols));
             global::LayerGen.Ops.Add(product, this.B, sum);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(sum, "Dense.Forward", "x * W + B", 20);
             var output = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._output, sum.Rows, sum.Cols);
             global::LayerGen.Ops.Relu(sum, output);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "Dense.Forward", "Ops.Relu(x * W + B)", 20);
+            tape._resultRows = output.Rows;
+            tape._resultCols = output.Cols;
+            tape._layer = this;
             tape._recorded = true;
             return output;
         }
@@ -108,24 +121,32 @@ namespace LayerGen.TestLayers
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
+            global::LayerGen.BackwardChecks.SameLayer("Backward", "Dense", tape._layer, this);
+            global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "W", gradients.W, this.W);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "B", gradients.B, this.B);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var sum = tape._sum!;
             // return Ops.Relu(x * W + B)  (line 20)
             var dSum = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._dSum, sum.Rows, sum.Cols);
             global::LayerGen.Ops.ReluBackward(sum, dOutput, dSum);  // dSum = dOutput ⊙ [sum > 0]
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dSum, "Dense.Backward", "dSum = dOutput ⊙ [sum > 0]", 20);
             //   x * W + B
             var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum, gradients.B, accumulate: true);  // dB += Σrows dSum
-            global::LayerGen.Matrix<TElement> dX = null!; // assigned only if needed
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.B, "Dense.Backward", "dB += Σrows dSum", 20);
+            global::LayerGen.Matrix<TElement>? dX = null;  // assigned only if needed
             if (needDX)
             {
                 // return Ops.Relu(x * W + B)  (line 20)
                 //   x * W
                 dX = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
                 global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "Dense.Backward", "dX = dProduct·Wᵀ", 20);
             }
             global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.W, "Dense.Backward", "dW += xᵀ·dProduct", 20);
             return dX;
         }
     }

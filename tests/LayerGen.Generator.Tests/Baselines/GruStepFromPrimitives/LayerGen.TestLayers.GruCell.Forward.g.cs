@@ -115,6 +115,12 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂product9: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dProduct9;
 
+            /// <summary>The GruCell instance whose training forward filled this tape: Backward must be called on the same one.</summary>
+            internal global::LayerGen.TestLayers.GruCell? _layer;
+
+            /// <summary>The shape of the forward result: dOutput must have it.</summary>
+            internal int _resultRows, _resultCols;
+
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
         }
@@ -128,6 +134,7 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<double> Forward(global::LayerGen.Matrix<double> x, global::LayerGen.Matrix<double> h, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
             // Shapes on entry: x [N, D], h [N, H], Wz [D, H], Uz [H, H], Bz [1, H], Wr [D, H], Ur [H, H], Br [1, H], Wh [D, H], Uh [H, H], Bh [1, H]
             global::System.ArgumentNullException.ThrowIfNull(x);
             global::System.ArgumentNullException.ThrowIfNull(h);
@@ -158,48 +165,71 @@ namespace LayerGen.TestLayers
             // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
             var product = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product, x.Rows, this.Wz.Cols);
             global::LayerGen.Ops.MatMul(x, this.Wz, product);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product, "GruCell.Forward", "x * Wz", 32);
             var product2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product2, h.Rows, this.Uz.Cols);
             global::LayerGen.Ops.MatMul(h, this.Uz, product2);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product2, "GruCell.Forward", "h * Uz", 32);
             var sum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum, global::System.Math.Max(product.Rows, product2.Rows), global::System.Math.Max(product.Cols, product2.Cols));
             global::LayerGen.Ops.Add(product, product2, sum);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(sum, "GruCell.Forward", "x * Wz + h * Uz", 32);
             var sum2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum2, global::System.Math.Max(sum.Rows, this.Bz.Rows), global::System.Math.Max(sum.Cols, this.Bz.Cols));
             global::LayerGen.Ops.Add(sum, this.Bz, sum2);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(sum2, "GruCell.Forward", "x * Wz + h * Uz + Bz", 32);
             var z = global::LayerGen.Matrix<double>.EnsureShape(ref tape._z, sum2.Rows, sum2.Cols);
             global::LayerGen.Ops.Sigmoid(sum2, z);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(z, "GruCell.Forward", "Ops.Sigmoid(x * Wz + h * Uz + Bz)", 32);
             // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
             var product3 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product3, x.Rows, this.Wr.Cols);
             global::LayerGen.Ops.MatMul(x, this.Wr, product3);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product3, "GruCell.Forward", "x * Wr", 33);
             var product4 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product4, h.Rows, this.Ur.Cols);
             global::LayerGen.Ops.MatMul(h, this.Ur, product4);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product4, "GruCell.Forward", "h * Ur", 33);
             var sum3 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum3, global::System.Math.Max(product3.Rows, product4.Rows), global::System.Math.Max(product3.Cols, product4.Cols));
             global::LayerGen.Ops.Add(product3, product4, sum3);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(sum3, "GruCell.Forward", "x * Wr + h * Ur", 33);
             var sum4 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum4, global::System.Math.Max(sum3.Rows, this.Br.Rows), global::System.Math.Max(sum3.Cols, this.Br.Cols));
             global::LayerGen.Ops.Add(sum3, this.Br, sum4);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(sum4, "GruCell.Forward", "x * Wr + h * Ur + Br", 33);
             var r = global::LayerGen.Matrix<double>.EnsureShape(ref tape._r, sum4.Rows, sum4.Cols);
             global::LayerGen.Ops.Sigmoid(sum4, r);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(r, "GruCell.Forward", "Ops.Sigmoid(x * Wr + h * Ur + Br)", 33);
             // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
             var product5 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product5, x.Rows, this.Wh.Cols);
             global::LayerGen.Ops.MatMul(x, this.Wh, product5);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product5, "GruCell.Forward", "x * Wh", 34);
             var product6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product6, global::System.Math.Max(r.Rows, h.Rows), global::System.Math.Max(r.Cols, h.Cols));
             global::LayerGen.Ops.Mul(r, h, product6);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product6, "GruCell.Forward", "Ops.Mul(r, h)", 34);
             var product7 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product7, product6.Rows, this.Uh.Cols);
             global::LayerGen.Ops.MatMul(product6, this.Uh, product7);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product7, "GruCell.Forward", "Ops.Mul(r, h) * Uh", 34);
             var sum5 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum5, global::System.Math.Max(product5.Rows, product7.Rows), global::System.Math.Max(product5.Cols, product7.Cols));
             global::LayerGen.Ops.Add(product5, product7, sum5);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(sum5, "GruCell.Forward", "x * Wh + Ops.Mul(r, h) * Uh", 34);
             var sum6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum6, global::System.Math.Max(sum5.Rows, this.Bh.Rows), global::System.Math.Max(sum5.Cols, this.Bh.Cols));
             global::LayerGen.Ops.Add(sum5, this.Bh, sum6);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(sum6, "GruCell.Forward", "x * Wh + Ops.Mul(r, h) * Uh + Bh", 34);
             var candidate = global::LayerGen.Matrix<double>.EnsureShape(ref tape._candidate, sum6.Rows, sum6.Cols);
             global::LayerGen.Ops.Tanh(sum6, candidate);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(candidate, "GruCell.Forward", "Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)", 34);
             // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35)
             global::LayerGen.Matrix<double> one = this.One;
             var difference = global::LayerGen.Matrix<double>.EnsureShape(ref tape._difference, global::System.Math.Max(one.Rows, z.Rows), global::System.Math.Max(one.Cols, z.Cols));
             global::LayerGen.Ops.Sub(one, z, difference);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(difference, "GruCell.Forward", "Ops.Sub(One, z)", 35);
             var product8 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product8, global::System.Math.Max(difference.Rows, h.Rows), global::System.Math.Max(difference.Cols, h.Cols));
             global::LayerGen.Ops.Mul(difference, h, product8);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product8, "GruCell.Forward", "Ops.Mul(Ops.Sub(One, z), h)", 35);
             var product9 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product9, global::System.Math.Max(z.Rows, candidate.Rows), global::System.Math.Max(z.Cols, candidate.Cols));
             global::LayerGen.Ops.Mul(z, candidate, product9);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product9, "GruCell.Forward", "Ops.Mul(z, candidate)", 35);
             var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(product8.Rows, product9.Rows), global::System.Math.Max(product8.Cols, product9.Cols));
             global::LayerGen.Ops.Add(product8, product9, output);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "GruCell.Forward", "Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))", 35);
+            tape._resultRows = output.Rows;
+            tape._resultCols = output.Cols;
+            tape._layer = this;
             tape._recorded = true;
             return output;
         }
@@ -301,6 +331,17 @@ namespace LayerGen.TestLayers
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
+            global::LayerGen.BackwardChecks.SameLayer("Backward", "GruCell", tape._layer, this);
+            global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Wz", gradients.Wz, this.Wz);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Uz", gradients.Uz, this.Uz);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Bz", gradients.Bz, this.Bz);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Wr", gradients.Wr, this.Wr);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Ur", gradients.Ur, this.Ur);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Br", gradients.Br, this.Br);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Wh", gradients.Wh, this.Wh);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Uh", gradients.Uh, this.Uh);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Bh", gradients.Bh, this.Bh);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var h = tape._h!;
@@ -321,67 +362,84 @@ namespace LayerGen.TestLayers
                 dProduct8 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct8, product8.Rows, product8.Cols);
                 global::LayerGen.Ops.SumToShape(dOutput, dProduct8);  // product8 was broadcast: sum the repeated rows/columns
             }
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dProduct8, "GruCell.Backward", "dProduct8 = dOutput", 35);
             var dProduct9 = dOutput;  // dProduct9 = dOutput (shared, no copy, unless product9 was broadcast)
             if (product9.Rows != dOutput.Rows || product9.Cols != dOutput.Cols)
             {
                 dProduct9 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct9, product9.Rows, product9.Cols);
                 global::LayerGen.Ops.SumToShape(dOutput, dProduct9);  // product9 was broadcast: sum the repeated rows/columns
             }
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dProduct9, "GruCell.Backward", "dProduct9 = dOutput", 35);
             //   Ops.Mul(z, candidate)
             var dZ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dZ, z.Rows, z.Cols);
             global::LayerGen.Ops.MulBackward(dProduct9, candidate, dZ);  // dZ = dProduct9 ⊙ candidate
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dZ, "GruCell.Backward", "dZ = dProduct9 ⊙ candidate", 35);
             var dCandidate = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dCandidate, candidate.Rows, candidate.Cols);
             global::LayerGen.Ops.MulBackward(dProduct9, z, dCandidate);  // dCandidate = dProduct9 ⊙ z
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dCandidate, "GruCell.Backward", "dCandidate = dProduct9 ⊙ z", 35);
             //   Ops.Mul(Ops.Sub(One, z), h)
             var dDifference = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dDifference, difference.Rows, difference.Cols);
             global::LayerGen.Ops.MulBackward(dProduct8, h, dDifference);  // dDifference = dProduct8 ⊙ h
-            global::LayerGen.Matrix<double> dH = null!; // assigned only if needed
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dDifference, "GruCell.Backward", "dDifference = dProduct8 ⊙ h", 35);
+            global::LayerGen.Matrix<double>? dH = null;  // assigned only if needed
             if (needDH)
             {
                 // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35)
                 //   Ops.Mul(Ops.Sub(One, z), h)
                 dH = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dH, h.Rows, h.Cols);
                 global::LayerGen.Ops.MulBackward(dProduct8, difference, dH);  // dH = dProduct8 ⊙ difference
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dH, "GruCell.Backward", "dH = dProduct8 ⊙ difference", 35);
             }
             //   Ops.Sub(One, z)
             global::LayerGen.Ops.SumToShape(dDifference, -1d, dZ, accumulate: true);  // dZ += −dDifference
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dZ, "GruCell.Backward", "dZ += −dDifference", 35);
             // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
             var dSum6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum6, sum6.Rows, sum6.Cols);
             global::LayerGen.Ops.TanhBackward(candidate, dCandidate, dSum6);  // dSum6 = dCandidate ⊙ (1 − candidate²)
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dSum6, "GruCell.Backward", "dSum6 = dCandidate ⊙ (1 − candidate²)", 34);
             //   x * Wh + Ops.Mul(r, h) * Uh + Bh
             var dSum5 = dSum6;  // dSum5 = dSum6 (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum6, gradients.Bh, accumulate: true);  // dBh += Σrows dSum6
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Bh, "GruCell.Backward", "dBh += Σrows dSum6", 34);
             //   x * Wh + Ops.Mul(r, h) * Uh
             var dProduct5 = dSum5;  // dProduct5 = dSum5 (same shape: no copy)
             var dProduct7 = dSum5;  // dProduct7 = dSum5 (same shape: no copy)
             //   Ops.Mul(r, h) * Uh
             var dProduct6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct6, product6.Rows, product6.Cols);
             global::LayerGen.Ops.MatMul(dProduct7, this.Uh, dProduct6, transposeB: true);  // dProduct6 = dProduct7·Uhᵀ
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dProduct6, "GruCell.Backward", "dProduct6 = dProduct7·Uhᵀ", 34);
             global::LayerGen.Ops.MatMul(product6, dProduct7, gradients.Uh, transposeA: true, accumulate: true);  // dUh += product6ᵀ·dProduct7
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Uh, "GruCell.Backward", "dUh += product6ᵀ·dProduct7", 34);
             //   Ops.Mul(r, h)
             var dR = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dR, r.Rows, r.Cols);
             global::LayerGen.Ops.MulBackward(dProduct6, h, dR);  // dR = dProduct6 ⊙ h
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dR, "GruCell.Backward", "dR = dProduct6 ⊙ h", 34);
             if (needDH)
             {
                 // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
                 //   Ops.Mul(r, h)
-                global::LayerGen.Ops.MulBackward(dProduct6, r, dH, accumulate: true);  // dH += dProduct6 ⊙ r
+                global::LayerGen.Ops.MulBackward(dProduct6, r, dH!, accumulate: true);  // dH += dProduct6 ⊙ r
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dH!, "GruCell.Backward", "dH += dProduct6 ⊙ r", 34);
             }
-            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
+            global::LayerGen.Matrix<double>? dX = null;  // assigned only if needed
             if (needDX)
             {
                 // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
                 //   x * Wh
                 dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
                 global::LayerGen.Ops.MatMul(dProduct5, this.Wh, dX, transposeB: true);  // dX = dProduct5·Whᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "GruCell.Backward", "dX = dProduct5·Whᵀ", 34);
             }
             global::LayerGen.Ops.MatMul(x, dProduct5, gradients.Wh, transposeA: true, accumulate: true);  // dWh += xᵀ·dProduct5
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Wh, "GruCell.Backward", "dWh += xᵀ·dProduct5", 34);
             // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
             var dSum4 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum4, sum4.Rows, sum4.Cols);
             global::LayerGen.Ops.SigmoidBackward(r, dR, dSum4);  // dSum4 = dR ⊙ r(1 − r)
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dSum4, "GruCell.Backward", "dSum4 = dR ⊙ r(1 − r)", 33);
             //   x * Wr + h * Ur + Br
             var dSum3 = dSum4;  // dSum3 = dSum4 (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum4, gradients.Br, accumulate: true);  // dBr += Σrows dSum4
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Br, "GruCell.Backward", "dBr += Σrows dSum4", 33);
             //   x * Wr + h * Ur
             var dProduct3 = dSum3;  // dProduct3 = dSum3 (same shape: no copy)
             var dProduct4 = dSum3;  // dProduct4 = dSum3 (same shape: no copy)
@@ -389,22 +447,28 @@ namespace LayerGen.TestLayers
             {
                 // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
                 //   h * Ur
-                global::LayerGen.Ops.MatMul(dProduct4, this.Ur, dH, transposeB: true, accumulate: true);  // dH += dProduct4·Urᵀ
+                global::LayerGen.Ops.MatMul(dProduct4, this.Ur, dH!, transposeB: true, accumulate: true);  // dH += dProduct4·Urᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dH!, "GruCell.Backward", "dH += dProduct4·Urᵀ", 33);
             }
             global::LayerGen.Ops.MatMul(h, dProduct4, gradients.Ur, transposeA: true, accumulate: true);  // dUr += hᵀ·dProduct4
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Ur, "GruCell.Backward", "dUr += hᵀ·dProduct4", 33);
             if (needDX)
             {
                 // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
                 //   x * Wr
-                global::LayerGen.Ops.MatMul(dProduct3, this.Wr, dX, transposeB: true, accumulate: true);  // dX += dProduct3·Wrᵀ
+                global::LayerGen.Ops.MatMul(dProduct3, this.Wr, dX!, transposeB: true, accumulate: true);  // dX += dProduct3·Wrᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX!, "GruCell.Backward", "dX += dProduct3·Wrᵀ", 33);
             }
             global::LayerGen.Ops.MatMul(x, dProduct3, gradients.Wr, transposeA: true, accumulate: true);  // dWr += xᵀ·dProduct3
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Wr, "GruCell.Backward", "dWr += xᵀ·dProduct3", 33);
             // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
             var dSum2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum2, sum2.Rows, sum2.Cols);
             global::LayerGen.Ops.SigmoidBackward(z, dZ, dSum2);  // dSum2 = dZ ⊙ z(1 − z)
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dSum2, "GruCell.Backward", "dSum2 = dZ ⊙ z(1 − z)", 32);
             //   x * Wz + h * Uz + Bz
             var dSum = dSum2;  // dSum = dSum2 (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dSum2, gradients.Bz, accumulate: true);  // dBz += Σrows dSum2
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Bz, "GruCell.Backward", "dBz += Σrows dSum2", 32);
             //   x * Wz + h * Uz
             var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
             var dProduct2 = dSum;  // dProduct2 = dSum (same shape: no copy)
@@ -412,16 +476,20 @@ namespace LayerGen.TestLayers
             {
                 // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
                 //   h * Uz
-                global::LayerGen.Ops.MatMul(dProduct2, this.Uz, dH, transposeB: true, accumulate: true);  // dH += dProduct2·Uzᵀ
+                global::LayerGen.Ops.MatMul(dProduct2, this.Uz, dH!, transposeB: true, accumulate: true);  // dH += dProduct2·Uzᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dH!, "GruCell.Backward", "dH += dProduct2·Uzᵀ", 32);
             }
             global::LayerGen.Ops.MatMul(h, dProduct2, gradients.Uz, transposeA: true, accumulate: true);  // dUz += hᵀ·dProduct2
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Uz, "GruCell.Backward", "dUz += hᵀ·dProduct2", 32);
             if (needDX)
             {
                 // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
                 //   x * Wz
-                global::LayerGen.Ops.MatMul(dProduct, this.Wz, dX, transposeB: true, accumulate: true);  // dX += dProduct·Wzᵀ
+                global::LayerGen.Ops.MatMul(dProduct, this.Wz, dX!, transposeB: true, accumulate: true);  // dX += dProduct·Wzᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX!, "GruCell.Backward", "dX += dProduct·Wzᵀ", 32);
             }
             global::LayerGen.Ops.MatMul(x, dProduct, gradients.Wz, transposeA: true, accumulate: true);  // dWz += xᵀ·dProduct
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Wz, "GruCell.Backward", "dWz += xᵀ·dProduct", 32);
             return (dX, dH);
         }
     }

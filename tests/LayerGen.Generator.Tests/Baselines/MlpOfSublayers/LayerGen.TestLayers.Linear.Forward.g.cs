@@ -25,6 +25,12 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂x: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dX;
 
+            /// <summary>The Linear instance whose training forward filled this tape: Backward must be called on the same one.</summary>
+            internal global::LayerGen.TestLayers.Linear? _layer;
+
+            /// <summary>The shape of the forward result: dOutput must have it.</summary>
+            internal int _resultRows, _resultCols;
+
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
         }
@@ -37,6 +43,7 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<double> Forward(global::LayerGen.Matrix<double> x, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
             // Shapes on entry: x [N, D], W [D, C], B [1, C]
             global::System.ArgumentNullException.ThrowIfNull(x);
             int shapeD = x.Cols;
@@ -48,8 +55,13 @@ namespace LayerGen.TestLayers
             // return x * W + B  (line 18)
             var product = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product, x.Rows, this.W.Cols);
             global::LayerGen.Ops.MatMul(x, this.W, product);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product, "Linear.Forward", "x * W", 18);
             var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(product.Rows, this.B.Rows), global::System.Math.Max(product.Cols, this.B.Cols));
             global::LayerGen.Ops.Add(product, this.B, output);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "Linear.Forward", "x * W + B", 18);
+            tape._resultRows = output.Rows;
+            tape._resultCols = output.Cols;
+            tape._layer = this;
             tape._recorded = true;
             return output;
         }
@@ -98,20 +110,27 @@ namespace LayerGen.TestLayers
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
+            global::LayerGen.BackwardChecks.SameLayer("Backward", "Linear", tape._layer, this);
+            global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "W", gradients.W, this.W);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "B", gradients.B, this.B);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             // return x * W + B  (line 18)
             var dProduct = dOutput;  // dProduct = dOutput (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dOutput, gradients.B, accumulate: true);  // dB += Σrows dOutput
-            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.B, "Linear.Backward", "dB += Σrows dOutput", 18);
+            global::LayerGen.Matrix<double>? dX = null;  // assigned only if needed
             if (needDX)
             {
                 // return x * W + B  (line 18)
                 //   x * W
                 dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
                 global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "Linear.Backward", "dX = dProduct·Wᵀ", 18);
             }
             global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.W, "Linear.Backward", "dW += xᵀ·dProduct", 18);
             return dX;
         }
     }
