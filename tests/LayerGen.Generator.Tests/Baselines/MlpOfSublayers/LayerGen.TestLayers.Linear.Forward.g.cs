@@ -16,8 +16,8 @@ namespace LayerGen.TestLayers
             /// <summary>x: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _x;
 
-            /// <summary>product = x * W: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product;
+            /// <summary>xW = x * W: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _xW;
 
             /// <summary>output = x * W + B: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _output;
@@ -53,11 +53,11 @@ namespace LayerGen.TestLayers
             if (this.B.Cols != shapeC) throw new global::LayerGen.ShapeMismatchException("Linear.Forward", $"symbol C: W is [{this.W.Rows}, {this.W.Cols}] (C = {shapeC}) but B is [{this.B.Rows}, {this.B.Cols}] (C = {this.B.Cols})");
             tape._x = x;
             // return x * W + B  (line 18)
-            var product = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product, x.Rows, this.W.Cols);
-            global::LayerGen.Ops.MatMul(x, this.W, product);
-            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product, "Linear.Forward", "x * W", 18);
-            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(product.Rows, this.B.Rows), global::System.Math.Max(product.Cols, this.B.Cols));
-            global::LayerGen.Ops.Add(product, this.B, output);
+            var xW = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xW, x.Rows, this.W.Cols);
+            global::LayerGen.Ops.MatMul(x, this.W, xW);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xW, "Linear.Forward", "x * W", 18);
+            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(xW.Rows, this.B.Rows), global::System.Math.Max(xW.Cols, this.B.Cols));
+            global::LayerGen.Ops.Add(xW, this.B, output);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "Linear.Forward", "x * W + B", 18);
             tape._resultRows = output.Rows;
             tape._resultCols = output.Cols;
@@ -70,13 +70,13 @@ namespace LayerGen.TestLayers
         /// <remarks>
         /// Derivation (reverse mode):
         /// <code>
-        /// product = x·W
-        /// output = product + B
+        /// xW = x·W
+        /// output = xW + B
         /// ⇒
-        /// dProduct = dOutput
+        /// dXW = dOutput
         /// dB += Σrows dOutput
-        /// dX = dProduct·Wᵀ
-        /// dW += xᵀ·dProduct
+        /// dX = dXW·Wᵀ
+        /// dW += xᵀ·dXW
         /// </code>
         /// Gradients accumulate (<c>+=</c>). Returned matrices are owned by the tape and overwritten by its next use.
         /// </remarks>
@@ -117,7 +117,7 @@ namespace LayerGen.TestLayers
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             // return x * W + B  (line 18)
-            var dProduct = dOutput;  // dProduct = dOutput (same shape: no copy)
+            var dXW = dOutput;  // dXW = dOutput (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dOutput, gradients.B, accumulate: true);  // dB += Σrows dOutput
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.B, "Linear.Backward", "dB += Σrows dOutput", 18);
             global::LayerGen.Matrix<double>? dX = null;  // assigned only if needed
@@ -126,11 +126,11 @@ namespace LayerGen.TestLayers
                 // return x * W + B  (line 18)
                 //   x * W
                 dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
-                global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
-                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "Linear.Backward", "dX = dProduct·Wᵀ", 18);
+                global::LayerGen.Ops.MatMul(dXW, this.W, dX, transposeB: true);  // dX = dXW·Wᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "Linear.Backward", "dX = dXW·Wᵀ", 18);
             }
-            global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct
-            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.W, "Linear.Backward", "dW += xᵀ·dProduct", 18);
+            global::LayerGen.Ops.MatMul(x, dXW, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dXW
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.W, "Linear.Backward", "dW += xᵀ·dXW", 18);
             return dX;
         }
     }

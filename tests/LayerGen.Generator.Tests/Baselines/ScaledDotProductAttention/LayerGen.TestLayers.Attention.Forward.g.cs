@@ -25,8 +25,8 @@ namespace LayerGen.TestLayers
             /// <summary>v = x * Wv: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _v;
 
-            /// <summary>product = q * k.T: saved for Backward</summary>
-            internal global::LayerGen.Matrix<double>? _product;
+            /// <summary>qKT = q * k.T: saved for Backward</summary>
+            internal global::LayerGen.Matrix<double>? _qKT;
 
             /// <summary>scale: saved for Backward</summary>
             internal double _scale;
@@ -52,8 +52,8 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂v: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dV;
 
-            /// <summary>∂L/∂product: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct;
+            /// <summary>∂L/∂qKT: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dQKT;
 
             /// <summary>∂L/∂scaled: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dScaled;
@@ -102,13 +102,13 @@ namespace LayerGen.TestLayers
             global::LayerGen.Ops.MatMul(x, this.Wv, v);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(v, "Attention.Forward", "x * Wv", 29);
             // return Ops.Softmax(q * k.T * Scale) * v  (line 30)
-            var product = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product, q.Rows, k.Rows);
-            global::LayerGen.Ops.MatMul(q, k, product, transposeB: true);
-            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(product, "Attention.Forward", "q * k.T", 30);
+            var qKT = global::LayerGen.Matrix<double>.EnsureShape(ref tape._qKT, q.Rows, k.Rows);
+            global::LayerGen.Ops.MatMul(q, k, qKT, transposeB: true);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(qKT, "Attention.Forward", "q * k.T", 30);
             double scale = this.Scale;
             tape._scale = scale;
-            var scaled = global::LayerGen.Matrix<double>.EnsureShape(ref tape._scaled, product.Rows, product.Cols);
-            global::LayerGen.Ops.Scale(product, scale, scaled);
+            var scaled = global::LayerGen.Matrix<double>.EnsureShape(ref tape._scaled, qKT.Rows, qKT.Cols);
+            global::LayerGen.Ops.Scale(qKT, scale, scaled);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(scaled, "Attention.Forward", "q * k.T * Scale", 30);
             var softmax = global::LayerGen.Matrix<double>.EnsureShape(ref tape._softmax, scaled.Rows, scaled.Cols);
             global::LayerGen.Ops.Softmax(scaled, softmax);
@@ -130,18 +130,18 @@ namespace LayerGen.TestLayers
         /// q = x·Wq
         /// k = x·Wk
         /// v = x·Wv
-        /// product = q·kᵀ
+        /// qKT = q·kᵀ
         /// scale = Scale
-        /// scaled = scale·product
+        /// scaled = scale·qKT
         /// softmax = softmax(scaled)
         /// output = softmax·v
         /// ⇒
         /// dSoftmax = dOutput·vᵀ
         /// dV = softmaxᵀ·dOutput
         /// dScaled = softmax ⊙ (dSoftmax − rowsum(dSoftmax ⊙ softmax))
-        /// dProduct = scale·dScaled
-        /// dQ = dProduct·k
-        /// dK = dProductᵀ·q
+        /// dQKT = scale·dScaled
+        /// dQ = dQKT·k
+        /// dK = dQKTᵀ·q
         /// dX = dV·Wvᵀ
         /// dWv += xᵀ·dV
         /// dX += dK·Wkᵀ
@@ -191,7 +191,7 @@ namespace LayerGen.TestLayers
             var q = tape._q!;
             var k = tape._k!;
             var v = tape._v!;
-            var product = tape._product!;
+            var qKT = tape._qKT!;
             var scale = tape._scale;
             var scaled = tape._scaled!;
             var softmax = tape._softmax!;
@@ -207,16 +207,16 @@ namespace LayerGen.TestLayers
             global::LayerGen.Ops.SoftmaxBackward(softmax, dSoftmax, dScaled);  // dScaled = softmax ⊙ (dSoftmax − rowsum(dSoftmax ⊙ softmax))
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dScaled, "Attention.Backward", "dScaled = softmax ⊙ (dSoftmax − rowsum(dSoftmax ⊙ softmax))", 30);
             //   q * k.T * Scale
-            var dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
-            global::LayerGen.Ops.Scale(dScaled, scale, dProduct);  // dProduct = scale·dScaled
-            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dProduct, "Attention.Backward", "dProduct = scale·dScaled", 30);
+            var dQKT = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dQKT, qKT.Rows, qKT.Cols);
+            global::LayerGen.Ops.Scale(dScaled, scale, dQKT);  // dQKT = scale·dScaled
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dQKT, "Attention.Backward", "dQKT = scale·dScaled", 30);
             //   q * k.T
             var dQ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dQ, q.Rows, q.Cols);
-            global::LayerGen.Ops.MatMul(dProduct, k, dQ);  // dQ = dProduct·k
-            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dQ, "Attention.Backward", "dQ = dProduct·k", 30);
+            global::LayerGen.Ops.MatMul(dQKT, k, dQ);  // dQ = dQKT·k
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dQ, "Attention.Backward", "dQ = dQKT·k", 30);
             var dK = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dK, k.Rows, k.Cols);
-            global::LayerGen.Ops.MatMul(dProduct, q, dK, transposeA: true);  // dK = dProductᵀ·q
-            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dK, "Attention.Backward", "dK = dProductᵀ·q", 30);
+            global::LayerGen.Ops.MatMul(dQKT, q, dK, transposeA: true);  // dK = dQKTᵀ·q
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dK, "Attention.Backward", "dK = dQKTᵀ·q", 30);
             global::LayerGen.Matrix<double>? dX = null;  // assigned only if needed
             if (needDX)
             {
