@@ -55,16 +55,17 @@ public static class BackwardChecks
     /// shaped layer.
     /// </summary>
     /// <param name="method">The generated method, e.g. <c>Backward</c>.</param>
+    /// <param name="layerType">The layer type's name, e.g. <c>Dense</c> (a sublayer checks its own gradients).</param>
     /// <param name="name">The parameter's name, e.g. <c>W</c>.</param>
     /// <param name="gradient">The gradient matrix, <c>gradients.W</c>.</param>
     /// <param name="parameter">The parameter, <c>this.W</c>.</param>
     /// <exception cref="ArgumentException">The shapes differ.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void GradientShape<T>(string method, string name, Matrix<T> gradient, Matrix<T> parameter)
+    public static void GradientShape<T>(string method, string layerType, string name, Matrix<T> gradient, Matrix<T> parameter)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (gradient.Rows != parameter.Rows || gradient.Cols != parameter.Cols)
-            ThrowGradientShape(method, name, gradient.Rows, gradient.Cols, parameter.Rows, parameter.Cols);
+            ThrowGradientShape(method, layerType, name, gradient.Rows, gradient.Cols, parameter.Rows, parameter.Cols);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -78,9 +79,9 @@ public static class BackwardChecks
             "dOutput");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowGradientShape(string method, string name, int rows, int cols, int expectedRows, int expectedCols) =>
+    private static void ThrowGradientShape(string method, string layerType, string name, int rows, int cols, int expectedRows, int expectedCols) =>
         throw new ArgumentException(
-            $"{method}: gradients.{name} is {ShapeMismatchException.Format(rows, cols)} but {name} is {ShapeMismatchException.Format(expectedRows, expectedCols)}; "
-            + "make the gradients for this layer (new Gradients(layer))",
+            $"{method}: gradients.{name} is {ShapeMismatchException.Format(rows, cols)} but this {layerType}'s {name} is "
+            + $"{ShapeMismatchException.Format(expectedRows, expectedCols)}; make the gradients for this layer (new {layerType}.Gradients(layer))",
             "gradients");
 }

@@ -605,7 +605,7 @@ internal static class Emitter
     /// <code>
     /// global::LayerGen.BackwardChecks.SameLayer("Backward", "Dense", tape._layer, this);
     /// global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
-    /// global::LayerGen.BackwardChecks.GradientShape("Backward", "W", gradients.W, this.W);
+    /// global::LayerGen.BackwardChecks.GradientShape("Backward", "Dense", "W", gradients.W, this.W);
     /// </code>
     /// </summary>
     private static void EmitEntryChecks(SourceWriter w, MethodPlan plan, string backwardName)
@@ -623,7 +623,7 @@ internal static class Emitter
         {
             int v = instruction.Result;
             if (instruction.Op == OpKind.Parameter && plan.Backward.Activity.Active[v] && checkedParameters.Add(instruction.Text!))
-                w.Line($"global::LayerGen.BackwardChecks.GradientShape({name}, {Literal(instruction.Text!)}, {Adjoint(plan, v)}, {plan.Names[v]});");
+                w.Line($"global::LayerGen.BackwardChecks.GradientShape({name}, {Literal(LayerName(method))}, {Literal(instruction.Text!)}, {Adjoint(plan, v)}, {plan.Names[v]});");
         }
     }
 

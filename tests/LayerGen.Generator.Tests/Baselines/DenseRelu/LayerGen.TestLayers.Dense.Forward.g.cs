@@ -123,8 +123,8 @@ namespace LayerGen.TestLayers
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
             global::LayerGen.BackwardChecks.SameLayer("Backward", "Dense", tape._layer, this);
             global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "W", gradients.W, this.W);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "B", gradients.B, this.B);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Dense", "W", gradients.W, this.W);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Dense", "B", gradients.B, this.B);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var xWPlusB = tape._xWPlusB!;

@@ -333,15 +333,15 @@ namespace LayerGen.TestLayers
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
             global::LayerGen.BackwardChecks.SameLayer("Backward", "GruCell", tape._layer, this);
             global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Wz", gradients.Wz, this.Wz);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Uz", gradients.Uz, this.Uz);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Bz", gradients.Bz, this.Bz);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Wr", gradients.Wr, this.Wr);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Ur", gradients.Ur, this.Ur);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Br", gradients.Br, this.Br);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Wh", gradients.Wh, this.Wh);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Uh", gradients.Uh, this.Uh);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Bh", gradients.Bh, this.Bh);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Wz", gradients.Wz, this.Wz);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Uz", gradients.Uz, this.Uz);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Bz", gradients.Bz, this.Bz);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Wr", gradients.Wr, this.Wr);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Ur", gradients.Ur, this.Ur);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Br", gradients.Br, this.Br);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Wh", gradients.Wh, this.Wh);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Uh", gradients.Uh, this.Uh);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Bh", gradients.Bh, this.Bh);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var h = tape._h!;

@@ -201,8 +201,8 @@ namespace LayerGen.TestLayers
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
             global::LayerGen.BackwardChecks.SameLayer("Backward", "LayerNorm", tape._layer, this);
             global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Gamma", gradients.Gamma, this.Gamma);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Beta", gradients.Beta, this.Beta);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "LayerNorm", "Gamma", gradients.Gamma, this.Gamma);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "LayerNorm", "Beta", gradients.Beta, this.Beta);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var mean = tape._mean!;

@@ -183,9 +183,9 @@ namespace LayerGen.TestLayers
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
             global::LayerGen.BackwardChecks.SameLayer("Backward", "Attention", tape._layer, this);
             global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Wq", gradients.Wq, this.Wq);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Wk", gradients.Wk, this.Wk);
-            global::LayerGen.BackwardChecks.GradientShape("Backward", "Wv", gradients.Wv, this.Wv);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Attention", "Wq", gradients.Wq, this.Wq);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Attention", "Wk", gradients.Wk, this.Wk);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Attention", "Wv", gradients.Wv, this.Wv);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var q = tape._q!;

@@ -139,8 +139,8 @@ namespace LayerGen.TestLayers
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("LossBackward: the tape holds no forward pass; call Loss(…, tape) first.");
             global::LayerGen.BackwardChecks.SameLayer("LossBackward", "SoftmaxClassifier", tape._layer, this);
-            global::LayerGen.BackwardChecks.GradientShape("LossBackward", "W", gradients.W, this.W);
-            global::LayerGen.BackwardChecks.GradientShape("LossBackward", "B", gradients.B, this.B);
+            global::LayerGen.BackwardChecks.GradientShape("LossBackward", "SoftmaxClassifier", "W", gradients.W, this.W);
+            global::LayerGen.BackwardChecks.GradientShape("LossBackward", "SoftmaxClassifier", "B", gradients.B, this.B);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var labels = tape._labels!;
