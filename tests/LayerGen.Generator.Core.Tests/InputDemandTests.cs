@@ -273,7 +273,7 @@ public class InputDemandTests
         Assert.Matches(new Regex(@"this\.First\.BackwardCore\([^;]*gradients\.First, needDX\)"), block);
         Assert.Matches(new Regex(@"this\.Second\.BackwardCore\([^;]*gradients\.Second, true\)"), block);
         // Dense: dX = dZ·Wᵀ runs only under the flag; the public Backward computes everything.
-        Assert.Matches(new Regex(@"if \(needDX\)\s*\{[^}]*global::LayerGen\.Ops\.MatMul\(dProduct, this\.W, dX, transposeB: true\)"), dense);
+        Assert.Matches(new Regex(@"if \(needDX\)\s*\{[^}]*global::LayerGen\.Ops\.MatMul\(dXW, this\.W, dX, transposeB: true\)"), dense);
         Assert.Contains("return BackwardCore(tape, dOutput, gradients, true)!;", dense);
     }
 }

@@ -53,7 +53,7 @@ public class PassThroughTests
                 layer.Forward(Matrix<double>.RandomNormal(6, 4, 2), tape);
                 layer.Backward(tape, Matrix<double>.RandomNormal(6, 3, 3), new Broadcasts.Gradients(layer));
                 string State(object? buffer) => buffer is null ? "shared" : "own";
-                return $"dProduct={State(tape._dProduct)} dProduct2={State(tape._dProduct2)}";
+                return $"dWW={State(tape._dWW)} dXV={State(tape._dXV)}";
             }
         }
         """;
@@ -72,9 +72,9 @@ public class PassThroughTests
         var result = TestCompiler.Run(Source, Check, Layers.GradCheck);
         Assert.True(result.CompileErrors.Count == 0, result.Dump());
         string generated = result.Generated["Shared.Broadcasts.Forward.g.cs"];
-        Assert.Contains("if (product2.Rows != dSum.Rows || product2.Cols != dSum.Cols)", generated);
+        Assert.Contains("if (xV.Rows != dWWPlusXV.Rows || xV.Cols != dWWPlusXV.Cols)", generated);
         var assembly = TestCompiler.Load(Source, Check, Layers.GradCheck);
-        // W ⊙ W ([1, 3]) was broadcast: reduced into its own buffer; x·V ([6, 3]) shares dSum.
-        Assert.Equal("dProduct=own dProduct2=shared", (string)TestCompiler.Invoke(assembly, "Check", "Buffers")!);
+        // W ⊙ W ([1, 3]) was broadcast: reduced into its own buffer; x·V ([6, 3]) shares dWWPlusXV.
+        Assert.Equal("dWW=own dXV=shared", (string)TestCompiler.Invoke(assembly, "Check", "Buffers")!);
     }
 }

@@ -147,10 +147,46 @@ internal static class Emitter
             w.Line($"internal {field.Type} {field.Name};");
             w.Line();
         }
+        // Run-time checks of Backward's arguments against this recording (Emit/Emitter: EmitEntryChecks).
+        if (RecordsLayer(method))
+        {
+            w.Line($"/// <summary>The {method.Layer.Declarations[method.Layer.Declarations.Count - 1].Name} instance whose training forward filled this tape: Backward must be called on the same one.</summary>");
+            w.Line($"internal {method.Layer.FullName}? _layer;");
+            w.Line();
+        }
+        if (method.ReturnKind == ValueKind.Matrix)
+        {
+            w.Line("/// <summary>The shape of the forward result: dOutput must have it.</summary>");
+            w.Line("internal int _resultRows, _resultCols;");
+            w.Line();
+        }
         w.Line("/// <summary>A training forward has filled this tape.</summary>");
         w.Line("internal bool _recorded;");
         w.Close();
     }
+
+    /// <summary>
+    /// The tape records the layer instance (a reference, no allocation): an instance method of a class. A static helper
+    /// has no instance, and a struct layer would be boxed.
+    /// </summary>
+    private static bool RecordsLayer(ForwardMethodModel method) =>
+        !method.IsStatic && !method.Layer.Declarations[method.Layer.Declarations.Count - 1].Keyword.Contains("struct");
+
+    /// <summary>The layer type's simple name, for messages (<c>Dense</c>).</summary>
+    private static string LayerName(ForwardMethodModel method) => method.Layer.Declarations[method.Layer.Declarations.Count - 1].Name;
+
+    /// <summary>
+    /// <c>if (Anomaly.Enabled) Anomaly.Check(value, "Dense.Forward", "x * W", 19);</c>: with anomaly detection off, one
+    /// well-predicted branch.
+    /// </summary>
+    private static void EmitAnomalyCheck(SourceWriter w, ForwardMethodModel method, string generatedMethod, string value, string operation, int line)
+    {
+        string where = Literal($"{LayerName(method)}.{generatedMethod}");
+        w.Line($"if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check({value}, {where}, {Literal(operation)}, {line});");
+    }
+
+    /// <summary>A C# string literal of <paramref name="text"/> (quotes and backslashes escaped).</summary>
+    private static string Literal(string text) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text, quote: true);
 
     private static string Signature(MethodPlan plan) =>
         string.Join(", ", plan.Method.Parameters.Select(p => $"{p.TypeName} {p.Name}"));
@@ -178,6 +214,7 @@ internal static class Emitter
         string separator = method.Parameters.Count > 0 ? ", " : "";
         w.Line($"{method.Accessibility} {@static}{ResultType(method)} {method.Name}({Signature(plan)}{separator}{tapeType} tape)").Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(tape);");
+        w.Line("tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread");
         ShapeAssertEmitter.Emit(w, method, body); // fail fast when actual sizes contradict [Shape]
 
         string lastStatement = "";
@@ -315,9 +352,19 @@ internal static class Emitter
                     break;
                 }
             }
+            // A [Forward] callee checks its own ops.
+            if (instruction.Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall) && body.Values[v].Kind != ValueKind.Other)
+                EmitAnomalyCheck(w, method, method.Name, name, instruction.Source, instruction.Line);
             if (plan.SavedField[v] is { } saved)
                 w.Line($"tape.{saved} = {Operand(plan, v)};");
         }
+        if (method.ReturnKind == ValueKind.Matrix)
+        {
+            w.Line($"tape._resultRows = {Operand(plan, body.Result)}.Rows;");
+            w.Line($"tape._resultCols = {Operand(plan, body.Result)}.Cols;");
+        }
+        if (RecordsLayer(method))
+            w.Line("tape._layer = this;");
         w.Line("tape._recorded = true;");
         w.Line(method.ReturnsTuple
             ? $"return ({string.Join(", ", body.AllResults.Select(r => Operand(plan, r)))});"
@@ -472,6 +519,7 @@ internal static class Emitter
             w.Line("global::System.ArgumentNullException.ThrowIfNull(gradients);");
         w.Line("if (!tape._recorded)");
         w.Line($"    throw new global::System.InvalidOperationException(\"{backwardName}: the tape holds no forward pass; call {method.Name}(…, tape) first.\");");
+        EmitEntryChecks(w, plan, backwardName);
 
         // Load the saved forward values this pass reads.
         bool any = false;
@@ -506,6 +554,7 @@ internal static class Emitter
                 if (openGuard is not null)
                     w.Close();
                 openGuard = guard;
+                state.AssignedInBlock.Clear();
                 if (guard is not null)
                 {
                     // Adjoints first written under a flag are declared before it (read later, or returned).
@@ -533,6 +582,8 @@ internal static class Emitter
                     w.Line($"//   {source}");
             }
             EmitStep(w, plan, s, state);
+            if (step.Kernel != BackwardKernel.CallBackward && !step.Alias && !step.PassThrough && step.Target >= 0)
+                EmitAnomalyCheck(w, method, backwardName, state.Use(plan, step.Target), Notation.Backward(plan, step), instruction.Line);
         }
         if (openGuard is not null)
             w.Close();
@@ -592,6 +643,34 @@ internal static class Emitter
         }
     }
 
+    /// <summary>
+    /// The arguments against the recording, on entry, by name: the tape was filled by this instance, dOutput has the
+    /// result's shape, each gradient its parameter's shape. A few compares; the messages are built only when one fails.
+    /// <code>
+    /// global::LayerGen.BackwardChecks.SameLayer("Backward", "Dense", tape._layer, this);
+    /// global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
+    /// global::LayerGen.BackwardChecks.GradientShape("Backward", "Dense", "W", gradients.W, this.W);
+    /// </code>
+    /// </summary>
+    private static void EmitEntryChecks(SourceWriter w, MethodPlan plan, string backwardName)
+    {
+        var method = plan.Method;
+        string name = Literal(backwardName);
+        if (RecordsLayer(method))
+            w.Line($"global::LayerGen.BackwardChecks.SameLayer({name}, {Literal(LayerName(method))}, tape._layer, this);");
+        if (method.ReturnKind == ValueKind.Matrix)
+            w.Line($"global::LayerGen.BackwardChecks.DOutputShape({name}, dOutput, tape._resultRows, tape._resultCols);");
+        if (method.IsStatic)
+            return;
+        var checkedParameters = new HashSet<string>(System.StringComparer.Ordinal);
+        foreach (var instruction in plan.Body.Instructions)
+        {
+            int v = instruction.Result;
+            if (instruction.Op == OpKind.Parameter && plan.Backward.Activity.Active[v] && checkedParameters.Add(instruction.Text!))
+                w.Line($"global::LayerGen.BackwardChecks.GradientShape({name}, {Literal(LayerName(method))}, {Literal(instruction.Text!)}, {Adjoint(plan, v)}, {plan.Names[v]});");
+        }
+    }
+
     /// <summary>What the backward body has declared so far.</summary>
     private sealed class BackwardState
     {
@@ -606,6 +685,19 @@ internal static class Emitter
 
         /// <summary>Call results declared ahead of a guarded block.</summary>
         public HashSet<int> HoistedCalls { get; } = new();
+
+        /// <summary>Matrix adjoints declared nullable ahead of a guarded block (<c>Matrix&lt;T&gt;? dX = null;</c>).</summary>
+        public HashSet<int> Nullable { get; } = new();
+
+        /// <summary>Adjoints assigned in the current block: the compiler knows a nullable one is not null there.</summary>
+        public HashSet<int> AssignedInBlock { get; } = new();
+
+        /// <summary>
+        /// How a read of an adjoint is written: <c>dX!</c> for a nullable one read in a later block than the one that
+        /// assigned it (a block that reads it runs only when the block that writes it ran: its flags are a subset).
+        /// </summary>
+        public string Use(MethodPlan plan, int v) =>
+            Nullable.Contains(v) && !AssignedInBlock.Contains(v) ? Adjoint(plan, v) + "!" : Adjoint(plan, v);
     }
 
     /// <summary>What a core backward returns: the input gradients, a skipped matrix one as null.</summary>
@@ -649,7 +741,9 @@ internal static class Emitter
         }
         else if (step.Alias || step.PassThrough || plan.AdjointField[target] is not null)
         {
-            w.Line($"global::LayerGen.Matrix<{layer.ElementType}> {plan.AdjointNames[target]} = null!; // assigned only if needed");
+            // Null unless a guarded block needs it; later blocks read it as dX! (they run only where it was assigned).
+            w.Line($"global::LayerGen.Matrix<{layer.ElementType}>? {plan.AdjointNames[target]} = null;  // assigned only if needed");
+            state.Nullable.Add(target);
         }
         else
         {
@@ -669,7 +763,7 @@ internal static class Emitter
         var layer = plan.Method.Layer;
         string element = layer.ElementType;
         string matrix = $"global::LayerGen.Matrix<{element}>";
-        string R(int i) => step.Reads[i].IsAdjoint ? Adjoint(plan, step.Reads[i].Value) : Operand(plan, step.Reads[i].Value);
+        string R(int i) => step.Reads[i].IsAdjoint ? state.Use(plan, step.Reads[i].Value) : Operand(plan, step.Reads[i].Value);
         string acc = step.Accumulate ? ", accumulate: true" : "";
         string note = "  // " + Notation.Backward(plan, step);
         string one = layer.ElementIsTypeParameter ? element + ".One" : element == "double" ? "1d" : "1f";
@@ -677,6 +771,7 @@ internal static class Emitter
         // The first write of an adjoint declares it, unless it was declared ahead of a guarded block.
         string Let(int target)
         {
+            state.AssignedInBlock.Add(target);
             if (state.Hoisted.Remove(target))
                 return "";
             declared.Add(target);
@@ -710,7 +805,7 @@ internal static class Emitter
         {
             var call = instruction.Call!;
             string callTape = $"tape.{plan.CallTapeField[instruction.Result]}!";
-            string dY = Adjoint(plan, instruction.Result);
+            string dY = state.Use(plan, instruction.Result);
             string gradients = call.Kind switch
             {
                 // A frozen sublayer's backward runs for the input gradient only; its parameter gradients go to scratch.
@@ -819,9 +914,9 @@ internal static class Emitter
             w.Close();
             return;
         }
-        string d = Adjoint(plan, step.Target);
         if (plan.AdjointField[step.Target] is { } field && (state.Hoisted.Contains(step.Target) || !declared.Contains(step.Target)))
-            w.Line($"{Let(step.Target)}{d} = {matrix}.EnsureShape(ref tape.{field}, {Operand(plan, step.Target)}.Rows, {Operand(plan, step.Target)}.Cols);");
+            w.Line($"{Let(step.Target)}{Adjoint(plan, step.Target)} = {matrix}.EnsureShape(ref tape.{field}, {Operand(plan, step.Target)}.Rows, {Operand(plan, step.Target)}.Cols);");
+        string d = state.Use(plan, step.Target);
 
         string code = step.Kernel switch
         {

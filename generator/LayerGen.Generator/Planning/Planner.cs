@@ -173,6 +173,7 @@ internal sealed class MethodPlan
             }
         }
 
+        var readable = new ReadableNames(Body);
         foreach (var instruction in instructions)
         {
             int v = instruction.Result;
@@ -196,7 +197,7 @@ internal sealed class MethodPlan
                     Storage[v] = Planning.Storage.Borrowed;
                     break;
                 default:
-                    Names[v] = Unique(value.Name);
+                    Names[v] = Unique(readable.Of(instruction));
                     Storage[v] = value.Kind == ValueKind.Matrix && instruction.Op != OpKind.Constant ? Planning.Storage.Buffer : Planning.Storage.Local;
                     break;
             }
@@ -247,7 +248,7 @@ internal sealed class MethodPlan
         }
 
         // Tape fields, in forward order: call tapes, buffers, saved values; then adjoint buffers.
-        var fieldNames = new HashSet<string>(System.StringComparer.Ordinal) { "_recorded" };
+        var fieldNames = new HashSet<string>(System.StringComparer.Ordinal) { "_recorded", "_layer", "_resultRows", "_resultCols" };
         string Field(string baseName)
         {
             string name = "_" + baseName.Replace("this.", "");
@@ -305,6 +306,121 @@ internal sealed class MethodPlan
                 AdjointField[v] = Field(AdjointNames[v]);
                 TapeFields.Add(new TapeField(AdjointField[v]!, matrix + "?", $"∂L/∂{Names[v].Replace("this.", "")}: adjoint work buffer"));
             }
+        }
+    }
+
+    /// <summary>
+    /// Names for the values the user did not name, derived from the user's own names so that a reader recognises them:
+    /// a product of named operands is their juxtaposition as in the math (<c>x * W</c> → <c>xW</c>, <c>h * Uz</c> →
+    /// <c>hUz</c>, <c>q * k.T</c> → <c>qKT</c>, <c>Ops.Mul(r, h)</c> → <c>rh</c>), a sum or difference of such terms
+    /// says so (<c>xW + B</c> → <c>xWPlusB</c>, <c>Ops.Sub(One, z)</c> → <c>oneMinusZ</c>), and anything else in a
+    /// statement that assigns a local is named after that local and the op (the <c>… + Bz</c> inside
+    /// <c>z = Ops.Sigmoid(x * Wz + h * Uz + Bz)</c> is <c>zSum</c>). What is left keeps the op's hint (<c>softmax</c>).
+    /// </summary>
+    private sealed class ReadableNames
+    {
+        /// <summary>Longest derived name; longer ones fall back to naming after the local.</summary>
+        private const int MaxLength = 20;
+
+        private readonly ForwardBody _body;
+
+        // Per value: the name it may lend to a composed name (null: none), and whether that name is itself a sum
+        // (sums are not nested: xWzPlusHUzPlusBz reads worse than zSum).
+        private readonly string?[] _term;
+        private readonly bool[] _isSum;
+
+        public ReadableNames(ForwardBody body)
+        {
+            _body = body;
+            _term = new string?[body.Values.Count];
+            _isSum = new bool[body.Values.Count];
+            _definer = new Instruction?[body.Values.Count];
+            foreach (var instruction in body.Instructions)
+                _definer[instruction.Result] = instruction;
+        }
+
+        private readonly Instruction?[] _definer;
+
+        /// <summary>The name hint of an instruction's result (made unique by the caller).</summary>
+        public string Of(Instruction instruction)
+        {
+            int v = instruction.Result;
+            var value = _body.Values[v];
+            string? local = AssignedLocal(instruction.Statement);
+            if (instruction.Op is OpKind.Constant or OpKind.ForwardCall || value.Name == local || value.Name is "output" or "loss")
+            {
+                // The user's local, a member's name (a constant, a sublayer's result) or the result: as it is.
+                if (instruction.Op != OpKind.Constant || value.Name != "c")
+                    _term[v] = value.Name;
+                return value.Name;
+            }
+            if (value.Kind == ValueKind.Matrix && Composed(instruction) is { } composed)
+                return composed;
+            return local is null ? value.Name : local + MethodPlan.Pascal(value.Name);
+        }
+
+        /// <summary><c>xW</c>, <c>xWPlusB</c>, <c>oneMinusZ</c>; null when an operand has no name or the result is too long.</summary>
+        private string? Composed(Instruction instruction)
+        {
+            var operands = instruction.Operands;
+            string? A(int i) => i < operands.Count && Term(operands[i]) is { } t && !_isSum[operands[i]] ? t : null;
+            string? name = null;
+            bool sum = false;
+            switch (instruction.Op)
+            {
+                case OpKind.MatMul or OpKind.Mul when A(0) is { } a && A(1) is { } b:
+                    name = a + (instruction.TransposeA ? "T" : "") + MethodPlan.Pascal(b) + (instruction.TransposeB ? "T" : "");
+                    break;
+                case OpKind.Mul when Term(operands[0]) is { } a && Term(operands[1]) is { } b:
+                    // A factor that is a sum: juxtaposition would misread (oneMinusZH), so say it (oneMinusZTimesH).
+                    name = a + "Times" + MethodPlan.Pascal(b);
+                    sum = true;
+                    break;
+                case OpKind.Add or OpKind.AddScalar when A(0) is { } a && A(1) is { } b:
+                    name = a + "Plus" + MethodPlan.Pascal(b);
+                    sum = true;
+                    break;
+                case OpKind.Sub when A(0) is { } a && A(1) is { } b:
+                    name = a + "Minus" + MethodPlan.Pascal(b);
+                    sum = true;
+                    break;
+                case OpKind.Div when A(0) is { } a && A(1) is { } b:
+                    name = a + "Over" + MethodPlan.Pascal(b);
+                    sum = true;
+                    break;
+            }
+            if (name is null || name.Length > MaxLength)
+                return null;
+            name = char.ToLowerInvariant(name[0]) + name.Substring(1);
+            _term[instruction.Result] = name;
+            _isSum[instruction.Result] = sum;
+            return name;
+        }
+
+        /// <summary>The name a value lends to a composed name: sources by their own name, others as computed.</summary>
+        private string? Term(int v)
+        {
+            var definer = _definer[v];
+            return definer switch
+            {
+                { Op: OpKind.Input or OpKind.Parameter } => definer.Text,
+                { Op: OpKind.Constant, IsLiteral: true } => null,
+                _ => _term[v],
+            };
+        }
+
+        /// <summary>The local a statement assigns (<c>z</c> in <c>z = …</c> or <c>z += …</c>), or null (a return).</summary>
+        private static string? AssignedLocal(string statement)
+        {
+            int end = 0;
+            while (end < statement.Length && (char.IsLetterOrDigit(statement[end]) || statement[end] == '_'))
+                end++;
+            if (end == 0 || char.IsDigit(statement[0]) || end == statement.Length || statement[end] != ' ')
+                return null;
+            string rest = statement.Substring(end + 1);
+            bool assignment = rest.StartsWith("= ", System.StringComparison.Ordinal)
+                || (rest.Length > 2 && rest[1] == '=' && rest[2] == ' ' && "+-*/".IndexOf(rest[0]) >= 0);
+            return assignment ? statement.Substring(0, end) : null;
         }
     }
 

@@ -16,11 +16,11 @@ namespace LayerGen.TestLayers
             /// <summary>x: saved for Backward</summary>
             internal global::LayerGen.Matrix<float>? _x;
 
-            /// <summary>product = x * W: forward work buffer</summary>
-            internal global::LayerGen.Matrix<float>? _product;
+            /// <summary>xW = x * W: forward work buffer</summary>
+            internal global::LayerGen.Matrix<float>? _xW;
 
-            /// <summary>sum = x * W + B: saved for Backward</summary>
-            internal global::LayerGen.Matrix<float>? _sum;
+            /// <summary>xWPlusB = x * W + B: saved for Backward</summary>
+            internal global::LayerGen.Matrix<float>? _xWPlusB;
 
             /// <summary>output = Ops.Relu(x * W + B): forward work buffer</summary>
             internal global::LayerGen.Matrix<float>? _output;
@@ -28,8 +28,14 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂x: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<float>? _dX;
 
-            /// <summary>∂L/∂sum: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<float>? _dSum;
+            /// <summary>∂L/∂xWPlusB: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<float>? _dXWPlusB;
+
+            /// <summary>The Dense instance whose training forward filled this tape: Backward must be called on the same one.</summary>
+            internal global::LayerGen.TestLayers.Dense? _layer;
+
+            /// <summary>The shape of the forward result: dOutput must have it.</summary>
+            internal int _resultRows, _resultCols;
 
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
@@ -43,6 +49,7 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<float> Forward(global::LayerGen.Matrix<float> x, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
             // Shapes on entry: x [N, D], W [D, C], B [1, C]
             global::System.ArgumentNullException.ThrowIfNull(x);
             int shapeD = x.Cols;
@@ -52,12 +59,18 @@ namespace LayerGen.TestLayers
             if (this.B.Cols != shapeC) throw new global::LayerGen.ShapeMismatchException("Dense.Forward", $"symbol C: W is [{this.W.Rows}, {this.W.Cols}] (C = {shapeC}) but B is [{this.B.Rows}, {this.B.Cols}] (C = {this.B.Cols})");
             tape._x = x;
             // return Ops.Relu(x * W + B)  (line 19)
-            var product = global::LayerGen.Matrix<float>.EnsureShape(ref tape._product, x.Rows, this.W.Cols);
-            global::LayerGen.Ops.MatMul(x, this.W, product);
-            var sum = global::LayerGen.Matrix<float>.EnsureShape(ref tape._sum, global::System.Math.Max(product.Rows, this.B.Rows), global::System.Math.Max(product.Cols, this.B.Cols));
-            global::LayerGen.Ops.Add(product, this.B, sum);
-            var output = global::LayerGen.Matrix<float>.EnsureShape(ref tape._output, sum.Rows, sum.Cols);
-            global::LayerGen.Ops.Relu(sum, output);
+            var xW = global::LayerGen.Matrix<float>.EnsureShape(ref tape._xW, x.Rows, this.W.Cols);
+            global::LayerGen.Ops.MatMul(x, this.W, xW);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xW, "Dense.Forward", "x * W", 19);
+            var xWPlusB = global::LayerGen.Matrix<float>.EnsureShape(ref tape._xWPlusB, global::System.Math.Max(xW.Rows, this.B.Rows), global::System.Math.Max(xW.Cols, this.B.Cols));
+            global::LayerGen.Ops.Add(xW, this.B, xWPlusB);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xWPlusB, "Dense.Forward", "x * W + B", 19);
+            var output = global::LayerGen.Matrix<float>.EnsureShape(ref tape._output, xWPlusB.Rows, xWPlusB.Cols);
+            global::LayerGen.Ops.Relu(xWPlusB, output);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "Dense.Forward", "Ops.Relu(x * W + B)", 19);
+            tape._resultRows = output.Rows;
+            tape._resultCols = output.Cols;
+            tape._layer = this;
             tape._recorded = true;
             return output;
         }
@@ -66,15 +79,15 @@ namespace LayerGen.TestLayers
         /// <remarks>
         /// Derivation (reverse mode):
         /// <code>
-        /// product = x·W
-        /// sum = product + B
-        /// output = relu(sum)
+        /// xW = x·W
+        /// xWPlusB = xW + B
+        /// output = relu(xWPlusB)
         /// ⇒
-        /// dSum = dOutput ⊙ [sum &gt; 0]
-        /// dProduct = dSum
-        /// dB += Σrows dSum
-        /// dX = dProduct·Wᵀ
-        /// dW += xᵀ·dProduct
+        /// dXWPlusB = dOutput ⊙ [xWPlusB &gt; 0]
+        /// dXW = dXWPlusB
+        /// dB += Σrows dXWPlusB
+        /// dX = dXW·Wᵀ
+        /// dW += xᵀ·dXW
         /// </code>
         /// Gradients accumulate (<c>+=</c>). Returned matrices are owned by the tape and overwritten by its next use.
         /// </remarks>
@@ -108,24 +121,32 @@ namespace LayerGen.TestLayers
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
+            global::LayerGen.BackwardChecks.SameLayer("Backward", "Dense", tape._layer, this);
+            global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Dense", "W", gradients.W, this.W);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Dense", "B", gradients.B, this.B);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
-            var sum = tape._sum!;
+            var xWPlusB = tape._xWPlusB!;
             // return Ops.Relu(x * W + B)  (line 19)
-            var dSum = global::LayerGen.Matrix<float>.EnsureShape(ref tape._dSum, sum.Rows, sum.Cols);
-            global::LayerGen.Ops.ReluBackward(sum, dOutput, dSum);  // dSum = dOutput ⊙ [sum > 0]
+            var dXWPlusB = global::LayerGen.Matrix<float>.EnsureShape(ref tape._dXWPlusB, xWPlusB.Rows, xWPlusB.Cols);
+            global::LayerGen.Ops.ReluBackward(xWPlusB, dOutput, dXWPlusB);  // dXWPlusB = dOutput ⊙ [xWPlusB > 0]
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dXWPlusB, "Dense.Backward", "dXWPlusB = dOutput ⊙ [xWPlusB > 0]", 19);
             //   x * W + B
-            var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
-            global::LayerGen.Ops.SumToShape(dSum, gradients.B, accumulate: true);  // dB += Σrows dSum
-            global::LayerGen.Matrix<float> dX = null!; // assigned only if needed
+            var dXW = dXWPlusB;  // dXW = dXWPlusB (same shape: no copy)
+            global::LayerGen.Ops.SumToShape(dXWPlusB, gradients.B, accumulate: true);  // dB += Σrows dXWPlusB
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.B, "Dense.Backward", "dB += Σrows dXWPlusB", 19);
+            global::LayerGen.Matrix<float>? dX = null;  // assigned only if needed
             if (needDX)
             {
                 // return Ops.Relu(x * W + B)  (line 19)
                 //   x * W
                 dX = global::LayerGen.Matrix<float>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
-                global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
+                global::LayerGen.Ops.MatMul(dXW, this.W, dX, transposeB: true);  // dX = dXW·Wᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "Dense.Backward", "dX = dXW·Wᵀ", 19);
             }
-            global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct
+            global::LayerGen.Ops.MatMul(x, dXW, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dXW
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.W, "Dense.Backward", "dW += xᵀ·dXW", 19);
             return dX;
         }
     }

@@ -16,14 +16,20 @@ namespace LayerGen.TestLayers
             /// <summary>x: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _x;
 
-            /// <summary>product = x * W: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product;
+            /// <summary>xW = x * W: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _xW;
 
             /// <summary>output = x * W + B: forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _output;
 
             /// <summary>∂L/∂x: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dX;
+
+            /// <summary>The Linear instance whose training forward filled this tape: Backward must be called on the same one.</summary>
+            internal global::LayerGen.TestLayers.Linear? _layer;
+
+            /// <summary>The shape of the forward result: dOutput must have it.</summary>
+            internal int _resultRows, _resultCols;
 
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
@@ -37,6 +43,7 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<double> Forward(global::LayerGen.Matrix<double> x, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
             // Shapes on entry: x [N, D], W [D, C], B [1, C]
             global::System.ArgumentNullException.ThrowIfNull(x);
             int shapeD = x.Cols;
@@ -46,10 +53,15 @@ namespace LayerGen.TestLayers
             if (this.B.Cols != shapeC) throw new global::LayerGen.ShapeMismatchException("Linear.Forward", $"symbol C: W is [{this.W.Rows}, {this.W.Cols}] (C = {shapeC}) but B is [{this.B.Rows}, {this.B.Cols}] (C = {this.B.Cols})");
             tape._x = x;
             // return x * W + B  (line 18)
-            var product = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product, x.Rows, this.W.Cols);
-            global::LayerGen.Ops.MatMul(x, this.W, product);
-            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(product.Rows, this.B.Rows), global::System.Math.Max(product.Cols, this.B.Cols));
-            global::LayerGen.Ops.Add(product, this.B, output);
+            var xW = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xW, x.Rows, this.W.Cols);
+            global::LayerGen.Ops.MatMul(x, this.W, xW);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xW, "Linear.Forward", "x * W", 18);
+            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(xW.Rows, this.B.Rows), global::System.Math.Max(xW.Cols, this.B.Cols));
+            global::LayerGen.Ops.Add(xW, this.B, output);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "Linear.Forward", "x * W + B", 18);
+            tape._resultRows = output.Rows;
+            tape._resultCols = output.Cols;
+            tape._layer = this;
             tape._recorded = true;
             return output;
         }
@@ -58,13 +70,13 @@ namespace LayerGen.TestLayers
         /// <remarks>
         /// Derivation (reverse mode):
         /// <code>
-        /// product = x·W
-        /// output = product + B
+        /// xW = x·W
+        /// output = xW + B
         /// ⇒
-        /// dProduct = dOutput
+        /// dXW = dOutput
         /// dB += Σrows dOutput
-        /// dX = dProduct·Wᵀ
-        /// dW += xᵀ·dProduct
+        /// dX = dXW·Wᵀ
+        /// dW += xᵀ·dXW
         /// </code>
         /// Gradients accumulate (<c>+=</c>). Returned matrices are owned by the tape and overwritten by its next use.
         /// </remarks>
@@ -98,20 +110,27 @@ namespace LayerGen.TestLayers
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
+            global::LayerGen.BackwardChecks.SameLayer("Backward", "Linear", tape._layer, this);
+            global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Linear", "W", gradients.W, this.W);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Linear", "B", gradients.B, this.B);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             // return x * W + B  (line 18)
-            var dProduct = dOutput;  // dProduct = dOutput (same shape: no copy)
+            var dXW = dOutput;  // dXW = dOutput (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dOutput, gradients.B, accumulate: true);  // dB += Σrows dOutput
-            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.B, "Linear.Backward", "dB += Σrows dOutput", 18);
+            global::LayerGen.Matrix<double>? dX = null;  // assigned only if needed
             if (needDX)
             {
                 // return x * W + B  (line 18)
                 //   x * W
                 dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
-                global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
+                global::LayerGen.Ops.MatMul(dXW, this.W, dX, transposeB: true);  // dX = dXW·Wᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "Linear.Backward", "dX = dXW·Wᵀ", 18);
             }
-            global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct
+            global::LayerGen.Ops.MatMul(x, dXW, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dXW
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.W, "Linear.Backward", "dW += xᵀ·dXW", 18);
             return dX;
         }
     }

@@ -22,7 +22,7 @@ namespace LayerGen.TestLayers
             /// <summary>hidden1: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _hidden1;
 
-            /// <summary>h1 = Ops.Relu(Hidden1.Forward(x)): forward work buffer</summary>
+            /// <summary>h1 = Ops.Relu(Hidden1.Forward(x)): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _h1;
 
             /// <summary>the tape of Hidden2.Forward(h1)</summary>
@@ -52,6 +52,9 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂output: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dOutput2;
 
+            /// <summary>The Mlp instance whose training forward filled this tape: Backward must be called on the same one.</summary>
+            internal global::LayerGen.TestLayers.Mlp? _layer;
+
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
         }
@@ -65,21 +68,26 @@ namespace LayerGen.TestLayers
         public double Loss(global::LayerGen.Matrix<double> x, int[] labels, LossTape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
             tape._labels = labels;
             // h1 = Ops.Relu(Hidden1.Forward(x))  (line 38)
             var hidden1 = this.Hidden1.Forward(x, tape._hidden1Tape ??= new global::LayerGen.TestLayers.Linear.Tape());
             tape._hidden1 = hidden1;
             var h1 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._h1, hidden1.Rows, hidden1.Cols);
             global::LayerGen.Ops.Relu(hidden1, h1);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(h1, "Mlp.Loss", "Ops.Relu(Hidden1.Forward(x))", 38);
             // h2 = Ops.Tanh(Hidden2.Forward(h1))  (line 39)
             var hidden2 = this.Hidden2.Forward(h1, tape._hidden2Tape ??= new global::LayerGen.TestLayers.Linear.Tape());
             tape._hidden2 = hidden2;
             var h2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._h2, hidden2.Rows, hidden2.Cols);
             global::LayerGen.Ops.Tanh(hidden2, h2);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(h2, "Mlp.Loss", "Ops.Tanh(Hidden2.Forward(h1))", 39);
             // return Losses.SoftmaxCrossEntropy(Output.Forward(h2), labels)  (line 40)
             var output = this.Output.Forward(h2, tape._outputTape ??= new global::LayerGen.TestLayers.Linear.Tape());
             tape._output = output;
             double loss = global::LayerGen.Losses.SoftmaxCrossEntropy(output, labels, global::LayerGen.Matrix<double>.EnsureShape(ref tape._lossProbabilities, output.Rows, output.Cols));
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(loss, "Mlp.Loss", "Losses.SoftmaxCrossEntropy(Output.Forward(h2), labels)", 40);
+            tape._layer = this;
             tape._recorded = true;
             return loss;
         }
@@ -101,7 +109,7 @@ namespace LayerGen.TestLayers
         /// dHidden2 = dH2 ⊙ (1 − h2²)
         /// Hidden2.Backward(dHidden2)
         /// dH1 = Hidden2.Backward(…).dX
-        /// dHidden1 = dH1 ⊙ [hidden1 &gt; 0]
+        /// dHidden1 = dH1 ⊙ [h1 &gt; 0]
         /// Hidden1.Backward(dHidden1)
         /// </code>
         /// Gradients accumulate (<c>+=</c>). Returned matrices are owned by the tape and overwritten by its next use.
@@ -116,27 +124,32 @@ namespace LayerGen.TestLayers
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("LossBackward: the tape holds no forward pass; call Loss(…, tape) first.");
+            global::LayerGen.BackwardChecks.SameLayer("LossBackward", "Mlp", tape._layer, this);
             // the forward values Backward reads, from the tape
             var labels = tape._labels!;
             var hidden1 = tape._hidden1!;
+            var h1 = tape._h1!;
             var hidden2 = tape._hidden2!;
             var h2 = tape._h2!;
             var output = tape._output!;
             // return Losses.SoftmaxCrossEntropy(Output.Forward(h2), labels)  (line 40)
             var dOutput2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dOutput2, output.Rows, output.Cols);
             global::LayerGen.Losses.SoftmaxCrossEntropyBackward(tape._lossProbabilities!, labels, dOutput, dOutput2);  // dOutput2 = (P − onehot(labels))/N·dOutput
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dOutput2, "Mlp.LossBackward", "dOutput2 = (P − onehot(labels))/N·dOutput", 40);
             //   Output.Forward(h2)
             var outputGradients = this.Output.BackwardCore(tape._outputTape!, dOutput2, gradients.Output, true);  // Output.Backward(dOutput2)
             var dH2 = outputGradients!;  // dH2 = Output.Backward(…).dX
             // h2 = Ops.Tanh(Hidden2.Forward(h1))  (line 39)
             var dHidden2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dHidden2, hidden2.Rows, hidden2.Cols);
             global::LayerGen.Ops.TanhBackward(h2, dH2, dHidden2);  // dHidden2 = dH2 ⊙ (1 − h2²)
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dHidden2, "Mlp.LossBackward", "dHidden2 = dH2 ⊙ (1 − h2²)", 39);
             //   Hidden2.Forward(h1)
             var hidden2Gradients = this.Hidden2.BackwardCore(tape._hidden2Tape!, dHidden2, gradients.Hidden2, true);  // Hidden2.Backward(dHidden2)
             var dH1 = hidden2Gradients!;  // dH1 = Hidden2.Backward(…).dX
             // h1 = Ops.Relu(Hidden1.Forward(x))  (line 38)
             var dHidden1 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dHidden1, hidden1.Rows, hidden1.Cols);
-            global::LayerGen.Ops.ReluBackward(hidden1, dH1, dHidden1);  // dHidden1 = dH1 ⊙ [hidden1 > 0]
+            global::LayerGen.Ops.ReluBackward(h1, dH1, dHidden1);  // dHidden1 = dH1 ⊙ [h1 > 0]
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dHidden1, "Mlp.LossBackward", "dHidden1 = dH1 ⊙ [h1 > 0]", 38);
             //   Hidden1.Forward(x)
             var hidden1Gradients = this.Hidden1.BackwardCore(tape._hidden1Tape!, dHidden1, gradients.Hidden1, false);  // Hidden1.Backward(dHidden1) (not needed here: ∂L/∂x)
         }

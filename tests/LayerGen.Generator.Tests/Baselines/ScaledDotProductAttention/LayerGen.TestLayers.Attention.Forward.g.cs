@@ -25,8 +25,8 @@ namespace LayerGen.TestLayers
             /// <summary>v = x * Wv: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _v;
 
-            /// <summary>product = q * k.T: saved for Backward</summary>
-            internal global::LayerGen.Matrix<double>? _product;
+            /// <summary>qKT = q * k.T: saved for Backward</summary>
+            internal global::LayerGen.Matrix<double>? _qKT;
 
             /// <summary>scale: saved for Backward</summary>
             internal double _scale;
@@ -52,14 +52,20 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂v: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dV;
 
-            /// <summary>∂L/∂product: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct;
+            /// <summary>∂L/∂qKT: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dQKT;
 
             /// <summary>∂L/∂scaled: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dScaled;
 
             /// <summary>∂L/∂softmax: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dSoftmax;
+
+            /// <summary>The Attention instance whose training forward filled this tape: Backward must be called on the same one.</summary>
+            internal global::LayerGen.TestLayers.Attention? _layer;
+
+            /// <summary>The shape of the forward result: dOutput must have it.</summary>
+            internal int _resultRows, _resultCols;
 
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
@@ -73,6 +79,7 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<double> Forward(global::LayerGen.Matrix<double> x, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
             // Shapes on entry: x [N, D], Wq [D, K], Wk [D, K], Wv [D, V]
             global::System.ArgumentNullException.ThrowIfNull(x);
             int shapeD = x.Cols;
@@ -85,23 +92,33 @@ namespace LayerGen.TestLayers
             // q = x * Wq  (line 27)
             var q = global::LayerGen.Matrix<double>.EnsureShape(ref tape._q, x.Rows, this.Wq.Cols);
             global::LayerGen.Ops.MatMul(x, this.Wq, q);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(q, "Attention.Forward", "x * Wq", 27);
             // k = x * Wk  (line 28)
             var k = global::LayerGen.Matrix<double>.EnsureShape(ref tape._k, x.Rows, this.Wk.Cols);
             global::LayerGen.Ops.MatMul(x, this.Wk, k);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(k, "Attention.Forward", "x * Wk", 28);
             // v = x * Wv  (line 29)
             var v = global::LayerGen.Matrix<double>.EnsureShape(ref tape._v, x.Rows, this.Wv.Cols);
             global::LayerGen.Ops.MatMul(x, this.Wv, v);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(v, "Attention.Forward", "x * Wv", 29);
             // return Ops.Softmax(q * k.T * Scale) * v  (line 30)
-            var product = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product, q.Rows, k.Rows);
-            global::LayerGen.Ops.MatMul(q, k, product, transposeB: true);
+            var qKT = global::LayerGen.Matrix<double>.EnsureShape(ref tape._qKT, q.Rows, k.Rows);
+            global::LayerGen.Ops.MatMul(q, k, qKT, transposeB: true);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(qKT, "Attention.Forward", "q * k.T", 30);
             double scale = this.Scale;
             tape._scale = scale;
-            var scaled = global::LayerGen.Matrix<double>.EnsureShape(ref tape._scaled, product.Rows, product.Cols);
-            global::LayerGen.Ops.Scale(product, scale, scaled);
+            var scaled = global::LayerGen.Matrix<double>.EnsureShape(ref tape._scaled, qKT.Rows, qKT.Cols);
+            global::LayerGen.Ops.Scale(qKT, scale, scaled);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(scaled, "Attention.Forward", "q * k.T * Scale", 30);
             var softmax = global::LayerGen.Matrix<double>.EnsureShape(ref tape._softmax, scaled.Rows, scaled.Cols);
             global::LayerGen.Ops.Softmax(scaled, softmax);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(softmax, "Attention.Forward", "Ops.Softmax(q * k.T * Scale)", 30);
             var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, softmax.Rows, v.Cols);
             global::LayerGen.Ops.MatMul(softmax, v, output);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "Attention.Forward", "Ops.Softmax(q * k.T * Scale) * v", 30);
+            tape._resultRows = output.Rows;
+            tape._resultCols = output.Cols;
+            tape._layer = this;
             tape._recorded = true;
             return output;
         }
@@ -113,18 +130,18 @@ namespace LayerGen.TestLayers
         /// q = x·Wq
         /// k = x·Wk
         /// v = x·Wv
-        /// product = q·kᵀ
+        /// qKT = q·kᵀ
         /// scale = Scale
-        /// scaled = scale·product
+        /// scaled = scale·qKT
         /// softmax = softmax(scaled)
         /// output = softmax·v
         /// ⇒
         /// dSoftmax = dOutput·vᵀ
         /// dV = softmaxᵀ·dOutput
         /// dScaled = softmax ⊙ (dSoftmax − rowsum(dSoftmax ⊙ softmax))
-        /// dProduct = scale·dScaled
-        /// dQ = dProduct·k
-        /// dK = dProductᵀ·q
+        /// dQKT = scale·dScaled
+        /// dQ = dQKT·k
+        /// dK = dQKTᵀ·q
         /// dX = dV·Wvᵀ
         /// dWv += xᵀ·dV
         /// dX += dK·Wkᵀ
@@ -164,51 +181,68 @@ namespace LayerGen.TestLayers
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
+            global::LayerGen.BackwardChecks.SameLayer("Backward", "Attention", tape._layer, this);
+            global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Attention", "Wq", gradients.Wq, this.Wq);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Attention", "Wk", gradients.Wk, this.Wk);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "Attention", "Wv", gradients.Wv, this.Wv);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var q = tape._q!;
             var k = tape._k!;
             var v = tape._v!;
-            var product = tape._product!;
+            var qKT = tape._qKT!;
             var scale = tape._scale;
             var scaled = tape._scaled!;
             var softmax = tape._softmax!;
             // return Ops.Softmax(q * k.T * Scale) * v  (line 30)
             var dSoftmax = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSoftmax, softmax.Rows, softmax.Cols);
             global::LayerGen.Ops.MatMul(dOutput, v, dSoftmax, transposeB: true);  // dSoftmax = dOutput·vᵀ
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dSoftmax, "Attention.Backward", "dSoftmax = dOutput·vᵀ", 30);
             var dV = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dV, v.Rows, v.Cols);
             global::LayerGen.Ops.MatMul(softmax, dOutput, dV, transposeA: true);  // dV = softmaxᵀ·dOutput
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dV, "Attention.Backward", "dV = softmaxᵀ·dOutput", 30);
             //   Ops.Softmax(q * k.T * Scale)
             var dScaled = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dScaled, scaled.Rows, scaled.Cols);
             global::LayerGen.Ops.SoftmaxBackward(softmax, dSoftmax, dScaled);  // dScaled = softmax ⊙ (dSoftmax − rowsum(dSoftmax ⊙ softmax))
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dScaled, "Attention.Backward", "dScaled = softmax ⊙ (dSoftmax − rowsum(dSoftmax ⊙ softmax))", 30);
             //   q * k.T * Scale
-            var dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
-            global::LayerGen.Ops.Scale(dScaled, scale, dProduct);  // dProduct = scale·dScaled
+            var dQKT = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dQKT, qKT.Rows, qKT.Cols);
+            global::LayerGen.Ops.Scale(dScaled, scale, dQKT);  // dQKT = scale·dScaled
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dQKT, "Attention.Backward", "dQKT = scale·dScaled", 30);
             //   q * k.T
             var dQ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dQ, q.Rows, q.Cols);
-            global::LayerGen.Ops.MatMul(dProduct, k, dQ);  // dQ = dProduct·k
+            global::LayerGen.Ops.MatMul(dQKT, k, dQ);  // dQ = dQKT·k
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dQ, "Attention.Backward", "dQ = dQKT·k", 30);
             var dK = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dK, k.Rows, k.Cols);
-            global::LayerGen.Ops.MatMul(dProduct, q, dK, transposeA: true);  // dK = dProductᵀ·q
-            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
+            global::LayerGen.Ops.MatMul(dQKT, q, dK, transposeA: true);  // dK = dQKTᵀ·q
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dK, "Attention.Backward", "dK = dQKTᵀ·q", 30);
+            global::LayerGen.Matrix<double>? dX = null;  // assigned only if needed
             if (needDX)
             {
                 // v = x * Wv  (line 29)
                 dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
                 global::LayerGen.Ops.MatMul(dV, this.Wv, dX, transposeB: true);  // dX = dV·Wvᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "Attention.Backward", "dX = dV·Wvᵀ", 29);
             }
             global::LayerGen.Ops.MatMul(x, dV, gradients.Wv, transposeA: true, accumulate: true);  // dWv += xᵀ·dV
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Wv, "Attention.Backward", "dWv += xᵀ·dV", 29);
             if (needDX)
             {
                 // k = x * Wk  (line 28)
-                global::LayerGen.Ops.MatMul(dK, this.Wk, dX, transposeB: true, accumulate: true);  // dX += dK·Wkᵀ
+                global::LayerGen.Ops.MatMul(dK, this.Wk, dX!, transposeB: true, accumulate: true);  // dX += dK·Wkᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX!, "Attention.Backward", "dX += dK·Wkᵀ", 28);
             }
             global::LayerGen.Ops.MatMul(x, dK, gradients.Wk, transposeA: true, accumulate: true);  // dWk += xᵀ·dK
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Wk, "Attention.Backward", "dWk += xᵀ·dK", 28);
             if (needDX)
             {
                 // q = x * Wq  (line 27)
-                global::LayerGen.Ops.MatMul(dQ, this.Wq, dX, transposeB: true, accumulate: true);  // dX += dQ·Wqᵀ
+                global::LayerGen.Ops.MatMul(dQ, this.Wq, dX!, transposeB: true, accumulate: true);  // dX += dQ·Wqᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX!, "Attention.Backward", "dX += dQ·Wqᵀ", 27);
             }
             global::LayerGen.Ops.MatMul(x, dQ, gradients.Wq, transposeA: true, accumulate: true);  // dWq += xᵀ·dQ
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Wq, "Attention.Backward", "dWq += xᵀ·dQ", 27);
             return dX;
         }
     }

@@ -19,11 +19,11 @@ namespace LayerGen.TestLayers
             /// <summary>labels: saved for Backward</summary>
             internal int[]? _labels;
 
-            /// <summary>product = x * W: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product;
+            /// <summary>xW = x * W: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _xW;
 
-            /// <summary>sum = x * W + B: saved for Backward</summary>
-            internal global::LayerGen.Matrix<double>? _sum;
+            /// <summary>xWPlusB = x * W + B: saved for Backward</summary>
+            internal global::LayerGen.Matrix<double>? _xWPlusB;
 
             /// <summary>softmax of the logits: saved for the (P − onehot)/N backward</summary>
             internal global::LayerGen.Matrix<double>? _crossEntropyProbabilities;
@@ -34,8 +34,11 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂x: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dX;
 
-            /// <summary>∂L/∂sum: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dSum;
+            /// <summary>∂L/∂xWPlusB: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dXWPlusB;
+
+            /// <summary>The SoftmaxClassifier instance whose training forward filled this tape: Backward must be called on the same one.</summary>
+            internal global::LayerGen.TestLayers.SoftmaxClassifier? _layer;
 
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
@@ -50,6 +53,7 @@ namespace LayerGen.TestLayers
         public double Loss(global::LayerGen.Matrix<double> x, int[] labels, LossTape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
             // Shapes on entry: x [N, D], W [D, C], B [1, C]
             global::System.ArgumentNullException.ThrowIfNull(x);
             int shapeD = x.Cols;
@@ -60,16 +64,23 @@ namespace LayerGen.TestLayers
             tape._x = x;
             tape._labels = labels;
             // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23)
-            var product = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product, x.Rows, this.W.Cols);
-            global::LayerGen.Ops.MatMul(x, this.W, product);
-            var sum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum, global::System.Math.Max(product.Rows, this.B.Rows), global::System.Math.Max(product.Cols, this.B.Cols));
-            global::LayerGen.Ops.Add(product, this.B, sum);
-            double crossEntropy = global::LayerGen.Losses.SoftmaxCrossEntropy(sum, labels, global::LayerGen.Matrix<double>.EnsureShape(ref tape._crossEntropyProbabilities, sum.Rows, sum.Cols));
+            var xW = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xW, x.Rows, this.W.Cols);
+            global::LayerGen.Ops.MatMul(x, this.W, xW);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xW, "SoftmaxClassifier.Loss", "x * W", 23);
+            var xWPlusB = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xWPlusB, global::System.Math.Max(xW.Rows, this.B.Rows), global::System.Math.Max(xW.Cols, this.B.Cols));
+            global::LayerGen.Ops.Add(xW, this.B, xWPlusB);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xWPlusB, "SoftmaxClassifier.Loss", "x * W + B", 23);
+            double crossEntropy = global::LayerGen.Losses.SoftmaxCrossEntropy(xWPlusB, labels, global::LayerGen.Matrix<double>.EnsureShape(ref tape._crossEntropyProbabilities, xWPlusB.Rows, xWPlusB.Cols));
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(crossEntropy, "SoftmaxClassifier.Loss", "Losses.SoftmaxCrossEntropy(x * W + B, labels)", 23);
             double c = (0.5 * this.Lambda);
             tape._c = c;
             double sumOfSquares = global::LayerGen.Ops.SumOfSquares(this.W);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(sumOfSquares, "SoftmaxClassifier.Loss", "Ops.SumOfSquares(W)", 23);
             double s = c * sumOfSquares;
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(s, "SoftmaxClassifier.Loss", "0.5 * Lambda * Ops.SumOfSquares(W)", 23);
             double loss = crossEntropy + s;
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(loss, "SoftmaxClassifier.Loss", "Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)", 23);
+            tape._layer = this;
             tape._recorded = true;
             return loss;
         }
@@ -78,9 +89,9 @@ namespace LayerGen.TestLayers
         /// <remarks>
         /// Derivation (reverse mode):
         /// <code>
-        /// product = x·W
-        /// sum = product + B
-        /// crossEntropy = CE(softmax(sum), labels)
+        /// xW = x·W
+        /// xWPlusB = xW + B
+        /// crossEntropy = CE(softmax(xWPlusB), labels)
         /// c = 0.5 * Lambda
         /// sumOfSquares = Σ W²
         /// s = c·sumOfSquares
@@ -90,11 +101,11 @@ namespace LayerGen.TestLayers
         /// dS = dOutput
         /// dSumOfSquares = dS·c
         /// dW += 2dSumOfSquares·W
-        /// dSum = (P − onehot(labels))/N·dCrossEntropy
-        /// dProduct = dSum
-        /// dB += Σrows dSum
-        /// dX = dProduct·Wᵀ
-        /// dW += xᵀ·dProduct
+        /// dXWPlusB = (P − onehot(labels))/N·dCrossEntropy
+        /// dXW = dXWPlusB
+        /// dB += Σrows dXWPlusB
+        /// dX = dXW·Wᵀ
+        /// dW += xᵀ·dXW
         /// </code>
         /// Gradients accumulate (<c>+=</c>). Returned matrices are owned by the tape and overwritten by its next use.
         /// </remarks>
@@ -127,33 +138,44 @@ namespace LayerGen.TestLayers
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("LossBackward: the tape holds no forward pass; call Loss(…, tape) first.");
+            global::LayerGen.BackwardChecks.SameLayer("LossBackward", "SoftmaxClassifier", tape._layer, this);
+            global::LayerGen.BackwardChecks.GradientShape("LossBackward", "SoftmaxClassifier", "W", gradients.W, this.W);
+            global::LayerGen.BackwardChecks.GradientShape("LossBackward", "SoftmaxClassifier", "B", gradients.B, this.B);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var labels = tape._labels!;
-            var sum = tape._sum!;
+            var xWPlusB = tape._xWPlusB!;
             var c = tape._c;
             // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23)
             double dCrossEntropy = dOutput;  // dCrossEntropy = dOutput
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dCrossEntropy, "SoftmaxClassifier.LossBackward", "dCrossEntropy = dOutput", 23);
             double dS = dOutput;  // dS = dOutput
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dS, "SoftmaxClassifier.LossBackward", "dS = dOutput", 23);
             //   0.5 * Lambda * Ops.SumOfSquares(W)
             double dSumOfSquares = dS * c;  // dSumOfSquares = dS·c
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dSumOfSquares, "SoftmaxClassifier.LossBackward", "dSumOfSquares = dS·c", 23);
             //   Ops.SumOfSquares(W)
             global::LayerGen.Ops.Scale(this.W, dSumOfSquares + dSumOfSquares, gradients.W, accumulate: true);  // dW += 2dSumOfSquares·W
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.W, "SoftmaxClassifier.LossBackward", "dW += 2dSumOfSquares·W", 23);
             //   Losses.SoftmaxCrossEntropy(x * W + B, labels)
-            var dSum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum, sum.Rows, sum.Cols);
-            global::LayerGen.Losses.SoftmaxCrossEntropyBackward(tape._crossEntropyProbabilities!, labels, dCrossEntropy, dSum);  // dSum = (P − onehot(labels))/N·dCrossEntropy
+            var dXWPlusB = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dXWPlusB, xWPlusB.Rows, xWPlusB.Cols);
+            global::LayerGen.Losses.SoftmaxCrossEntropyBackward(tape._crossEntropyProbabilities!, labels, dCrossEntropy, dXWPlusB);  // dXWPlusB = (P − onehot(labels))/N·dCrossEntropy
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dXWPlusB, "SoftmaxClassifier.LossBackward", "dXWPlusB = (P − onehot(labels))/N·dCrossEntropy", 23);
             //   x * W + B
-            var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
-            global::LayerGen.Ops.SumToShape(dSum, gradients.B, accumulate: true);  // dB += Σrows dSum
-            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
+            var dXW = dXWPlusB;  // dXW = dXWPlusB (same shape: no copy)
+            global::LayerGen.Ops.SumToShape(dXWPlusB, gradients.B, accumulate: true);  // dB += Σrows dXWPlusB
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.B, "SoftmaxClassifier.LossBackward", "dB += Σrows dXWPlusB", 23);
+            global::LayerGen.Matrix<double>? dX = null;  // assigned only if needed
             if (needDX)
             {
                 // return Losses.SoftmaxCrossEntropy(x * W + B, labels) + 0.5 * Lambda * Ops.SumOfSquares(W)  (line 23)
                 //   x * W
                 dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
-                global::LayerGen.Ops.MatMul(dProduct, this.W, dX, transposeB: true);  // dX = dProduct·Wᵀ
+                global::LayerGen.Ops.MatMul(dXW, this.W, dX, transposeB: true);  // dX = dXW·Wᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "SoftmaxClassifier.LossBackward", "dX = dXW·Wᵀ", 23);
             }
-            global::LayerGen.Ops.MatMul(x, dProduct, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dProduct
+            global::LayerGen.Ops.MatMul(x, dXW, gradients.W, transposeA: true, accumulate: true);  // dW += xᵀ·dXW
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.W, "SoftmaxClassifier.LossBackward", "dW += xᵀ·dXW", 23);
             return dX;
         }
     }
