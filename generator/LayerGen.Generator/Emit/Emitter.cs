@@ -352,8 +352,9 @@ internal static class Emitter
                     break;
                 }
             }
-            // A [Forward] callee checks its own ops.
-            if (instruction.Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall) && body.Values[v].Kind != ValueKind.Other)
+            // A [Forward] callee checks its own ops; a registered op (Ops.Log, a user's op) is checked here.
+            bool forwardCallee = instruction.Op == OpKind.ForwardCall && !instruction.Call!.IsRegisteredOp;
+            if (instruction.Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant) && !forwardCallee && body.Values[v].Kind != ValueKind.Other)
                 EmitAnomalyCheck(w, method, method.Name, name, instruction.Source, instruction.Line);
             if (plan.SavedField[v] is { } saved)
                 w.Line($"tape.{saved} = {Operand(plan, v)};");

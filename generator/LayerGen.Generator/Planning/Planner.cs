@@ -162,6 +162,7 @@ internal sealed class MethodPlan
             used.Add(reserved);
         string Unique(string hint)
         {
+            hint = Identifier(hint);
             if (string.IsNullOrEmpty(hint) || Keywords.Contains(hint))
                 hint = "v" + hint;
             if (used.Add(hint))
@@ -448,6 +449,33 @@ internal sealed class MethodPlan
 
     private static bool IsValueType(string typeName) =>
         typeName is "int" or "long" or "bool" or "float" or "double" || typeName.StartsWith("global::System.ValueTuple", System.StringComparison.Ordinal);
+
+    /// <summary>
+    /// A hint made into a C# identifier: a dotted sublayer parameter (<c>L1.W</c>) reads <c>l1W</c>; anything else that
+    /// cannot be in an identifier is dropped.
+    /// </summary>
+    private static string Identifier(string hint)
+    {
+        if (string.IsNullOrEmpty(hint))
+            return hint;
+        var builder = new System.Text.StringBuilder(hint.Length);
+        bool upper = false;
+        foreach (char c in hint)
+        {
+            if (char.IsLetterOrDigit(c) || c == '_')
+            {
+                builder.Append(upper && builder.Length > 0 ? char.ToUpperInvariant(c) : c);
+                upper = false;
+            }
+            else
+            {
+                upper = true;
+            }
+        }
+        if (builder.Length > 0 && char.IsDigit(builder[0]))
+            builder.Insert(0, 'v');
+        return builder.ToString();
+    }
 
     /// <summary>PascalCase of an identifier (<c>hidden</c> → <c>Hidden</c>).</summary>
     public static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);

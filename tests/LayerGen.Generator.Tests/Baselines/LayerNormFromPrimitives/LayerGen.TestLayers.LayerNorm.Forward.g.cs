@@ -22,8 +22,8 @@ namespace LayerGen.TestLayers
             /// <summary>centered = Ops.Sub(x, mean): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _centered;
 
-            /// <summary>varianceSquare = Ops.Square(centered): saved for Backward</summary>
-            internal global::LayerGen.Matrix<double>? _varianceSquare;
+            /// <summary>square = Ops.Square(centered): saved for Backward</summary>
+            internal global::LayerGen.Matrix<double>? _square;
 
             /// <summary>variance = Ops.Mean(Ops.Square(centered), 1): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _variance;
@@ -52,8 +52,8 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂centered: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dCentered;
 
-            /// <summary>∂L/∂varianceSquare: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dVarianceSquare;
+            /// <summary>∂L/∂square: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dSquare;
 
             /// <summary>∂L/∂variance: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dVariance;
@@ -106,11 +106,11 @@ namespace LayerGen.TestLayers
             global::LayerGen.Ops.Sub(x, mean, centered);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(centered, "LayerNorm.Forward", "Ops.Sub(x, mean)", 22);
             // variance = Ops.Mean(Ops.Square(centered), 1)  (line 23)
-            var varianceSquare = global::LayerGen.Matrix<double>.EnsureShape(ref tape._varianceSquare, centered.Rows, centered.Cols);
-            global::LayerGen.Ops.Square(centered, varianceSquare);
-            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(varianceSquare, "LayerNorm.Forward", "Ops.Square(centered)", 23);
-            var variance = global::LayerGen.Matrix<double>.EnsureShape(ref tape._variance, varianceSquare.Rows, 1);
-            global::LayerGen.Ops.Mean(varianceSquare, 1, variance);
+            var square = global::LayerGen.Matrix<double>.EnsureShape(ref tape._square, centered.Rows, centered.Cols);
+            global::LayerGen.Ops.Square(centered, square);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(square, "LayerNorm.Forward", "Ops.Square(centered)", 23);
+            var variance = global::LayerGen.Matrix<double>.EnsureShape(ref tape._variance, square.Rows, 1);
+            global::LayerGen.Ops.Mean(square, 1, variance);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(variance, "LayerNorm.Forward", "Ops.Mean(Ops.Square(centered), 1)", 23);
             // deviation = Ops.Sqrt(Ops.Add(variance, Epsilon))  (line 24)
             double epsilon = this.Epsilon;
@@ -144,8 +144,8 @@ namespace LayerGen.TestLayers
         /// <code>
         /// mean = meancols x
         /// centered = x − mean
-        /// varianceSquare = square(centered)
-        /// variance = meancols varianceSquare
+        /// square = square(centered)
+        /// variance = meancols square
         /// epsilon = Epsilon
         /// variancePlusEpsilon = variance + epsilon
         /// deviation = sqrt(variancePlusEpsilon)
@@ -161,8 +161,8 @@ namespace LayerGen.TestLayers
         /// dDeviation = −dNormalized ⊙ normalized ⊘ deviation
         /// dVariancePlusEpsilon = dDeviation ⊘ 2deviation
         /// dVariance = dVariancePlusEpsilon
-        /// dVarianceSquare = broadcast(dVariance)/n
-        /// dCentered += 2centered ⊙ dVarianceSquare
+        /// dSquare = broadcast(dVariance)/n
+        /// dCentered += 2centered ⊙ dSquare
         /// dX = dCentered
         /// dMean = −dCentered
         /// dX += broadcast(dMean)/n
@@ -207,7 +207,7 @@ namespace LayerGen.TestLayers
             var x = tape._x!;
             var mean = tape._mean!;
             var centered = tape._centered!;
-            var varianceSquare = tape._varianceSquare!;
+            var square = tape._square!;
             var variance = tape._variance!;
             var variancePlusEpsilon = tape._variancePlusEpsilon!;
             var deviation = tape._deviation!;
@@ -238,7 +238,7 @@ namespace LayerGen.TestLayers
             global::LayerGen.Matrix<double>? dDeviation = null;  // assigned only if needed
             global::LayerGen.Matrix<double>? dVariancePlusEpsilon = null;  // assigned only if needed
             global::LayerGen.Matrix<double>? dVariance = null;  // assigned only if needed
-            global::LayerGen.Matrix<double>? dVarianceSquare = null;  // assigned only if needed
+            global::LayerGen.Matrix<double>? dSquare = null;  // assigned only if needed
             global::LayerGen.Matrix<double>? dX = null;  // assigned only if needed
             global::LayerGen.Matrix<double>? dMean = null;  // assigned only if needed
             if (needDX)
@@ -259,12 +259,12 @@ namespace LayerGen.TestLayers
                 global::LayerGen.Ops.SumToShape(dVariancePlusEpsilon, dVariance);  // dVariance = dVariancePlusEpsilon
                 if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dVariance, "LayerNorm.Backward", "dVariance = dVariancePlusEpsilon", 24);
                 // variance = Ops.Mean(Ops.Square(centered), 1)  (line 23)
-                dVarianceSquare = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dVarianceSquare, varianceSquare.Rows, varianceSquare.Cols);
-                global::LayerGen.Ops.BroadcastTo(dVariance, 1d / (double)(varianceSquare.Cols), dVarianceSquare);  // dVarianceSquare = broadcast(dVariance)/n
-                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dVarianceSquare, "LayerNorm.Backward", "dVarianceSquare = broadcast(dVariance)/n", 23);
+                dSquare = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSquare, square.Rows, square.Cols);
+                global::LayerGen.Ops.BroadcastTo(dVariance, 1d / (double)(square.Cols), dSquare);  // dSquare = broadcast(dVariance)/n
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dSquare, "LayerNorm.Backward", "dSquare = broadcast(dVariance)/n", 23);
                 //   Ops.Square(centered)
-                global::LayerGen.Ops.SquareBackward(centered, dVarianceSquare, dCentered, accumulate: true);  // dCentered += 2centered ⊙ dVarianceSquare
-                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dCentered, "LayerNorm.Backward", "dCentered += 2centered ⊙ dVarianceSquare", 23);
+                global::LayerGen.Ops.SquareBackward(centered, dSquare, dCentered, accumulate: true);  // dCentered += 2centered ⊙ dSquare
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dCentered, "LayerNorm.Backward", "dCentered += 2centered ⊙ dSquare", 23);
                 // centered = Ops.Sub(x, mean)  (line 22)
                 dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
                 global::LayerGen.Ops.SumToShape(dCentered, dX);  // dX = dCentered

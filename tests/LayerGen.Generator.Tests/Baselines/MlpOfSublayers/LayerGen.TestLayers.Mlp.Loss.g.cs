@@ -22,7 +22,7 @@ namespace LayerGen.TestLayers
             /// <summary>hidden1: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _hidden1;
 
-            /// <summary>h1 = Ops.Relu(Hidden1.Forward(x)): saved for Backward</summary>
+            /// <summary>h1 = Ops.Relu(Hidden1.Forward(x)): forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _h1;
 
             /// <summary>the tape of Hidden2.Forward(h1)</summary>
@@ -109,7 +109,7 @@ namespace LayerGen.TestLayers
         /// dHidden2 = dH2 ⊙ (1 − h2²)
         /// Hidden2.Backward(dHidden2)
         /// dH1 = Hidden2.Backward(…).dX
-        /// dHidden1 = dH1 ⊙ [h1 &gt; 0]
+        /// dHidden1 = dH1 ⊙ [hidden1 &gt; 0]
         /// Hidden1.Backward(dHidden1)
         /// </code>
         /// Gradients accumulate (<c>+=</c>). Returned matrices are owned by the tape and overwritten by its next use.
@@ -128,7 +128,6 @@ namespace LayerGen.TestLayers
             // the forward values Backward reads, from the tape
             var labels = tape._labels!;
             var hidden1 = tape._hidden1!;
-            var h1 = tape._h1!;
             var hidden2 = tape._hidden2!;
             var h2 = tape._h2!;
             var output = tape._output!;
@@ -148,8 +147,8 @@ namespace LayerGen.TestLayers
             var dH1 = hidden2Gradients!;  // dH1 = Hidden2.Backward(…).dX
             // h1 = Ops.Relu(Hidden1.Forward(x))  (line 38)
             var dHidden1 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dHidden1, hidden1.Rows, hidden1.Cols);
-            global::LayerGen.Ops.ReluBackward(h1, dH1, dHidden1);  // dHidden1 = dH1 ⊙ [h1 > 0]
-            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dHidden1, "Mlp.LossBackward", "dHidden1 = dH1 ⊙ [h1 > 0]", 38);
+            global::LayerGen.Ops.ReluBackward(hidden1, dH1, dHidden1);  // dHidden1 = dH1 ⊙ [hidden1 > 0]
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dHidden1, "Mlp.LossBackward", "dHidden1 = dH1 ⊙ [hidden1 > 0]", 38);
             //   Hidden1.Forward(x)
             var hidden1Gradients = this.Hidden1.BackwardCore(tape._hidden1Tape!, dHidden1, gradients.Hidden1, false);  // Hidden1.Backward(dHidden1) (not needed here: ∂L/∂x)
         }
