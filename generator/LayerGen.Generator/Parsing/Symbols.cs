@@ -70,6 +70,31 @@ internal static class Symbols
         return null;
     }
 
+    /// <summary>
+    /// The dimension an <c>int</c> member holds, from <c>[Shape("H")]</c> (exactly one dimension), or null. Only instance
+    /// fields and properties of type <c>int</c> hold a layer's dimension.
+    /// </summary>
+    public static string? SizeDimension(ISymbol member)
+    {
+        if (member.IsStatic || !IsSizeType(member))
+            return null;
+        foreach (var attribute in member.GetAttributes())
+        {
+            if (IsLayerGenType(attribute.AttributeClass, "ShapeAttribute") && attribute.ConstructorArguments.Length == 1
+                && attribute.ConstructorArguments[0] is { Kind: TypedConstantKind.Array, Values.Length: 1 } argument)
+                return DimensionText(argument.Values[0]);
+        }
+        return null;
+    }
+
+    /// <summary>Whether the member is a field or property of type <c>int</c> (one that may hold a dimension).</summary>
+    public static bool IsSizeType(ISymbol member) => member switch
+    {
+        IFieldSymbol field => field.Type.SpecialType == SpecialType.System_Int32,
+        IPropertySymbol { IsIndexer: false } property => property.Type.SpecialType == SpecialType.System_Int32,
+        _ => false,
+    };
+
     private static string? DimensionText(TypedConstant value) => value.Value switch
     {
         string s => s,
@@ -150,9 +175,14 @@ internal static class Symbols
             {
                 if (member.IsStatic || member is not (IFieldSymbol or IPropertySymbol))
                     continue;
-                if (ShapeOf(member.GetAttributes()) is not { } shape)
+                string[] texts;
+                if (ShapeOf(member.GetAttributes()) is { } shape)
+                    texts = new[] { shape.Rows, shape.Cols };
+                else if (SizeDimension(member) is { } size)
+                    texts = new[] { size };
+                else
                     continue;
-                foreach (var text in new[] { shape.Rows, shape.Cols })
+                foreach (var text in texts)
                 {
                     foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, "[A-Za-z_][A-Za-z0-9_]*"))
                         symbols.Add(m.Value);
@@ -223,6 +253,7 @@ internal static class Symbols
 
         var parameters = new List<TrainableParameter>();
         var sublayers = new List<SublayerModel>();
+        var sizes = new List<SizeMember>();
         var seen = new HashSet<string>();
         for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
         {
@@ -241,7 +272,11 @@ internal static class Symbols
                 };
                 if (memberType is null)
                     continue;
-                if (MatrixElement(memberType) is { } e)
+                if (SizeDimension(member) is { } dimension)
+                {
+                    sizes.Add(new SizeMember(member.Name, dimension));
+                }
+                else if (MatrixElement(memberType) is { } e)
                 {
                     if (!HasAttribute(member, "NoGradAttribute") && (element is null || SymbolEqualityComparer.Default.Equals(e, element)))
                         parameters.Add(new TrainableParameter(member.Name, ShapeOf(member.GetAttributes())));
@@ -264,7 +299,8 @@ internal static class Symbols
             canEmit,
             type.IsStatic,
             parameters.ToEquatableArray(),
-            sublayers.ToEquatableArray());
+            sublayers.ToEquatableArray(),
+            sizes.ToEquatableArray());
     }
 
     /// <summary>Whether the member is a trainable parameter of a layer (instance matrix, not <c>[NoGrad]</c>).</summary>
