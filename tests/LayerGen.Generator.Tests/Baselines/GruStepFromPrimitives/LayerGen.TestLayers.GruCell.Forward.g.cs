@@ -70,10 +70,10 @@ namespace LayerGen.TestLayers
             /// <summary>difference = Ops.Sub(One, z): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _difference;
 
-            /// <summary>product8 = Ops.Mul(Ops.Sub(One, z), h): forward work buffer</summary>
+            /// <summary>product8 = Ops.Mul(Ops.Sub(One, z), h): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _product8;
 
-            /// <summary>product9 = Ops.Mul(z, candidate): forward work buffer</summary>
+            /// <summary>product9 = Ops.Mul(z, candidate): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _product9;
 
             /// <summary>output = Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate)): forward work buffer</summary>
@@ -108,6 +108,12 @@ namespace LayerGen.TestLayers
 
             /// <summary>∂L/∂difference: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dDifference;
+
+            /// <summary>∂L/∂product8: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dProduct8;
+
+            /// <summary>∂L/∂product9: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dProduct9;
 
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
@@ -306,9 +312,21 @@ namespace LayerGen.TestLayers
             var sum6 = tape._sum6!;
             var candidate = tape._candidate!;
             var difference = tape._difference!;
+            var product8 = tape._product8!;
+            var product9 = tape._product9!;
             // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35)
-            var dProduct8 = dOutput;  // dProduct8 = dOutput (same shape: no copy)
-            var dProduct9 = dOutput;  // dProduct9 = dOutput (same shape: no copy)
+            var dProduct8 = dOutput;  // dProduct8 = dOutput (shared, no copy, unless product8 was broadcast)
+            if (product8.Rows != dOutput.Rows || product8.Cols != dOutput.Cols)
+            {
+                dProduct8 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct8, product8.Rows, product8.Cols);
+                global::LayerGen.Ops.SumToShape(dOutput, dProduct8);  // product8 was broadcast: sum the repeated rows/columns
+            }
+            var dProduct9 = dOutput;  // dProduct9 = dOutput (shared, no copy, unless product9 was broadcast)
+            if (product9.Rows != dOutput.Rows || product9.Cols != dOutput.Cols)
+            {
+                dProduct9 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct9, product9.Rows, product9.Cols);
+                global::LayerGen.Ops.SumToShape(dOutput, dProduct9);  // product9 was broadcast: sum the repeated rows/columns
+            }
             //   Ops.Mul(z, candidate)
             var dZ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dZ, z.Rows, z.Cols);
             global::LayerGen.Ops.MulBackward(dProduct9, candidate, dZ);  // dZ = dProduct9 ⊙ candidate

@@ -37,7 +37,7 @@ namespace LayerGen.TestLayers
             /// <summary>normalized = Ops.Div(centered, deviation): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _normalized;
 
-            /// <summary>product = Ops.Mul(normalized, Gamma): forward work buffer</summary>
+            /// <summary>product = Ops.Mul(normalized, Gamma): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _product;
 
             /// <summary>output = Ops.Add(Ops.Mul(normalized, Gamma), Beta): forward work buffer</summary>
@@ -66,6 +66,9 @@ namespace LayerGen.TestLayers
 
             /// <summary>∂L/∂normalized: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dNormalized;
+
+            /// <summary>∂L/∂product: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dProduct;
 
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
@@ -186,8 +189,14 @@ namespace LayerGen.TestLayers
             var shifted = tape._shifted!;
             var deviation = tape._deviation!;
             var normalized = tape._normalized!;
+            var product = tape._product!;
             // return Ops.Add(Ops.Mul(normalized, Gamma), Beta)  (line 26)
-            var dProduct = dOutput;  // dProduct = dOutput (same shape: no copy)
+            var dProduct = dOutput;  // dProduct = dOutput (shared, no copy, unless product was broadcast)
+            if (product.Rows != dOutput.Rows || product.Cols != dOutput.Cols)
+            {
+                dProduct = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct, product.Rows, product.Cols);
+                global::LayerGen.Ops.SumToShape(dOutput, dProduct);  // product was broadcast: sum the repeated rows/columns
+            }
             global::LayerGen.Ops.SumToShape(dOutput, gradients.Beta, accumulate: true);  // dBeta += Σrows dOutput
             global::LayerGen.Matrix<double> dNormalized = null!; // assigned only if needed
             if (needDX)
