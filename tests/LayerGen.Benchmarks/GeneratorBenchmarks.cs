@@ -21,7 +21,8 @@ namespace LayerGen.Benchmarks;
 /// <item><c>UnrelatedEdit200Layers</c>: the same driver rerun after an edit of a file without layers (an IDE keystroke
 /// elsewhere). Its outputs are served from the cache (checked in setup), but Roslyn reruns every method's transform.</item>
 /// <item><c>Parse200Layers</c> and <c>Emit200Layers</c>: the generator's own code alone, from bound operations to models
-/// and from models to text (differentiate, plan, emit).</item>
+/// and from models to text (differentiate, plan, emit); <c>TypeFacts200Layers</c>: of the parser, the type-level facts
+/// (<c>Symbols.LayerType</c>) it captures for every method.</item>
 /// <item><c>CompileApp76Methods</c>: a new driver on a fresh compilation of an app of 76 <c>[Forward]</c> methods (the
 /// repository's own layers: every op layer, the golden-test layers, the samples, the training benchmarks, topped up
 /// with Dense layers), as one <c>csc</c> run pays it.</item>
@@ -110,6 +111,16 @@ public class GeneratorBenchmarks
         int n = 0;
         foreach (var (method, body) in _bound)
             n += ForwardParser.Parse(method, body, CancellationToken.None).Model?.Body?.Instructions.Count ?? 0;
+        return n;
+    }
+
+    /// <summary>Of the parser, the layer type's facts it captures per method (members, sublayers, partial declarations).</summary>
+    [Benchmark]
+    public int TypeFacts200Layers()
+    {
+        int n = 0;
+        foreach (var (method, _) in _bound)
+            n += Symbols.LayerType(method.ContainingType, Symbols.ElementTypeOf(method), CancellationToken.None).TrainableParameters.Count;
         return n;
     }
 
