@@ -18,6 +18,14 @@ public sealed class ForwardAttribute : Attribute
 /// fixed size. On fields and properties the symbols are layer-scoped; symbols that appear only on a forward
 /// method's parameters are call-scoped (such as the batch size N). Shapes are optional.
 /// </summary>
+/// <remarks>
+/// Three uses: a <see cref="Matrix{TElement}"/> field, property, parameter or return value takes two dimensions
+/// (rows, columns); <c>int[]</c> labels take one (their count, <c>[Shape("N")]</c>); an instance <c>int</c> field or
+/// property of a layer takes one and then holds that size, so a slice bound or count written with it connects to the
+/// symbol: with <c>[Shape("H")] public int Hidden;</c> and <c>[Shape("D", "2*H")] Matrix&lt;float&gt; W</c>,
+/// <c>Ops.SliceColumns(x * W, 0, Hidden)</c> is <c>[N, H]</c> (and the training forward checks that
+/// <c>Hidden</c> is H).
+/// </remarks>
 [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property | AttributeTargets.Parameter | AttributeTargets.ReturnValue,
     AllowMultiple = false, Inherited = false)]
 public sealed class ShapeAttribute : Attribute

@@ -37,6 +37,49 @@ public class InferenceTests
     }
 
     [Fact]
+    public void Definitely_same_shape_holds_only_for_proven_equal_shapes()
+    {
+        const string source = """
+            using LayerGen;
+
+            public partial class Dense
+            {
+                [Shape("D", "C")] public Matrix<float> W = null!;
+                [Shape(1, "C")] public Matrix<float> B = null!;
+                [Shape("C", "2*C")] public Matrix<float> V = null!;
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    var z = x * W;
+                    var s = z + B;
+                    var wide = s * V;
+                    return wide;
+                }
+            }
+            """;
+        var compilation = TestCompiler.Compile(source);
+        var tree = compilation.SyntaxTrees.Single();
+        var semantic = compilation.GetSemanticModel(tree);
+        var declaration = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single();
+        var method = (IMethodSymbol)semantic.GetDeclaredSymbol(declaration)!;
+        var model = ForwardParser.Parse(method, semantic.GetOperation(declaration.Body!), CancellationToken.None).Model!;
+        var result = ShapeInference.Infer(model);
+        int Id(string name) => model.Body!.Values.Single(v => v.Name == name).Id;
+
+        // x is unannotated: z = x·W is [?, C] and so is z + B (B broadcasts over the rows), the same unknown row count.
+        Assert.True(result.DefinitelySameShape(Id("z"), Id("s")));
+        Assert.True(result.DefinitelySameShape(Id("z"), Id("z")));
+        Assert.False(result.DefinitelySameShape(Id("B"), Id("s")));   // 1 row against an unknown count: not proven
+        Assert.False(result.DefinitelyDifferentShape(Id("B"), Id("s")));
+        Assert.False(result.DefinitelySameShape(Id("x"), Id("z")));   // D columns against C: not proven equal
+        Assert.False(result.DefinitelySameShape(Id("s"), Id("wide"))); // C against 2*C
+        Assert.True(result.DefinitelyDifferentShape(Id("s"), Id("wide")));
+        Assert.False(result.DefinitelySameShape(-1, Id("s")));
+        Assert.False(result.DefinitelySameShape(Id("s"), 10_000));
+    }
+
+    [Fact]
     public void Infers_the_shape_of_every_intermediate_value()
     {
         const string source = """

@@ -149,10 +149,10 @@ public sealed class ShapeAnalyzer : DiagnosticAnalyzer
             switch (context.Symbol)
             {
                 case IFieldSymbol field:
-                    Check(context, field.Name, field.Type, field.GetAttributes());
+                    Check(context, field.Name, field.Type, field.GetAttributes(), field);
                     break;
                 case IPropertySymbol property:
-                    Check(context, property.Name, property.Type, property.GetAttributes());
+                    Check(context, property.Name, property.Type, property.GetAttributes(), property);
                     break;
                 case IMethodSymbol method:
                     foreach (var parameter in method.Parameters)
@@ -171,13 +171,13 @@ public sealed class ShapeAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static void Check(SymbolAnalysisContext context, string name, ITypeSymbol type, ImmutableArray<AttributeData> attributes)
+    private static void Check(SymbolAnalysisContext context, string name, ITypeSymbol type, ImmutableArray<AttributeData> attributes, ISymbol? member = null)
     {
         foreach (var attribute in attributes)
         {
             if (!Symbols.IsLayerGenType(attribute.AttributeClass, "ShapeAttribute") || attribute.ApplicationSyntaxReference is not { } reference)
                 continue;
-            if (ShapeAttributeProblem(type, attribute) is { } problem)
+            if (ShapeAttributeProblem(type, attribute, member) is { } problem)
             {
                 var location = Location.Create(reference.SyntaxTree, reference.GetSyntax(context.CancellationToken).Span);
                 context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidShapeAttribute, location, name, problem));
@@ -185,12 +185,19 @@ public sealed class ShapeAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>What is wrong with a <c>[Shape]</c> on a member or parameter of type <paramref name="type"/>, or null.</summary>
-    internal static string? ShapeAttributeProblem(ITypeSymbol type, AttributeData attribute)
+    /// <summary>
+    /// What is wrong with a <c>[Shape]</c> on a member or parameter of type <paramref name="type"/>, or null.
+    /// <paramref name="member"/> is the field or property it is on (null for parameters and return values): an
+    /// <c>int</c> member with one dimension holds that size (<c>[Shape("H")] public int Hidden;</c>).
+    /// </summary>
+    internal static string? ShapeAttributeProblem(ITypeSymbol type, AttributeData attribute, ISymbol? member = null)
     {
         bool isMatrix = Symbols.MatrixElement(type) is not null;
         bool isLabels = type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Int32 };
-        if (!isMatrix && !isLabels)
+        bool isSize = member is not null && Symbols.IsSizeType(member);
+        if (isSize && member!.IsStatic)
+            return "is on a static int member; a size that [Shape] names is an instance field or property of the layer";
+        if (!isMatrix && !isLabels && !isSize)
             return $"is on a '{type.ToDisplayString()}'; [Shape] describes a Matrix<T> or int[] labels";
         if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Kind != TypedConstantKind.Array)
             return null; // a compile error already
@@ -200,6 +207,8 @@ public sealed class ShapeAnalyzer : DiagnosticAnalyzer
         {
             return isMatrix
                 ? $"has {values.Length} dimension{(values.Length == 1 ? "" : "s")}; a matrix has 2 (rows, columns)"
+                : isSize
+                ? $"has {values.Length} dimensions; an int member holds 1 size (e.g. [Shape(\"H\")] public int Hidden;)"
                 : $"has {values.Length} dimensions; int[] labels have 1 (their count, e.g. [Shape(\"N\")])";
         }
         foreach (var value in values)

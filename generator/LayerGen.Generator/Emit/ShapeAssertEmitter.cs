@@ -26,7 +26,7 @@ namespace LayerGen.Generator.Emit;
 /// </remarks>
 internal static class ShapeAssertEmitter
 {
-    private sealed record Operand(string Name, string Access, string RowsAccess, string? ColsAccess, Shape Shape, bool IsLabels);
+    private sealed record Operand(string Name, string Access, string RowsAccess, string? ColsAccess, Shape Shape, bool IsLabels, bool IsSize = false);
 
     /// <summary>Writes the checks (nothing when no two declarations share a symbol and no size is fixed).</summary>
     public static void Emit(SourceWriter w, ForwardMethodModel method, ForwardBody body)
@@ -43,6 +43,19 @@ internal static class ShapeAssertEmitter
                 operands.Add(new Operand(name, Escape(name), $"{Escape(name)}.Length", null, shape, true));
             else if (instruction.Op == OpKind.Parameter && !method.IsStatic)
                 operands.Add(new Operand(name, "this." + Escape(name), $"this.{Escape(name)}.Rows", $"this.{Escape(name)}.Cols", shape, false));
+        }
+        // An int member that holds a dimension ([Shape("H")] int Hidden) and that the body reads: shape inference took
+        // its value to be H, so the training forward checks that it is.
+        if (!method.IsStatic)
+        {
+            foreach (var size in method.Layer.SizeMembers)
+            {
+                string access = "this." + size.Name;
+                bool read = body.Instructions.Any(i => i is { Op: OpKind.Constant, Text: { } text }
+                    && System.Text.RegularExpressions.Regex.IsMatch(text, @"(?<![A-Za-z0-9_.])this\." + size.Name + @"(?![A-Za-z0-9_])"));
+                if (read)
+                    operands.Add(new Operand(size.Name, "this." + Escape(size.Name), "this." + Escape(size.Name), null, new Shape(size.Dimension, "1"), true, IsSize: true));
+            }
         }
 
         // Each dimension: (operand, rows?, parsed dimension). A declaration with an unparsable dimension is LG1007 and
@@ -71,12 +84,13 @@ internal static class ShapeAssertEmitter
         string prefix = LocalPrefix(method, body);
         string operation = $"{method.Layer.Declarations[method.Layer.Declarations.Count - 1].Name}.{method.Name}";
         string Throw(string message) => $"throw new global::LayerGen.ShapeMismatchException(\"{operation}\", $\"{message}\");";
-        string Shown(Operand o) => o.IsLabels ? $"{{{o.RowsAccess}}} labels" : $"[{{{o.RowsAccess}}}, {{{o.ColsAccess}}}]";
-        string Is(Operand o) => o.IsLabels ? $"{o.Name} has {Shown(o)}" : $"{o.Name} is {Shown(o)}";
+        string Shown(Operand o) => o.IsSize ? $"{{{o.RowsAccess}}}" : o.IsLabels ? $"{{{o.RowsAccess}}} labels" : $"[{{{o.RowsAccess}}}, {{{o.ColsAccess}}}]";
+        string Is(Operand o) => o.IsLabels && !o.IsSize ? $"{o.Name} has {Shown(o)}" : $"{o.Name} is {Shown(o)}";
         string Access((Operand Operand, bool IsRows, Dim Dim) d) => d.IsRows ? d.Operand.RowsAccess : d.Operand.ColsAccess!;
         string Declared(Operand o) => o.IsLabels ? $"[Shape(\\\"{o.Shape.Rows}\\\")]" : $"[{o.Shape.Rows}, {o.Shape.Cols}]";
+        string Axis((Operand Operand, bool IsRows, Dim Dim) d) => d.Operand.IsSize ? "value" : d.IsRows ? (d.Operand.IsLabels ? "count" : "rows") : "columns";
 
-        w.Line($"// Shapes on entry: {string.Join(", ", operands.Select(o => o.IsLabels ? $"{o.Name} [{o.Shape.Rows}]" : $"{o.Name} [{o.Shape.Rows}, {o.Shape.Cols}]"))}");
+        w.Line($"// Shapes on entry: {string.Join(", ", operands.Select(o => o.IsSize ? $"{o.Name} = {o.Shape.Rows}" : o.IsLabels ? $"{o.Name} [{o.Shape.Rows}]" : $"{o.Name} [{o.Shape.Rows}, {o.Shape.Cols}]"))}");
         foreach (var operand in operands.Where(o => !o.Access.StartsWith("this.", StringComparison.Ordinal)).Select(o => o.Access).Distinct())
             w.Line($"global::System.ArgumentNullException.ThrowIfNull({operand});");
 
@@ -85,7 +99,7 @@ internal static class ShapeAssertEmitter
         var deferred = new List<(Operand Operand, bool IsRows, Dim Dim)>();
         foreach (var d in dims)
         {
-            string axis = d.IsRows ? (d.Operand.IsLabels ? "count" : "rows") : "columns";
+            string axis = Axis(d);
             if (d.Dim.ConstantValue is { } size)
             {
                 w.Line($"if ({Access(d)} != {size}) {Throw($"{Is(d.Operand)} but is declared {Declared(d.Operand)}: its {axis} must be {size}")}");
@@ -115,7 +129,7 @@ internal static class ShapeAssertEmitter
         {
             if (!d.Dim.Symbols.All(bound.ContainsKey))
                 continue;
-            string axis = d.IsRows ? (d.Operand.IsLabels ? "count" : "rows") : "columns";
+            string axis = Axis(d);
             string expression = "(" + d.Dim.Render(s => prefix + s) + ")";
             string known = string.Join(", ", d.Dim.Symbols.Select(s => $"{s} = {{{prefix}{s}}} from {bound[s].Operand.Name}"));
             w.Line($"if ({Access(d)} != {expression}) {Throw($"{Is(d.Operand)} but is declared {Declared(d.Operand)} with {known}: its {axis} must be {d.Dim} = {{{expression}}}")}");

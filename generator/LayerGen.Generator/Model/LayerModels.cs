@@ -62,6 +62,7 @@ internal sealed record ForwardBody(
 /// <param name="IsStaticType">A static class: no Gradients or Parameters.</param>
 /// <param name="TrainableParameters">Instance <c>Matrix&lt;T&gt;</c> fields and properties not marked <c>[NoGrad]</c>.</param>
 /// <param name="Sublayers">Fields and properties whose type has a <c>[Forward]</c> method.</param>
+/// <param name="SizeMembers">Instance <c>int</c> fields and properties marked <c>[Shape("H")]</c>: they hold that dimension.</param>
 internal sealed record LayerTypeModel(
     string Namespace,
     EquatableArray<TypeDeclaration> Declarations,
@@ -72,7 +73,8 @@ internal sealed record LayerTypeModel(
     bool CanEmit,
     bool IsStaticType,
     EquatableArray<TrainableParameter> TrainableParameters,
-    EquatableArray<SublayerModel> Sublayers);
+    EquatableArray<SublayerModel> Sublayers,
+    EquatableArray<SizeMember> SizeMembers = default);
 
 /// <summary>One type in the declaration chain, as it must be re-declared in the generated partial.</summary>
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
@@ -84,6 +86,15 @@ internal sealed record TypeDeclaration(string Keyword, string Name, string TypeP
 /// <summary>A trainable parameter of a layer.</summary>
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
 internal sealed record TrainableParameter(string Name, Shape? Shape);
+
+/// <summary>
+/// An <c>int</c> member of a layer that holds a dimension: <c>[Shape("H")] public int Hidden;</c> says that
+/// <c>Hidden</c> is the size H, so <c>Ops.SliceColumns(z, 0, Hidden)</c> is <c>[N, H]</c>.
+/// </summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Name">The member name.</param>
+/// <param name="Dimension">The declared dimension as written (<c>H</c>, <c>2*H</c>, <c>64</c>).</param>
+internal sealed record SizeMember(string Name, string Dimension);
 
 /// <summary>A sublayer of a layer: a member whose type has a <c>[Forward]</c> method.</summary>
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>

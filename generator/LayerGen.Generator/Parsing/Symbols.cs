@@ -70,6 +70,31 @@ internal static class Symbols
         return null;
     }
 
+    /// <summary>
+    /// The dimension an <c>int</c> member holds, from <c>[Shape("H")]</c> (exactly one dimension), or null. Only instance
+    /// fields and properties of type <c>int</c> hold a layer's dimension.
+    /// </summary>
+    public static string? SizeDimension(ISymbol member)
+    {
+        if (member.IsStatic || !IsSizeType(member))
+            return null;
+        foreach (var attribute in member.GetAttributes())
+        {
+            if (IsLayerGenType(attribute.AttributeClass, "ShapeAttribute") && attribute.ConstructorArguments.Length == 1
+                && attribute.ConstructorArguments[0] is { Kind: TypedConstantKind.Array, Values.Length: 1 } argument)
+                return DimensionText(argument.Values[0]);
+        }
+        return null;
+    }
+
+    /// <summary>Whether the member is a field or property of type <c>int</c> (one that may hold a dimension).</summary>
+    public static bool IsSizeType(ISymbol member) => member switch
+    {
+        IFieldSymbol field => field.Type.SpecialType == SpecialType.System_Int32,
+        IPropertySymbol { IsIndexer: false } property => property.Type.SpecialType == SpecialType.System_Int32,
+        _ => false,
+    };
+
     private static string? DimensionText(TypedConstant value) => value.Value switch
     {
         string s => s,
@@ -177,9 +202,14 @@ internal static class Symbols
             {
                 if (member.IsStatic || member is not (IFieldSymbol or IPropertySymbol))
                     continue;
-                if (ShapeOf(member.GetAttributes()) is not { } shape)
+                string[] texts;
+                if (ShapeOf(member.GetAttributes()) is { } shape)
+                    texts = new[] { shape.Rows, shape.Cols };
+                else if (SizeDimension(member) is { } size)
+                    texts = new[] { size };
+                else
                     continue;
-                foreach (var text in new[] { shape.Rows, shape.Cols })
+                foreach (var text in texts)
                 {
                     foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, "[A-Za-z_][A-Za-z0-9_]*"))
                         symbols.Add(m.Value);
@@ -250,6 +280,7 @@ internal static class Symbols
 
         var parameters = new List<TrainableParameter>();
         var sublayers = new List<SublayerModel>();
+        var sizes = new List<SizeMember>();
         var seen = new HashSet<string>();
         for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
         {
@@ -268,7 +299,11 @@ internal static class Symbols
                 };
                 if (memberType is null)
                     continue;
-                if (MatrixElement(memberType) is { } e)
+                if (SizeDimension(member) is { } dimension)
+                {
+                    sizes.Add(new SizeMember(member.Name, dimension));
+                }
+                else if (MatrixElement(memberType) is { } e)
                 {
                     // A computed property (W.T) is not a parameter of its own: a forward that reads it is differentiated
                     // through its getter, so its gradient reaches the parameters it reads.
@@ -295,7 +330,8 @@ internal static class Symbols
             canEmit,
             type.IsStatic,
             parameters.ToEquatableArray(),
-            sublayers.ToEquatableArray());
+            sublayers.ToEquatableArray(),
+            sizes.ToEquatableArray());
     }
 
     /// <summary>

@@ -201,6 +201,66 @@ internal sealed class Dim : IEquatable<Dim>
     /// <summary>Whether the dimension mentions no symbol for which <paramref name="isVariable"/> holds.</summary>
     public bool IsFreeOf(Func<string, bool> isVariable) => Symbols.All(s => !isVariable(s));
 
+    /// <summary>
+    /// The sign of the dimension for every assignment of its symbols to integers ≥ 1 (every dimension is at least 1):
+    /// +1 when it is positive whatever the symbols are, −1 when it is negative whatever they are, 0 when that cannot be
+    /// decided (or it is 0). Sound: each monomial is ≥ 1 and grows with its symbols, so a polynomial whose non-constant
+    /// coefficients are all ≥ 0 is at least its value at all symbols = 1 (the sum of all coefficients), and symmetrically
+    /// for ≤ 0. <c>H</c> (+1), <c>-H</c> (−1), <c>2*H - 1</c> (+1), <c>H - 1</c> (0: H may be 1), <c>H - W</c> (0).
+    /// </summary>
+    public int DefiniteSign
+    {
+        get
+        {
+            if (_terms.Length == 0)
+                return 0;
+            bool nonNegative = true, nonPositive = true;
+            long atOnes = 0;
+            try
+            {
+                foreach (var t in _terms)
+                {
+                    if (t.Factors.Length > 0)
+                    {
+                        nonNegative &= t.Coefficient > 0;
+                        nonPositive &= t.Coefficient < 0;
+                    }
+                    atOnes = checked(atOnes + t.Coefficient);
+                }
+            }
+            catch (OverflowException)
+            {
+                return 0; // absurd sizes: cannot decide rather than throw
+            }
+            return nonNegative && atOnes > 0 ? 1 : nonPositive && atOnes < 0 ? -1 : 0;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="a"/> and <paramref name="b"/> are the same size for every assignment of the symbols: their
+    /// normal forms are equal (<c>H+H</c> and <c>2*H</c>). This is the query a planner should use to decide that two
+    /// values have the same shape; false means "not proven", never "different". Bindings found by inference are already
+    /// applied to the shapes <see cref="ShapeInference.Infer"/> returns (see <see cref="ShapeResult.DefinitelySameShape"/>).
+    /// </summary>
+    public static bool DefinitelyEqual(Dim a, Dim b) => a.Equals(b);
+
+    /// <summary>
+    /// Whether <paramref name="a"/> and <paramref name="b"/> differ for every assignment of the symbols to integers ≥ 1:
+    /// their difference has a <see cref="DefiniteSign"/> (<c>H</c> vs <c>2*H</c>, <c>H</c> vs <c>H+1</c>, <c>2*H</c> vs
+    /// <c>3*H</c>). Different symbols (<c>H</c> vs <c>W</c>, <c>2*H</c> vs <c>H+W</c>) may be equal: false.
+    /// </summary>
+    public static bool DefinitelyDifferent(Dim a, Dim b)
+    {
+        try
+        {
+            return (a - b).DefiniteSign != 0;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Parses <c>[Shape]</c> dimension text: integers, symbols, <c>+ - *</c> and parentheses; null if invalid.</summary>
     public static Dim? Parse(string text)
     {

@@ -94,6 +94,9 @@ internal sealed class ShapeContext
         return new SymbolicShape(Parse(shape.Rows), Parse(shape.Cols));
     }
 
+    /// <summary>The instruction that defines value <paramref name="id"/>.</summary>
+    public bool TryGetDefinition(int id, out Instruction instruction) => _definitions.TryGetValue(id, out instruction!);
+
     /// <summary>A fresh call index, for instantiating a callee's call-scoped symbols.</summary>
     public int NextCall() => ++_calls;
 

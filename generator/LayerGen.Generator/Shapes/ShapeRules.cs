@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text.RegularExpressions;
 using LayerGen.Generator.Model;
 
 namespace LayerGen.Generator.Shapes;
@@ -241,38 +242,66 @@ internal static class ShapeRules
         return byRows ? new SymbolicShape(a.Rows + b.Rows, a.Cols) : new SymbolicShape(a.Rows, a.Cols + b.Cols);
     }
 
-    private static long? LiteralInt(ShapeContext c, int value)
+    /// <summary>A reference to a member or a qualified name in a constant's re-rendered text (<c>this.Hidden</c>, <c>x.Cols</c>).</summary>
+    private static readonly Regex NameInText = new(@"(?:global::)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The size an <c>int</c> operand denotes: an integer literal, a layer member that holds a dimension
+    /// (<c>[Shape("H")] public int Hidden;</c>, see <see cref="SizeMember"/>), or an expression of those with
+    /// <c>+ - *</c> and parentheses (<c>2 * Hidden + 1</c>). Null when anything else is involved (a local, an
+    /// unannotated member, a division, a call): cannot decide, never a guess.
+    /// </summary>
+    internal static Dim? SizeOf(ShapeContext c, int value)
     {
-        foreach (var instruction in c.Body.Instructions)
+        if (!c.TryGetDefinition(value, out var instruction) || instruction is not { Op: OpKind.Constant, Text: { } text })
+            return null;
+        var sizes = c.Method.Layer.SizeMembers;
+        bool unknown = false;
+        string replaced = NameInText.Replace(text, m =>
         {
-            if (instruction.Result == value)
+            if (m.Value.StartsWith("this.", StringComparison.Ordinal))
             {
-                return instruction is { Op: OpKind.Constant, Text: { } text }
-                    && long.TryParse(text.Trim('(', ')'), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v) ? v : null;
+                string member = m.Value.Substring("this.".Length);
+                foreach (var size in sizes)
+                {
+                    if (size.Name == member)
+                        return "(" + size.Dimension + ")";
+                }
             }
-        }
-        return null;
+            unknown = true;
+            return m.Value;
+        });
+        return unknown ? null : Dim.Parse(replaced);
     }
 
     private static SymbolicShape? Slice(ShapeContext c, Instruction i, bool rows)
     {
         var a = c.ShapeOf(i.Operands[0]);
-        long? start = i.Operands.Count > 1 ? LiteralInt(c, i.Operands[1]) : null;
-        long? count = i.Operands.Count > 2 ? LiteralInt(c, i.Operands[2]) : null;
+        var start = i.Operands.Count > 1 ? SizeOf(c, i.Operands[1]) : null;
+        var count = i.Operands.Count > 2 ? SizeOf(c, i.Operands[2]) : null;
         var extent = rows ? a.Rows : a.Cols;
         if (start is { } s && count is { } n)
         {
-            // Past the end when start + count − extent is a positive constant (only decidable then).
-            var excess = c.Unifier.Resolve(Dim.Constant(s + n) - extent);
-            if (s < 0 || n < 0 || excess.ConstantValue is > 0)
+            // Negative when start or count is negative whatever the sizes are; past the end when start + count − extent
+            // is positive whatever they are (H + 1 columns of an [N, H] matrix); otherwise undecidable.
+            Dim end, excess;
+            try
+            {
+                end = s + n;
+                excess = c.Unifier.Resolve(end - extent);
+            }
+            catch (OverflowException)
+            {
+                end = excess = Dim.Zero; // absurd sizes: undecidable, never a crash
+            }
+            if (s.DefiniteSign < 0 || n.DefiniteSign < 0 || excess.DefiniteSign > 0)
             {
                 string what = rows ? "rows" : "columns";
-                c.Report("LG1009", i.Result, new[] { i.Source, what, s.ToString(CultureInfo.InvariantCulture),
-                    (s + n).ToString(CultureInfo.InvariantCulture), c.OperandName(i, 0), c.Show(a), c.Show(extent) },
-                    c.SitesOf(extent), c.Unifier.SymbolsOf(extent));
+                c.Report("LG1009", i.Result, new[] { i.Source, what, c.Show(s), c.Show(end), c.OperandName(i, 0), c.Show(a), c.Show(extent) },
+                    c.SitesOf(extent), c.Unifier.SymbolsOf(extent, s, n));
             }
         }
-        var size = count is { } k ? Dim.Constant(k) : c.Unifier.Fresh();
+        var size = count ?? c.Unifier.Fresh();
         return rows ? new SymbolicShape(size, a.Cols) : new SymbolicShape(a.Rows, size);
     }
 

@@ -39,4 +39,24 @@ internal sealed record ShapeProblem(
 /// <summary>What <see cref="ShapeInference.Infer"/> returns.</summary>
 /// <param name="Shapes">The inferred shape of every matrix value (by id), fully resolved; null for scalars and others.</param>
 /// <param name="Problems">Definite errors and LG1100 suggestions, in instruction order.</param>
-internal sealed record ShapeResult(IReadOnlyList<SymbolicShape?> Shapes, IReadOnlyList<ShapeProblem> Problems);
+internal sealed record ShapeResult(IReadOnlyList<SymbolicShape?> Shapes, IReadOnlyList<ShapeProblem> Problems)
+{
+    /// <summary>
+    /// The "definitely equal" query, the one a planner should use (to share a buffer, skip a broadcast, size a tape
+    /// entry): whether values <paramref name="a"/> and <paramref name="b"/> have the same shape whenever the forward runs
+    /// (every op that joined their dimensions checks them at run time, and the declared <c>[Shape]</c>s hold). False means
+    /// "not proven" (unknown, or definitely different), never a guess; an id without a matrix shape is never equal.
+    /// </summary>
+    public bool DefinitelySameShape(int a, int b) =>
+        ShapeOf(a) is { } x && ShapeOf(b) is { } y && Dim.DefinitelyEqual(x.Rows, y.Rows) && Dim.DefinitelyEqual(x.Cols, y.Cols);
+
+    /// <summary>
+    /// Whether the two values' shapes differ whenever the forward runs (a dimension of one is definitely different from
+    /// the other's, see <see cref="Dim.DefinitelyDifferent"/>); false means "not proven".
+    /// </summary>
+    public bool DefinitelyDifferentShape(int a, int b) =>
+        ShapeOf(a) is { } x && ShapeOf(b) is { } y && (Dim.DefinitelyDifferent(x.Rows, y.Rows) || Dim.DefinitelyDifferent(x.Cols, y.Cols));
+
+    /// <summary>The inferred shape of value <paramref name="id"/>, or null (out of range, scalar, other).</summary>
+    public SymbolicShape? ShapeOf(int id) => id >= 0 && id < Shapes.Count ? Shapes[id] : null;
+}

@@ -31,8 +31,10 @@ internal enum Agreement
 /// qualified by the member (<c>Hidden.D</c>: shared by every call of that sublayer) and a callee's call-scoped symbols
 /// instantiated per call (<c>N@2</c>). A variable is bound to whatever it meets.</item>
 /// </list>
-/// Equality is decided on normal forms: a zero difference is equal, a non-zero constant difference is different, two
-/// distinct rigid names are different, a rigid name is not 1; anything else (<c>D</c> against <c>2*H</c>) is unknown and never reported.
+/// Equality is decided on normal forms: a zero difference is equal; a difference that has one sign for every assignment
+/// of the symbols to sizes ≥ 1 is different (a non-zero constant, <c>H</c> against <c>2*H</c>, <c>H+1</c> against
+/// <c>H+2</c>: see <see cref="Dim.DefiniteSign"/>); two distinct rigid names are different, a rigid name is not 1;
+/// anything else (<c>D</c> against <c>2*H</c>, <c>2*H</c> against <c>H+W</c>) is unknown and never reported.
 /// </remarks>
 internal sealed class Unifier
 {
@@ -111,9 +113,21 @@ internal sealed class Unifier
     {
         a = Resolve(a);
         b = Resolve(b);
-        var difference = a - b;
+        Dim difference;
+        try
+        {
+            difference = a - b;
+        }
+        catch (OverflowException)
+        {
+            return Agreement.Unknown;
+        }
         if (difference.ConstantValue is { } c)
             return c == 0 ? Agreement.Equal : Agreement.Different;
+        // Every dimension is ≥ 1, so a difference of one sign whatever the symbols are is a definite clash: H vs 2*H,
+        // H vs H+1, 2*H vs 3*H. Distinct symbols (H vs W, 2*H vs H+W) are left to the rules below or stay unknown.
+        if (difference.DefiniteSign != 0)
+            return Agreement.Different;
         if (a.SingleSymbol is { } x && b.SingleSymbol is { } y && !IsVariable(x) && !IsVariable(y))
             return Agreement.Different;
         // A named dimension is not 1: a dimension of size 1 is written 1 (the broadcast rules rely on the same convention).
@@ -128,7 +142,15 @@ internal sealed class Unifier
         var decided = Decide(a, b);
         if (decided != Agreement.Unknown)
             return decided;
-        var difference = Resolve(a) - Resolve(b);
+        Dim difference;
+        try
+        {
+            difference = Resolve(a) - Resolve(b);
+        }
+        catch (OverflowException)
+        {
+            return Agreement.Unknown;
+        }
 
         // A variable that occurs once, linearly, with coefficient ±1 is solved for: v := v − d (or v + d).
         // A call's instance of a callee symbol (N@2) is solved first: it only stands for what its arguments bring, so the

@@ -1,0 +1,264 @@
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using LayerGen.Generator;
+using LayerGen.Generator.Emit;
+using LayerGen.Generator.Model;
+using LayerGen.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace LayerGen.Benchmarks;
+
+/// <summary>
+/// What the generator costs in the IDE and per build (issue 7, item 6: target ≤ 100 ms per unrelated edit at 200
+/// layers, ≤ 150 ms per compile of a 76-method app). Replaces the opt-in timing test: a measurement, not an assert.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><c>Cold200Layers</c> (baseline): a new driver on a fresh compilation of 200 layers (Dense, LayerNorm from
+/// primitives, an MLP with a loss over two sublayers; 20 files): everything computed, binding the bodies included.</item>
+/// <item><c>UnrelatedEdit200Layers</c>: the same driver rerun after an edit of a file without layers (an IDE keystroke
+/// elsewhere). Its outputs are served from the cache (checked in setup), but Roslyn reruns every method's transform.</item>
+/// <item><c>Parse200Layers</c> and <c>Emit200Layers</c>: the generator's own code alone, from bound operations to models
+/// and from models to text (differentiate, plan, emit); <c>TypeFacts200Layers</c>: of the parser, the type-level facts
+/// (<c>Symbols.LayerType</c>) it captures for every method.</item>
+/// <item><c>CompileApp76Methods</c>: a new driver on a fresh compilation of an app of 76 <c>[Forward]</c> methods (the
+/// repository's own layers: every op layer, the golden-test layers, the samples, the training benchmarks, topped up
+/// with Dense layers), as one <c>csc</c> run pays it.</item>
+/// </list>
+/// Run: <c>dotnet run -c Release --project tests/LayerGen.Benchmarks -- --filter '*GeneratorBenchmarks*' --job short</c>.
+/// </remarks>
+[MemoryDiagnoser]
+[MedianColumn]
+public class GeneratorBenchmarks
+{
+    private const int Layers = 200;
+    private const int Files = 20;
+    private const int AppMethods = 76;
+
+    private CSharpParseOptions _parseOptions = null!;
+    private MetadataReference[] _references = [];
+    private SyntaxTree[] _layerTrees = [];
+    private SyntaxTree[] _appTrees = [];
+    private CSharpCompilation _edited = null!;
+    private GeneratorDriver _warm = null!;
+    private List<(IMethodSymbol Method, IOperation? Body)> _bound = [];
+    private List<ForwardMethodModel> _models = [];
+    private int _edit;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
+        string platform = (string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!;
+        _references = [.. platform.Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll")
+            .Select(p => MetadataReference.CreateFromFile(p)),
+            MetadataReference.CreateFromFile(typeof(Matrix<float>).Assembly.Location)];
+        var usings = CSharpSyntaxTree.ParseText("global using System; global using System.Collections.Generic; global using System.Linq;", _parseOptions, path: "Usings.cs");
+
+        _layerTrees = [.. Enumerable.Range(0, Files).Select(f => CSharpSyntaxTree.ParseText(LayerSource(f), _parseOptions, path: $"Layers{f}.cs")),
+            CSharpSyntaxTree.ParseText("namespace Other; public class Unrelated { public int Value => 0; }", _parseOptions, path: "Unrelated.cs"), usings];
+        var layers = Compilation(_layerTrees);
+        Require(layers, Layers, "200 layers");
+
+        // The unrelated edit: after one run, the second one must serve every output from the cache.
+        _edited = layers;
+        _warm = NewDriver(track: true).RunGenerators(layers);
+        UnrelatedEdit200Layers();
+        var steps = _warm.GetRunResult().Results[0].TrackedOutputSteps.SelectMany(kv => kv.Value).SelectMany(s => s.Outputs);
+        if (steps.Any(o => o.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged)))
+            throw new InvalidOperationException("an unrelated edit changed a generator output");
+
+        // The generator's own code: bound bodies → models → text.
+        foreach (var tree in layers.SyntaxTrees)
+        {
+            var semanticModel = layers.GetSemanticModel(tree);
+            foreach (var method in tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>())
+            {
+                if (method.AttributeLists.Count > 0 && semanticModel.GetDeclaredSymbol(method) is { } symbol && Symbols.IsForward(symbol))
+                    _bound.Add((symbol, semanticModel.GetOperation((SyntaxNode?)method.Body ?? method.ExpressionBody!)));
+            }
+        }
+        _models = [.. _bound.Select(b => ForwardParser.Parse(b.Method, b.Body, CancellationToken.None).Model!).Where(m => m.Body is not null)];
+        if (_models.Count != Layers)
+            throw new InvalidOperationException($"expected {Layers} models without errors, got {_models.Count}");
+
+        _appTrees = [.. AppSources().Select(s => CSharpSyntaxTree.ParseText(s.Text, _parseOptions, path: s.Path)), usings];
+        Require(Compilation(_appTrees), AppMethods, "the app");
+    }
+
+    /// <summary>A new driver on a fresh compilation of 200 layers: everything from scratch.</summary>
+    [Benchmark(Baseline = true)]
+    public GeneratorDriverRunResult Cold200Layers() => NewDriver().RunGenerators(Compilation(_layerTrees)).GetRunResult();
+
+    /// <summary>The same driver after an edit of a file without layers.</summary>
+    [Benchmark]
+    public GeneratorDriverRunResult UnrelatedEdit200Layers()
+    {
+        var old = _edited.SyntaxTrees.First(t => t.FilePath == "Unrelated.cs");
+        _edited = _edited.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(
+            $"namespace Other; public class Unrelated {{ public int Value => {++_edit}; }}", _parseOptions, path: old.FilePath));
+        _warm = _warm.RunGenerators(_edited);
+        return _warm.GetRunResult();
+    }
+
+    /// <summary>The parser alone on the 200 bound methods (symbols + IOperation → models).</summary>
+    [Benchmark]
+    public int Parse200Layers()
+    {
+        int n = 0;
+        foreach (var (method, body) in _bound)
+            n += ForwardParser.Parse(method, body, CancellationToken.None).Model?.Body?.Instructions.Count ?? 0;
+        return n;
+    }
+
+    /// <summary>Of the parser, the layer type's facts it captures per method (members, sublayers, partial declarations).</summary>
+    [Benchmark]
+    public int TypeFacts200Layers()
+    {
+        int n = 0;
+        foreach (var (method, _) in _bound)
+            n += Symbols.LayerType(method.ContainingType, Symbols.ElementTypeOf(method), CancellationToken.None).TrainableParameters.Count;
+        return n;
+    }
+
+    /// <summary>Differentiate, plan and emit the 200 models (text of every method file).</summary>
+    [Benchmark]
+    public int Emit200Layers()
+    {
+        int n = 0;
+        foreach (var model in _models)
+            n += Emitter.EmitMethod(model, model.Body!).Length;
+        return n;
+    }
+
+    /// <summary>A new driver on a fresh compilation of the 76-method app: one command-line build's generator work.</summary>
+    [Benchmark]
+    public GeneratorDriverRunResult CompileApp76Methods() => NewDriver().RunGenerators(Compilation(_appTrees)).GetRunResult();
+
+    private GeneratorDriver NewDriver(bool track = false) => CSharpGeneratorDriver.Create(
+        [new LayerGenGenerator().AsSourceGenerator()], parseOptions: _parseOptions,
+        driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: track));
+
+    private CSharpCompilation Compilation(SyntaxTree[] trees) => CSharpCompilation.Create("GeneratorBenchmark", trees, _references,
+        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+
+    /// <summary>Fails setup unless the input compiles, has <paramref name="methods"/> [Forward] methods and all of them generate.</summary>
+    private void Require(CSharpCompilation compilation, int methods, string what)
+    {
+        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        if (errors.Count > 0)
+            throw new InvalidOperationException($"{what} does not compile: " + string.Join("\n", errors.Take(5)));
+        int found = compilation.SyntaxTrees.Sum(t => ForwardMethods(t.GetRoot()));
+        if (found != methods)
+            throw new InvalidOperationException($"{what} has {found} [Forward] methods, expected {methods}");
+        var run = NewDriver().RunGenerators(compilation).GetRunResult();
+        int files = run.Results[0].GeneratedSources.Count(s => !s.HintName.EndsWith(".Gradients.g.cs", StringComparison.Ordinal));
+        if (files != methods || run.Results[0].Exception is { } e)
+            throw new InvalidOperationException($"{what}: {files} method files generated for {methods} methods", run.Results[0].Exception);
+    }
+
+    /// <summary>How many method declarations carry <c>[Forward]</c> (comments that mention it do not count).</summary>
+    private static int ForwardMethods(SyntaxNode root) => root.DescendantNodes().OfType<MethodDeclarationSyntax>()
+        .Count(m => m.AttributeLists.SelectMany(l => l.Attributes).Any(a => a.Name.ToString() is "Forward" or "ForwardAttribute" or "LayerGen.Forward"));
+
+    /// <summary>One file of 10 layers, cycling through three kinds (the old timing test's project).</summary>
+    private static string LayerSource(int file)
+    {
+        var text = new StringBuilder("using LayerGen;\nnamespace Timing" + file + ";\n");
+        for (int i = 0; i < Layers / Files; i++)
+        {
+            string name = "L" + i;
+            switch (i % 3)
+            {
+                case 0:
+                    text.Append($$"""
+                        public partial class {{name}}
+                        {
+                            [Shape("D", "C")] public Matrix<float> W = new(4, 4);
+                            [Shape(1, "C")] public Matrix<float> B = new(1, 4);
+                            [Forward] public Matrix<float> Forward([Shape("N", "D")] Matrix<float> x) => Ops.Relu(x * W + B);
+                        }
+
+                        """);
+                    break;
+                case 1:
+                    text.Append($$"""
+                        public partial class {{name}}
+                        {
+                            public Matrix<float> Gain = new(1, 4);
+                            public Matrix<float> Bias = new(1, 4);
+                            [Forward]
+                            public Matrix<float> Forward(Matrix<float> x)
+                            {
+                                var centered = Ops.Sub(x, Ops.Mean(x, 1));
+                                var variance = Ops.Mean(Ops.Square(centered), 1);
+                                var normalized = Ops.Div(centered, Ops.Sqrt(Ops.Add(variance, 1e-5f)));
+                                return Ops.Add(Ops.Mul(normalized, Gain), Bias);
+                            }
+                        }
+
+                        """);
+                    break;
+                default:
+                    text.Append($$"""
+                        public partial class {{name}}
+                        {
+                            public L0 Hidden = new();
+                            public L0 Output = new();
+                            [Forward]
+                            public float Loss([NoGrad] Matrix<float> x, [NoGrad] int[] labels)
+                                => Losses.SoftmaxCrossEntropy(Output.Forward(Ops.Tanh(Hidden.Forward(x))), labels);
+                        }
+
+                        """);
+                    break;
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>The app: the repository's own layer sources, topped up with Dense layers to 76 methods.</summary>
+    private static List<(string Path, string Text)> AppSources()
+    {
+        string root = RepositoryRoot();
+        var files = new List<string> { Path.Combine(root, "tests", "LayerGen.Generated.Tests", "OpLayers.cs"),
+            Path.Combine(root, "tests", "LayerGen.Benchmarks", "TrainingLayers.cs"),
+            Path.Combine(root, "samples", "Spiral", "Layers.cs"),
+            Path.Combine(root, "samples", "RuntimeDemo", "TwoLayerMlp.cs"),
+            Path.Combine(root, "samples", "SoftmaxClassifier", "SoftmaxClassifier.cs") };
+        files.AddRange(Directory.GetFiles(Path.Combine(root, "tests", "LayerGen.Generator.Tests", "TestLayers"), "*.cs").OrderBy(f => f, StringComparer.Ordinal));
+        var sources = files.Select(f => (Path.GetRelativePath(root, f), File.ReadAllText(f))).ToList();
+        int methods = sources.Sum(s => ForwardMethods(CSharpSyntaxTree.ParseText(s.Item2).GetRoot()));
+        var extra = new StringBuilder("using LayerGen;\nnamespace App.Extra;\n");
+        for (int i = 0; methods + i < AppMethods; i++)
+        {
+            extra.Append($$"""
+                public partial class Dense{{i}}
+                {
+                    [Shape("D", "C")] public Matrix<float> W = new(4, 4);
+                    [Shape(1, "C")] public Matrix<float> B = new(1, 4);
+                    [Forward] public Matrix<float> Forward([Shape("N", "D")] Matrix<float> x) => Ops.Relu(x * W + B);
+                }
+
+                """);
+        }
+        sources.Add(("Extra.cs", extra.ToString()));
+        return sources;
+    }
+
+    private static string RepositoryRoot()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "LayerGen.sln")))
+                    return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("run the benchmark from inside the repository (LayerGen.sln not found)");
+    }
+}

@@ -1,0 +1,533 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace LayerGen.Generator.Core.Tests;
+
+/// <summary>
+/// One test per LG0002/LG0003 guard of <c>ForwardParser</c>: the exact diagnostic id, the exact span (marked
+/// <c>[|…|]</c> in the source), the reason the message gives, and no generated file for that method (never a silent
+/// fallback). Each fails when its guard is deleted: the parser then accepts the construct (and the generator writes a
+/// file, usually a wrong one) or another guard reports at another place.
+/// </summary>
+public class GuardTests
+{
+    private const string Header = """
+        using LayerGen;
+
+        namespace Guards;
+
+        """;
+
+    /// <summary>The source without the markers, and the span between them.</summary>
+    private static (string Source, TextSpan Span) Markup(string markup)
+    {
+        string text = Header + markup;
+        int start = text.IndexOf("[|", StringComparison.Ordinal);
+        int end = text.IndexOf("|]", StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, "the source marks the expected span with [|…|]");
+        string source = text.Remove(end, 2).Remove(start, 2);
+        return (source, new TextSpan(start, end - start - 2));
+    }
+
+    /// <summary>
+    /// Runs the generator and the analyzer; asserts exactly one LG0002/LG0003, with <paramref name="id"/>, at the marked
+    /// span, whose message contains <paramref name="reason"/>; and that nothing was generated for
+    /// <c>Guards.<paramref name="type"/>.<paramref name="method"/></c>.
+    /// </summary>
+    private static TestCompiler.Result AssertGuard(string markup, string id, string reason, string type, string method = "Forward",
+        bool compiles = true)
+    {
+        var (source, span) = Markup(markup);
+        var result = TestCompiler.Run(source);
+        Assert.Empty(result.GeneratorDiagnostics);
+        var usage = result.AnalyzerDiagnostics.Where(d => d.Id is "LG0002" or "LG0003").ToList();
+        string all = string.Join("\n", result.AnalyzerDiagnostics.Select(d => $"{d} [{d.Location.SourceSpan}]"));
+        var diagnostic = Assert.Single(usage);
+        Assert.True(diagnostic.Id == id, $"expected {id}, got:\n{all}");
+        Assert.True(diagnostic.Location.SourceSpan == span,
+            $"expected the span {span} '{source.Substring(span.Start, span.Length)}', got {diagnostic.Location.SourceSpan} " +
+            $"'{diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan)}'\n{all}");
+        Assert.True(diagnostic.GetMessage().Contains(reason, StringComparison.Ordinal), $"'{reason}' not in '{diagnostic.GetMessage()}'");
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        string hint = $"Guards.{type}.{method}.g.cs";
+        Assert.False(result.Generated.ContainsKey(hint), $"{hint} was generated for a method with {id}:\n{result.Dump()}");
+        Assert.DoesNotContain(result.Generated.Keys, k => k.StartsWith($"Guards.{type}.{method}.", StringComparison.Ordinal));
+        if (compiles)
+        {
+            // The user's code is valid C#: only the guard stands between it and a generated (wrong) backward.
+            Assert.DoesNotContain(result.Output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceTree?.FilePath == "Layer0.cs");
+        }
+        return result;
+    }
+
+    // ------------------------------------------------------------------ the three guards the issue found untested
+
+    [Fact]
+    public void LeakyRelu_slope_that_depends_on_an_input()
+    {
+        AssertGuard("""
+            public partial class Leaky
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x, float slope) => Ops.LeakyRelu(x * W, [|slope|]);
+            }
+            """, "LG0002", "a LeakyRelu slope that depends on a parameter or input", "Leaky");
+    }
+
+    [Fact]
+    public void LeakyRelu_slope_that_depends_on_a_parameter()
+    {
+        AssertGuard("""
+            public partial class LeakyLearned
+            {
+                public Matrix<float> W = new(2, 2);
+                public Matrix<float> S = new(1, 1);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => Ops.LeakyRelu(x * W, [|Ops.Sum(S)|]);
+            }
+            """, "LG0002", "a LeakyRelu slope that depends on a parameter or input", "LeakyLearned");
+    }
+
+    [Fact]
+    public void Labels_that_depend_on_an_input()
+    {
+        // Labels computed by a [Forward] call of this layer depend on its input (the callee itself is LG0004).
+        var result = AssertGuard("""
+            public partial class Labelled
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public int[] Labels(Matrix<float> x) => new int[x.Rows];
+
+                [Forward]
+                public float Forward(Matrix<float> x) => Losses.SoftmaxCrossEntropy(x * W, [|Labels(x)|]);
+            }
+            """, "LG0002", "labels that depend on a parameter or input", "Labelled");
+        Assert.Contains(result.AnalyzerDiagnostics, d => d.Id == "LG0004");
+    }
+
+    [Fact]
+    public void Destination_passing_form_of_a_loss()
+    {
+        // The Ops destination forms return void, so they can only be statements (the statement guard reports those,
+        // below); Losses.SoftmaxCrossEntropy(logits, labels, probabilities) returns the loss and reaches this guard.
+        AssertGuard("""
+            public partial class Destination
+            {
+                public Matrix<float> W = new(2, 2);
+                [NoGrad] public Matrix<float> Probabilities = new(2, 2);
+
+                [Forward]
+                public float Forward(Matrix<float> x, [NoGrad] int[] labels) => [|Losses.SoftmaxCrossEntropy(x * W, labels, Probabilities)|];
+            }
+            """, "LG0002", "the destination-passing form of Losses.SoftmaxCrossEntropy", "Destination");
+    }
+
+    [Fact]
+    public void Destination_passing_form_of_an_op_as_a_statement()
+    {
+        AssertGuard("""
+            public partial class DestinationOp
+            {
+                public Matrix<float> W = new(2, 2);
+                [NoGrad] public Matrix<float> Buffer = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    [|Ops.Relu(x * W, Buffer);|]
+                    return Buffer;
+                }
+            }
+            """, "LG0002", "'Ops.Relu(x * W, Buffer);'", "DestinationOp");
+    }
+
+    // ------------------------------------------------------------------ library ops
+
+    [Fact]
+    public void MatMul_transpose_flag_that_is_not_constant()
+    {
+        AssertGuard("""
+            public partial class Flag
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x, bool transpose) => [|Ops.MatMul(x, W, transpose, false)|];
+            }
+            """, "LG0002", "a transpose flag of Ops.MatMul that is not a compile-time constant", "Flag");
+    }
+
+    [Fact]
+    public void Axis_that_is_not_constant()
+    {
+        AssertGuard("""
+            public partial class Axis
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x, int axis) => [|Ops.Sum(x * W, axis)|];
+            }
+            """, "LG0002", "an axis of Ops.Sum that is not the constant 0 or 1", "Axis");
+    }
+
+    [Fact]
+    public void Axis_that_is_a_constant_other_than_0_or_1()
+    {
+        AssertGuard("""
+            public partial class AxisTwo
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => [|Ops.Concat(x * W, x, 2)|];
+            }
+            """, "LG0002", "an axis of Ops.Concat that is not the constant 0 or 1", "AxisTwo");
+    }
+
+    [Fact]
+    public void Call_without_a_derivative_is_LG0003()
+    {
+        AssertGuard("""
+            public static class Helpers
+            {
+                public static Matrix<float> Twice(Matrix<float> m) => m + m;
+            }
+
+            public partial class Helped
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => [|Helpers.Twice(x * W)|];
+            }
+            """, "LG0003", "Helpers.Twice", "Helped");
+    }
+
+    // ------------------------------------------------------------------ expressions
+
+    [Fact]
+    public void Element_access()
+    {
+        AssertGuard("""
+            public partial class Element
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public float Forward(Matrix<float> x) => Ops.Sum(x * W) + [|x[0, 0]|];
+            }
+            """, "LG0002", "element access ('[...]')", "Element");
+    }
+
+    [Fact]
+    public void Unary_operator_other_than_plus_and_minus()
+    {
+        // Matrices and T only have unary + and -; another operator reaches the parser on a value of another type
+        // that depends on the input (here the int result of a [Forward] call, itself LG0004).
+        var result = AssertGuard("""
+            public partial class Unary
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public int Count(Matrix<float> x) => x.Rows;
+
+                [Forward]
+                public Matrix<float> Scaled(Matrix<float> x, int k) => x * W;
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => Scaled(x, [|~Count(x)|]);
+            }
+            """, "LG0002", "the unary operator 'BitwiseNegation'", "Unary");
+        Assert.Contains(result.AnalyzerDiagnostics, d => d.Id == "LG0004");
+    }
+
+    [Fact]
+    public void Conditional_expression()
+    {
+        AssertGuard("""
+            public partial class Conditional
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x, bool training) => [|training ? x * W : x|];
+            }
+            """, "LG0002", "a conditional expression ('?:')", "Conditional");
+    }
+
+    [Fact]
+    public void Reading_another_layers_parameter()
+    {
+        AssertGuard("""
+            public partial class Inner
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => x * W;
+            }
+
+            public partial class Reader
+            {
+                public Inner Sub = new();
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => Sub.Forward(x) * [|Sub.W|];
+            }
+            """, "LG0002", "reading 'Sub.W'", "Reader");
+    }
+
+    [Fact]
+    public void Binary_operator_on_a_value_that_is_neither_matrix_nor_T()
+    {
+        var result = AssertGuard("""
+            public partial class OtherBinary
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public int Count(Matrix<float> x) => x.Rows;
+
+                [Forward]
+                public Matrix<float> Scaled(Matrix<float> x, int k) => x * W;
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => Scaled(x, [|Count(x) + 1|]);
+            }
+            """, "LG0002", "'Count(x) + 1' on a value that is neither Matrix<T> nor T", "OtherBinary");
+        Assert.Contains(result.AnalyzerDiagnostics, d => d.Id == "LG0004");
+    }
+
+    [Fact]
+    public void Operator_between_two_matrices_other_than_plus_minus_times()
+    {
+        // Matrix<T> defines + - * between matrices; '==' is the reference comparison every class has.
+        AssertGuard("""
+            public partial class Compared
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Pick(Matrix<float> x, bool same) => x * W;
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => Pick(x, [|x == x * W|]);
+            }
+            """, "LG0002", "the operator 'Equals' between two matrices", "Compared");
+    }
+
+    [Fact]
+    public void Operator_on_scalars_other_than_the_four()
+    {
+        AssertGuard("""
+            public partial class Remainder
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public float Forward(Matrix<float> x) => [|Ops.Sum(x * W) % 2f|];
+            }
+            """, "LG0002", "the operator 'Remainder' on scalars", "Remainder");
+    }
+
+    [Fact]
+    public void Other_expression_is_named_by_its_construct()
+    {
+        AssertGuard("""
+            public partial class Lambda
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => Ops.Relu([|x.Rows switch { 1 => x, _ => x * W }|]);
+            }
+            """, "LG0002", "a switch expression", "Lambda");
+    }
+
+    // ------------------------------------------------------------------ statements and locals
+
+    [Fact]
+    public void Statement_after_return()
+    {
+        AssertGuard("""
+            public partial class AfterReturn
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    return x * W;
+                    [|x = x * W;|]
+                }
+            }
+            """, "LG0002", "a statement after 'return'", "AfterReturn");
+    }
+
+    [Fact]
+    public void Unsupported_statement()
+    {
+        AssertGuard("""
+            public partial class Branch
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    [|if (x.Rows > 2) { x = x * W; }|]
+                    return x * W;
+                }
+            }
+            """, "LG0002", "an 'if' statement", "Branch");
+    }
+
+    [Fact]
+    public void Assignment_to_something_other_than_a_local()
+    {
+        AssertGuard("""
+            public partial class Store
+            {
+                public Matrix<float> W = new(2, 2);
+                [NoGrad] public Matrix<float> Last = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    [|Last = x * W;|]
+                    return x * W;
+                }
+            }
+            """, "LG0002", "'Last = x * W;'", "Store");
+    }
+
+    [Fact]
+    public void Use_of_an_unassigned_local()
+    {
+        // Not valid C# (CS0165); the parser reports it instead of reading a value that does not exist.
+        AssertGuard("""
+            public partial class Unassigned
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    Matrix<float> h;
+                    return x * W + [|h|];
+                }
+            }
+            """, "LG0002", "use of unassigned local 'h'", "Unassigned", compiles: false);
+    }
+
+    [Fact]
+    public void Compound_assignment_to_an_unassigned_local()
+    {
+        AssertGuard("""
+            public partial class UnassignedCompound
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    Matrix<float> h;
+                    [|h += x * W|];
+                    return x * W;
+                }
+            }
+            """, "LG0002", "use of unassigned local 'h'", "UnassignedCompound", compiles: false);
+    }
+
+    [Fact]
+    public void Body_without_a_final_return()
+    {
+        // Not valid C# (CS0161); the parser names it instead of emitting a forward without a result.
+        AssertGuard("""
+            public partial class NoReturn
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                [|{
+                    var y = x * W;
+                }|]
+            }
+            """, "LG0002", "a body without a final 'return'", "NoReturn", compiles: false);
+    }
+
+    // ------------------------------------------------------------------ [Forward] calls
+
+    [Fact]
+    public void Call_of_an_inherited_forward_method()
+    {
+        AssertGuard("""
+            public partial class BaseLayer
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Encode(Matrix<float> x) => x * W;
+            }
+
+            public partial class Derived : BaseLayer
+            {
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => Ops.Relu([|Encode(x)|]);
+            }
+            """, "LG0002", "a call of an inherited [Forward] method", "Derived");
+    }
+
+    [Fact]
+    public void Call_of_a_frozen_sublayer()
+    {
+        AssertGuard("""
+            public partial class Frozen
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => x * W;
+            }
+
+            public partial class UsesFrozen
+            {
+                [NoGrad] public Frozen Pretrained = new();
+                public Matrix<float> V = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => [|Pretrained.Forward(x)|] * V;
+            }
+            """, "LG0002", "a call of the [NoGrad] sublayer 'Pretrained'", "UsesFrozen");
+    }
+
+    [Fact]
+    public void Forward_call_on_a_receiver_that_is_not_a_member()
+    {
+        AssertGuard("""
+            public partial class Callee
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => x * W;
+            }
+
+            public partial class PassedIn
+            {
+                public Matrix<float> V = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x, Callee layer) => [|layer.Forward(x)|] * V;
+            }
+            """, "LG0002", "a [Forward] call on a receiver other than a field or property of this layer", "PassedIn");
+    }
+}
