@@ -1,5 +1,7 @@
 using System.Collections.Generic;
+using System.Linq;
 using LayerGen.Generator.Model;
+using LayerGen.Generator.Shapes;
 
 namespace LayerGen.Generator.Differentiation;
 
@@ -60,7 +62,12 @@ internal sealed record BackwardProgram(Activity Activity, IReadOnlyList<AdjointS
 internal static class Differentiator
 {
     /// <summary>Builds the backward program.</summary>
-    public static BackwardProgram Differentiate(ForwardBody body)
+    /// <param name="body">The forward body.</param>
+    /// <param name="shapes">
+    /// What <see cref="ShapeInference.Infer"/> found for that body: the planner asks it only the definitely-equal query
+    /// (<see cref="ShapeResult.DefinitelySameShape"/>), so an unproven equality never shares a buffer.
+    /// </param>
+    public static BackwardProgram Differentiate(ForwardBody body, ShapeResult shapes)
     {
         var activity = Activity.Analyze(body);
         var steps = new List<AdjointStep>();
@@ -113,9 +120,8 @@ internal static class Differentiator
             if (step.Target >= 0)
                 contributions[step.Target]++;
         }
-        // An Add/Sub operand computed only for this op, with statically the result's shape, shares the result's
+        // An Add/Sub operand computed only for this op, with definitely the result's shape, shares the result's
         // adjoint (no buffer, no copy): dz flows straight into the product's rule, as in the article.
-        var shapes = StaticShapes.Infer(body);
         var uses = new int[body.Values.Count];
         foreach (var instruction in instructions)
         {
@@ -132,9 +138,10 @@ internal static class Differentiator
                 && instruction.Op is OpKind.Add or OpKind.Sub
                 && uses[step.Target] == 1 && contributions[step.Target] == 1
                 && instructions[activity.Definer[step.Target]].Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall);
-            step.PassThrough = candidate && shapes[step.Target] is { } operandShape && operandShape == shapes[instruction.Result];
-            // Shapes unknown statically: decide at run time (the common x·W + B without [Shape] shares dz too).
-            step.PassThroughIfSameShape = candidate && !step.PassThrough && (shapes[step.Target] is null || shapes[instruction.Result] is null);
+            step.PassThrough = candidate && shapes.DefinitelySameShape(step.Target, instruction.Result);
+            // Not proven either way: decide at run time (the common x·W + B without [Shape] shares dz too). Shapes that
+            // the declarations alone determine and that differ ([N, 1] against [N, C]) need the reduction: no check.
+            step.PassThroughIfSameShape = candidate && !step.PassThrough && !DeclaredAndUnequal(shapes, step.Target, instruction.Result);
         }
 
         var initialized = new HashSet<int>();
@@ -163,6 +170,16 @@ internal static class Differentiator
         reads.AddRange(AdjointRules.SavedReads(instruction));
         return reads.ToArray();
     }
+
+    /// <summary>
+    /// Both shapes are determined by the user's names and constants alone (no inference variable) and their normal
+    /// forms differ: the operand is reduced to its own shape, so no run-time same-shape check is worth emitting.
+    /// (Only a choice of code: a wrong "no" merely keeps the reduction, which is always correct.)
+    /// </summary>
+    private static bool DeclaredAndUnequal(ShapeResult shapes, int a, int b) =>
+        shapes.ShapeOf(a) is { } x && shapes.ShapeOf(b) is { } y
+        && new[] { x.Rows, x.Cols, y.Rows, y.Cols }.All(d => d.Symbols.All(s => !Unifier.IsVariable(s)))
+        && !shapes.DefinitelySameShape(a, b);
 }
 
 /// <summary>

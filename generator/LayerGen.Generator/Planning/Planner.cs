@@ -129,7 +129,18 @@ internal sealed class MethodPlan
     /// <summary>Plans a method.</summary>
     public static MethodPlan Create(ForwardMethodModel method, ForwardBody body)
     {
-        var plan = new MethodPlan(method, body, Differentiator.Differentiate(body));
+        // One shape engine: the planner decides "same shape" with shape inference's definitely-equal query.
+        Shapes.ShapeResult shapes;
+        try
+        {
+            shapes = Shapes.ShapeInference.Infer(ReferenceEquals(method.Body, body) ? method : method with { Body = body });
+        }
+        catch (System.OverflowException)
+        {
+            // Absurd declared sizes: nothing is proven equal (every buffer is its own), never a crash.
+            shapes = new Shapes.ShapeResult(System.Array.Empty<Shapes.SymbolicShape?>(), System.Array.Empty<Shapes.ShapeProblem>());
+        }
+        var plan = new MethodPlan(method, body, Differentiator.Differentiate(body, shapes));
         plan.Build();
         return plan;
     }
