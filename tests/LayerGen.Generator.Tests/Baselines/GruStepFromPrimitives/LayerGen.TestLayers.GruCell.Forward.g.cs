@@ -19,62 +19,62 @@ namespace LayerGen.TestLayers
             /// <summary>h: saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _h;
 
-            /// <summary>product = x * Wz: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product;
+            /// <summary>xWz = x * Wz: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _xWz;
 
-            /// <summary>product2 = h * Uz: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product2;
+            /// <summary>hUz = h * Uz: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _hUz;
 
-            /// <summary>sum = x * Wz + h * Uz: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _sum;
+            /// <summary>xWzPlusHUz = x * Wz + h * Uz: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _xWzPlusHUz;
 
-            /// <summary>sum2 = x * Wz + h * Uz + Bz: saved for Backward</summary>
-            internal global::LayerGen.Matrix<double>? _sum2;
+            /// <summary>zSum = x * Wz + h * Uz + Bz: saved for Backward</summary>
+            internal global::LayerGen.Matrix<double>? _zSum;
 
             /// <summary>z = Ops.Sigmoid(x * Wz + h * Uz + Bz): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _z;
 
-            /// <summary>product3 = x * Wr: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product3;
+            /// <summary>xWr = x * Wr: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _xWr;
 
-            /// <summary>product4 = h * Ur: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product4;
+            /// <summary>hUr = h * Ur: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _hUr;
 
-            /// <summary>sum3 = x * Wr + h * Ur: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _sum3;
+            /// <summary>xWrPlusHUr = x * Wr + h * Ur: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _xWrPlusHUr;
 
-            /// <summary>sum4 = x * Wr + h * Ur + Br: saved for Backward</summary>
-            internal global::LayerGen.Matrix<double>? _sum4;
+            /// <summary>rSum = x * Wr + h * Ur + Br: saved for Backward</summary>
+            internal global::LayerGen.Matrix<double>? _rSum;
 
             /// <summary>r = Ops.Sigmoid(x * Wr + h * Ur + Br): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _r;
 
-            /// <summary>product5 = x * Wh: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product5;
+            /// <summary>xWh = x * Wh: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _xWh;
 
-            /// <summary>product6 = Ops.Mul(r, h): saved for Backward</summary>
-            internal global::LayerGen.Matrix<double>? _product6;
+            /// <summary>rH = Ops.Mul(r, h): saved for Backward</summary>
+            internal global::LayerGen.Matrix<double>? _rH;
 
-            /// <summary>product7 = Ops.Mul(r, h) * Uh: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product7;
+            /// <summary>rHUh = Ops.Mul(r, h) * Uh: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _rHUh;
 
-            /// <summary>sum5 = x * Wh + Ops.Mul(r, h) * Uh: forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _sum5;
+            /// <summary>xWhPlusRHUh = x * Wh + Ops.Mul(r, h) * Uh: forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _xWhPlusRHUh;
 
-            /// <summary>sum6 = x * Wh + Ops.Mul(r, h) * Uh + Bh: saved for Backward</summary>
-            internal global::LayerGen.Matrix<double>? _sum6;
+            /// <summary>candidateSum = x * Wh + Ops.Mul(r, h) * Uh + Bh: saved for Backward</summary>
+            internal global::LayerGen.Matrix<double>? _candidateSum;
 
             /// <summary>candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _candidate;
 
-            /// <summary>difference = Ops.Sub(One, z): saved for Backward</summary>
-            internal global::LayerGen.Matrix<double>? _difference;
+            /// <summary>oneMinusZ = Ops.Sub(One, z): saved for Backward</summary>
+            internal global::LayerGen.Matrix<double>? _oneMinusZ;
 
-            /// <summary>product8 = Ops.Mul(Ops.Sub(One, z), h): forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product8;
+            /// <summary>oneMinusZTimesH = Ops.Mul(Ops.Sub(One, z), h): forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _oneMinusZTimesH;
 
-            /// <summary>product9 = Ops.Mul(z, candidate): forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product9;
+            /// <summary>zCandidate = Ops.Mul(z, candidate): forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _zCandidate;
 
             /// <summary>output = Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate)): forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _output;
@@ -85,29 +85,35 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂h: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dH;
 
-            /// <summary>∂L/∂sum2: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dSum2;
+            /// <summary>∂L/∂zSum: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dZSum;
 
             /// <summary>∂L/∂z: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dZ;
 
-            /// <summary>∂L/∂sum4: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dSum4;
+            /// <summary>∂L/∂rSum: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dRSum;
 
             /// <summary>∂L/∂r: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dR;
 
-            /// <summary>∂L/∂product6: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dProduct6;
+            /// <summary>∂L/∂rH: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dRH;
 
-            /// <summary>∂L/∂sum6: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dSum6;
+            /// <summary>∂L/∂candidateSum: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dCandidateSum;
 
             /// <summary>∂L/∂candidate: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dCandidate;
 
-            /// <summary>∂L/∂difference: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dDifference;
+            /// <summary>∂L/∂oneMinusZ: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dOneMinusZ;
+
+            /// <summary>The GruCell instance whose training forward filled this tape: Backward must be called on the same one.</summary>
+            internal global::LayerGen.TestLayers.GruCell? _layer;
+
+            /// <summary>The shape of the forward result: dOutput must have it.</summary>
+            internal int _resultRows, _resultCols;
 
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
@@ -122,6 +128,7 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<double> Forward(global::LayerGen.Matrix<double> x, global::LayerGen.Matrix<double> h, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
             // Shapes on entry: x [N, D], h [N, H], Wz [D, H], Uz [H, H], Bz [1, H], Wr [D, H], Ur [H, H], Br [1, H], Wh [D, H], Uh [H, H], Bh [1, H]
             global::System.ArgumentNullException.ThrowIfNull(x);
             global::System.ArgumentNullException.ThrowIfNull(h);
@@ -150,50 +157,73 @@ namespace LayerGen.TestLayers
             tape._x = x;
             tape._h = h;
             // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
-            var product = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product, x.Rows, this.Wz.Cols);
-            global::LayerGen.Ops.MatMul(x, this.Wz, product);
-            var product2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product2, h.Rows, this.Uz.Cols);
-            global::LayerGen.Ops.MatMul(h, this.Uz, product2);
-            var sum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum, global::System.Math.Max(product.Rows, product2.Rows), global::System.Math.Max(product.Cols, product2.Cols));
-            global::LayerGen.Ops.Add(product, product2, sum);
-            var sum2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum2, global::System.Math.Max(sum.Rows, this.Bz.Rows), global::System.Math.Max(sum.Cols, this.Bz.Cols));
-            global::LayerGen.Ops.Add(sum, this.Bz, sum2);
-            var z = global::LayerGen.Matrix<double>.EnsureShape(ref tape._z, sum2.Rows, sum2.Cols);
-            global::LayerGen.Ops.Sigmoid(sum2, z);
+            var xWz = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xWz, x.Rows, this.Wz.Cols);
+            global::LayerGen.Ops.MatMul(x, this.Wz, xWz);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xWz, "GruCell.Forward", "x * Wz", 32);
+            var hUz = global::LayerGen.Matrix<double>.EnsureShape(ref tape._hUz, h.Rows, this.Uz.Cols);
+            global::LayerGen.Ops.MatMul(h, this.Uz, hUz);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(hUz, "GruCell.Forward", "h * Uz", 32);
+            var xWzPlusHUz = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xWzPlusHUz, global::System.Math.Max(xWz.Rows, hUz.Rows), global::System.Math.Max(xWz.Cols, hUz.Cols));
+            global::LayerGen.Ops.Add(xWz, hUz, xWzPlusHUz);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xWzPlusHUz, "GruCell.Forward", "x * Wz + h * Uz", 32);
+            var zSum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._zSum, global::System.Math.Max(xWzPlusHUz.Rows, this.Bz.Rows), global::System.Math.Max(xWzPlusHUz.Cols, this.Bz.Cols));
+            global::LayerGen.Ops.Add(xWzPlusHUz, this.Bz, zSum);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(zSum, "GruCell.Forward", "x * Wz + h * Uz + Bz", 32);
+            var z = global::LayerGen.Matrix<double>.EnsureShape(ref tape._z, zSum.Rows, zSum.Cols);
+            global::LayerGen.Ops.Sigmoid(zSum, z);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(z, "GruCell.Forward", "Ops.Sigmoid(x * Wz + h * Uz + Bz)", 32);
             // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
-            var product3 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product3, x.Rows, this.Wr.Cols);
-            global::LayerGen.Ops.MatMul(x, this.Wr, product3);
-            var product4 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product4, h.Rows, this.Ur.Cols);
-            global::LayerGen.Ops.MatMul(h, this.Ur, product4);
-            var sum3 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum3, global::System.Math.Max(product3.Rows, product4.Rows), global::System.Math.Max(product3.Cols, product4.Cols));
-            global::LayerGen.Ops.Add(product3, product4, sum3);
-            var sum4 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum4, global::System.Math.Max(sum3.Rows, this.Br.Rows), global::System.Math.Max(sum3.Cols, this.Br.Cols));
-            global::LayerGen.Ops.Add(sum3, this.Br, sum4);
-            var r = global::LayerGen.Matrix<double>.EnsureShape(ref tape._r, sum4.Rows, sum4.Cols);
-            global::LayerGen.Ops.Sigmoid(sum4, r);
+            var xWr = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xWr, x.Rows, this.Wr.Cols);
+            global::LayerGen.Ops.MatMul(x, this.Wr, xWr);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xWr, "GruCell.Forward", "x * Wr", 33);
+            var hUr = global::LayerGen.Matrix<double>.EnsureShape(ref tape._hUr, h.Rows, this.Ur.Cols);
+            global::LayerGen.Ops.MatMul(h, this.Ur, hUr);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(hUr, "GruCell.Forward", "h * Ur", 33);
+            var xWrPlusHUr = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xWrPlusHUr, global::System.Math.Max(xWr.Rows, hUr.Rows), global::System.Math.Max(xWr.Cols, hUr.Cols));
+            global::LayerGen.Ops.Add(xWr, hUr, xWrPlusHUr);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xWrPlusHUr, "GruCell.Forward", "x * Wr + h * Ur", 33);
+            var rSum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._rSum, global::System.Math.Max(xWrPlusHUr.Rows, this.Br.Rows), global::System.Math.Max(xWrPlusHUr.Cols, this.Br.Cols));
+            global::LayerGen.Ops.Add(xWrPlusHUr, this.Br, rSum);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(rSum, "GruCell.Forward", "x * Wr + h * Ur + Br", 33);
+            var r = global::LayerGen.Matrix<double>.EnsureShape(ref tape._r, rSum.Rows, rSum.Cols);
+            global::LayerGen.Ops.Sigmoid(rSum, r);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(r, "GruCell.Forward", "Ops.Sigmoid(x * Wr + h * Ur + Br)", 33);
             // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
-            var product5 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product5, x.Rows, this.Wh.Cols);
-            global::LayerGen.Ops.MatMul(x, this.Wh, product5);
-            var product6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product6, global::System.Math.Max(r.Rows, h.Rows), global::System.Math.Max(r.Cols, h.Cols));
-            global::LayerGen.Ops.Mul(r, h, product6);
-            var product7 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product7, product6.Rows, this.Uh.Cols);
-            global::LayerGen.Ops.MatMul(product6, this.Uh, product7);
-            var sum5 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum5, global::System.Math.Max(product5.Rows, product7.Rows), global::System.Math.Max(product5.Cols, product7.Cols));
-            global::LayerGen.Ops.Add(product5, product7, sum5);
-            var sum6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._sum6, global::System.Math.Max(sum5.Rows, this.Bh.Rows), global::System.Math.Max(sum5.Cols, this.Bh.Cols));
-            global::LayerGen.Ops.Add(sum5, this.Bh, sum6);
-            var candidate = global::LayerGen.Matrix<double>.EnsureShape(ref tape._candidate, sum6.Rows, sum6.Cols);
-            global::LayerGen.Ops.Tanh(sum6, candidate);
+            var xWh = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xWh, x.Rows, this.Wh.Cols);
+            global::LayerGen.Ops.MatMul(x, this.Wh, xWh);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xWh, "GruCell.Forward", "x * Wh", 34);
+            var rH = global::LayerGen.Matrix<double>.EnsureShape(ref tape._rH, global::System.Math.Max(r.Rows, h.Rows), global::System.Math.Max(r.Cols, h.Cols));
+            global::LayerGen.Ops.Mul(r, h, rH);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(rH, "GruCell.Forward", "Ops.Mul(r, h)", 34);
+            var rHUh = global::LayerGen.Matrix<double>.EnsureShape(ref tape._rHUh, rH.Rows, this.Uh.Cols);
+            global::LayerGen.Ops.MatMul(rH, this.Uh, rHUh);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(rHUh, "GruCell.Forward", "Ops.Mul(r, h) * Uh", 34);
+            var xWhPlusRHUh = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xWhPlusRHUh, global::System.Math.Max(xWh.Rows, rHUh.Rows), global::System.Math.Max(xWh.Cols, rHUh.Cols));
+            global::LayerGen.Ops.Add(xWh, rHUh, xWhPlusRHUh);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xWhPlusRHUh, "GruCell.Forward", "x * Wh + Ops.Mul(r, h) * Uh", 34);
+            var candidateSum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._candidateSum, global::System.Math.Max(xWhPlusRHUh.Rows, this.Bh.Rows), global::System.Math.Max(xWhPlusRHUh.Cols, this.Bh.Cols));
+            global::LayerGen.Ops.Add(xWhPlusRHUh, this.Bh, candidateSum);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(candidateSum, "GruCell.Forward", "x * Wh + Ops.Mul(r, h) * Uh + Bh", 34);
+            var candidate = global::LayerGen.Matrix<double>.EnsureShape(ref tape._candidate, candidateSum.Rows, candidateSum.Cols);
+            global::LayerGen.Ops.Tanh(candidateSum, candidate);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(candidate, "GruCell.Forward", "Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)", 34);
             // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35)
             global::LayerGen.Matrix<double> one = this.One;
-            var difference = global::LayerGen.Matrix<double>.EnsureShape(ref tape._difference, global::System.Math.Max(one.Rows, z.Rows), global::System.Math.Max(one.Cols, z.Cols));
-            global::LayerGen.Ops.Sub(one, z, difference);
-            var product8 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product8, global::System.Math.Max(difference.Rows, h.Rows), global::System.Math.Max(difference.Cols, h.Cols));
-            global::LayerGen.Ops.Mul(difference, h, product8);
-            var product9 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product9, global::System.Math.Max(z.Rows, candidate.Rows), global::System.Math.Max(z.Cols, candidate.Cols));
-            global::LayerGen.Ops.Mul(z, candidate, product9);
-            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(product8.Rows, product9.Rows), global::System.Math.Max(product8.Cols, product9.Cols));
-            global::LayerGen.Ops.Add(product8, product9, output);
+            var oneMinusZ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._oneMinusZ, global::System.Math.Max(one.Rows, z.Rows), global::System.Math.Max(one.Cols, z.Cols));
+            global::LayerGen.Ops.Sub(one, z, oneMinusZ);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(oneMinusZ, "GruCell.Forward", "Ops.Sub(One, z)", 35);
+            var oneMinusZTimesH = global::LayerGen.Matrix<double>.EnsureShape(ref tape._oneMinusZTimesH, global::System.Math.Max(oneMinusZ.Rows, h.Rows), global::System.Math.Max(oneMinusZ.Cols, h.Cols));
+            global::LayerGen.Ops.Mul(oneMinusZ, h, oneMinusZTimesH);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(oneMinusZTimesH, "GruCell.Forward", "Ops.Mul(Ops.Sub(One, z), h)", 35);
+            var zCandidate = global::LayerGen.Matrix<double>.EnsureShape(ref tape._zCandidate, global::System.Math.Max(z.Rows, candidate.Rows), global::System.Math.Max(z.Cols, candidate.Cols));
+            global::LayerGen.Ops.Mul(z, candidate, zCandidate);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(zCandidate, "GruCell.Forward", "Ops.Mul(z, candidate)", 35);
+            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(oneMinusZTimesH.Rows, zCandidate.Rows), global::System.Math.Max(oneMinusZTimesH.Cols, zCandidate.Cols));
+            global::LayerGen.Ops.Add(oneMinusZTimesH, zCandidate, output);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "GruCell.Forward", "Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))", 35);
+            tape._resultRows = output.Rows;
+            tape._resultCols = output.Cols;
+            tape._layer = this;
             tape._recorded = true;
             return output;
         }
@@ -202,64 +232,64 @@ namespace LayerGen.TestLayers
         /// <remarks>
         /// Derivation (reverse mode):
         /// <code>
-        /// product = x·Wz
-        /// product2 = h·Uz
-        /// sum = product + product2
-        /// sum2 = sum + Bz
-        /// z = sigmoid(sum2)
-        /// product3 = x·Wr
-        /// product4 = h·Ur
-        /// sum3 = product3 + product4
-        /// sum4 = sum3 + Br
-        /// r = sigmoid(sum4)
-        /// product5 = x·Wh
-        /// product6 = r ⊙ h
-        /// product7 = product6·Uh
-        /// sum5 = product5 + product7
-        /// sum6 = sum5 + Bh
-        /// candidate = tanh(sum6)
+        /// xWz = x·Wz
+        /// hUz = h·Uz
+        /// xWzPlusHUz = xWz + hUz
+        /// zSum = xWzPlusHUz + Bz
+        /// z = sigmoid(zSum)
+        /// xWr = x·Wr
+        /// hUr = h·Ur
+        /// xWrPlusHUr = xWr + hUr
+        /// rSum = xWrPlusHUr + Br
+        /// r = sigmoid(rSum)
+        /// xWh = x·Wh
+        /// rH = r ⊙ h
+        /// rHUh = rH·Uh
+        /// xWhPlusRHUh = xWh + rHUh
+        /// candidateSum = xWhPlusRHUh + Bh
+        /// candidate = tanh(candidateSum)
         /// one = One
-        /// difference = one − z
-        /// product8 = difference ⊙ h
-        /// product9 = z ⊙ candidate
-        /// output = product8 + product9
+        /// oneMinusZ = one − z
+        /// oneMinusZTimesH = oneMinusZ ⊙ h
+        /// zCandidate = z ⊙ candidate
+        /// output = oneMinusZTimesH + zCandidate
         /// ⇒
-        /// dProduct8 = dOutput
-        /// dProduct9 = dOutput
-        /// dZ = dProduct9 ⊙ candidate
-        /// dCandidate = dProduct9 ⊙ z
-        /// dDifference = dProduct8 ⊙ h
-        /// dH = dProduct8 ⊙ difference
-        /// dZ += −dDifference
-        /// dSum6 = dCandidate ⊙ (1 − candidate²)
-        /// dSum5 = dSum6
-        /// dBh += Σrows dSum6
-        /// dProduct5 = dSum5
-        /// dProduct7 = dSum5
-        /// dProduct6 = dProduct7·Uhᵀ
-        /// dUh += product6ᵀ·dProduct7
-        /// dR = dProduct6 ⊙ h
-        /// dH += dProduct6 ⊙ r
-        /// dX = dProduct5·Whᵀ
-        /// dWh += xᵀ·dProduct5
-        /// dSum4 = dR ⊙ r(1 − r)
-        /// dSum3 = dSum4
-        /// dBr += Σrows dSum4
-        /// dProduct3 = dSum3
-        /// dProduct4 = dSum3
-        /// dH += dProduct4·Urᵀ
-        /// dUr += hᵀ·dProduct4
-        /// dX += dProduct3·Wrᵀ
-        /// dWr += xᵀ·dProduct3
-        /// dSum2 = dZ ⊙ z(1 − z)
-        /// dSum = dSum2
-        /// dBz += Σrows dSum2
-        /// dProduct = dSum
-        /// dProduct2 = dSum
-        /// dH += dProduct2·Uzᵀ
-        /// dUz += hᵀ·dProduct2
-        /// dX += dProduct·Wzᵀ
-        /// dWz += xᵀ·dProduct
+        /// dOneMinusZTimesH = dOutput
+        /// dZCandidate = dOutput
+        /// dZ = dZCandidate ⊙ candidate
+        /// dCandidate = dZCandidate ⊙ z
+        /// dOneMinusZ = dOneMinusZTimesH ⊙ h
+        /// dH = dOneMinusZTimesH ⊙ oneMinusZ
+        /// dZ += −dOneMinusZ
+        /// dCandidateSum = dCandidate ⊙ (1 − candidate²)
+        /// dXWhPlusRHUh = dCandidateSum
+        /// dBh += Σrows dCandidateSum
+        /// dXWh = dXWhPlusRHUh
+        /// dRHUh = dXWhPlusRHUh
+        /// dRH = dRHUh·Uhᵀ
+        /// dUh += rHᵀ·dRHUh
+        /// dR = dRH ⊙ h
+        /// dH += dRH ⊙ r
+        /// dX = dXWh·Whᵀ
+        /// dWh += xᵀ·dXWh
+        /// dRSum = dR ⊙ r(1 − r)
+        /// dXWrPlusHUr = dRSum
+        /// dBr += Σrows dRSum
+        /// dXWr = dXWrPlusHUr
+        /// dHUr = dXWrPlusHUr
+        /// dH += dHUr·Urᵀ
+        /// dUr += hᵀ·dHUr
+        /// dX += dXWr·Wrᵀ
+        /// dWr += xᵀ·dXWr
+        /// dZSum = dZ ⊙ z(1 − z)
+        /// dXWzPlusHUz = dZSum
+        /// dBz += Σrows dZSum
+        /// dXWz = dXWzPlusHUz
+        /// dHUz = dXWzPlusHUz
+        /// dH += dHUz·Uzᵀ
+        /// dUz += hᵀ·dHUz
+        /// dX += dXWz·Wzᵀ
+        /// dWz += xᵀ·dXWz
         /// </code>
         /// Gradients accumulate (<c>+=</c>). Returned matrices are owned by the tape and overwritten by its next use.
         /// </remarks>
@@ -295,115 +325,151 @@ namespace LayerGen.TestLayers
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
+            global::LayerGen.BackwardChecks.SameLayer("Backward", "GruCell", tape._layer, this);
+            global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Wz", gradients.Wz, this.Wz);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Uz", gradients.Uz, this.Uz);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Bz", gradients.Bz, this.Bz);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Wr", gradients.Wr, this.Wr);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Ur", gradients.Ur, this.Ur);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Br", gradients.Br, this.Br);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Wh", gradients.Wh, this.Wh);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Uh", gradients.Uh, this.Uh);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "GruCell", "Bh", gradients.Bh, this.Bh);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var h = tape._h!;
-            var sum2 = tape._sum2!;
+            var zSum = tape._zSum!;
             var z = tape._z!;
-            var sum4 = tape._sum4!;
+            var rSum = tape._rSum!;
             var r = tape._r!;
-            var product6 = tape._product6!;
-            var sum6 = tape._sum6!;
+            var rH = tape._rH!;
+            var candidateSum = tape._candidateSum!;
             var candidate = tape._candidate!;
-            var difference = tape._difference!;
+            var oneMinusZ = tape._oneMinusZ!;
             // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35)
-            var dProduct8 = dOutput;  // dProduct8 = dOutput (same shape: no copy)
-            var dProduct9 = dOutput;  // dProduct9 = dOutput (same shape: no copy)
+            var dOneMinusZTimesH = dOutput;  // dOneMinusZTimesH = dOutput (same shape: no copy)
+            var dZCandidate = dOutput;  // dZCandidate = dOutput (same shape: no copy)
             //   Ops.Mul(z, candidate)
             var dZ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dZ, z.Rows, z.Cols);
-            global::LayerGen.Ops.MulBackward(dProduct9, candidate, dZ);  // dZ = dProduct9 ⊙ candidate
+            global::LayerGen.Ops.MulBackward(dZCandidate, candidate, dZ);  // dZ = dZCandidate ⊙ candidate
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dZ, "GruCell.Backward", "dZ = dZCandidate ⊙ candidate", 35);
             var dCandidate = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dCandidate, candidate.Rows, candidate.Cols);
-            global::LayerGen.Ops.MulBackward(dProduct9, z, dCandidate);  // dCandidate = dProduct9 ⊙ z
+            global::LayerGen.Ops.MulBackward(dZCandidate, z, dCandidate);  // dCandidate = dZCandidate ⊙ z
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dCandidate, "GruCell.Backward", "dCandidate = dZCandidate ⊙ z", 35);
             //   Ops.Mul(Ops.Sub(One, z), h)
-            var dDifference = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dDifference, difference.Rows, difference.Cols);
-            global::LayerGen.Ops.MulBackward(dProduct8, h, dDifference);  // dDifference = dProduct8 ⊙ h
-            global::LayerGen.Matrix<double> dH = null!; // assigned only if needed
+            var dOneMinusZ = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dOneMinusZ, oneMinusZ.Rows, oneMinusZ.Cols);
+            global::LayerGen.Ops.MulBackward(dOneMinusZTimesH, h, dOneMinusZ);  // dOneMinusZ = dOneMinusZTimesH ⊙ h
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dOneMinusZ, "GruCell.Backward", "dOneMinusZ = dOneMinusZTimesH ⊙ h", 35);
+            global::LayerGen.Matrix<double>? dH = null;  // assigned only if needed
             if (needDH)
             {
                 // return Ops.Add(Ops.Mul(Ops.Sub(One, z), h), Ops.Mul(z, candidate))  (line 35)
                 //   Ops.Mul(Ops.Sub(One, z), h)
                 dH = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dH, h.Rows, h.Cols);
-                global::LayerGen.Ops.MulBackward(dProduct8, difference, dH);  // dH = dProduct8 ⊙ difference
+                global::LayerGen.Ops.MulBackward(dOneMinusZTimesH, oneMinusZ, dH);  // dH = dOneMinusZTimesH ⊙ oneMinusZ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dH, "GruCell.Backward", "dH = dOneMinusZTimesH ⊙ oneMinusZ", 35);
             }
             //   Ops.Sub(One, z)
-            global::LayerGen.Ops.SumToShape(dDifference, -1d, dZ, accumulate: true);  // dZ += −dDifference
+            global::LayerGen.Ops.SumToShape(dOneMinusZ, -1d, dZ, accumulate: true);  // dZ += −dOneMinusZ
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dZ, "GruCell.Backward", "dZ += −dOneMinusZ", 35);
             // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
-            var dSum6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum6, sum6.Rows, sum6.Cols);
-            global::LayerGen.Ops.TanhBackward(candidate, dCandidate, dSum6);  // dSum6 = dCandidate ⊙ (1 − candidate²)
+            var dCandidateSum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dCandidateSum, candidateSum.Rows, candidateSum.Cols);
+            global::LayerGen.Ops.TanhBackward(candidate, dCandidate, dCandidateSum);  // dCandidateSum = dCandidate ⊙ (1 − candidate²)
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dCandidateSum, "GruCell.Backward", "dCandidateSum = dCandidate ⊙ (1 − candidate²)", 34);
             //   x * Wh + Ops.Mul(r, h) * Uh + Bh
-            var dSum5 = dSum6;  // dSum5 = dSum6 (same shape: no copy)
-            global::LayerGen.Ops.SumToShape(dSum6, gradients.Bh, accumulate: true);  // dBh += Σrows dSum6
+            var dXWhPlusRHUh = dCandidateSum;  // dXWhPlusRHUh = dCandidateSum (same shape: no copy)
+            global::LayerGen.Ops.SumToShape(dCandidateSum, gradients.Bh, accumulate: true);  // dBh += Σrows dCandidateSum
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Bh, "GruCell.Backward", "dBh += Σrows dCandidateSum", 34);
             //   x * Wh + Ops.Mul(r, h) * Uh
-            var dProduct5 = dSum5;  // dProduct5 = dSum5 (same shape: no copy)
-            var dProduct7 = dSum5;  // dProduct7 = dSum5 (same shape: no copy)
+            var dXWh = dXWhPlusRHUh;  // dXWh = dXWhPlusRHUh (same shape: no copy)
+            var dRHUh = dXWhPlusRHUh;  // dRHUh = dXWhPlusRHUh (same shape: no copy)
             //   Ops.Mul(r, h) * Uh
-            var dProduct6 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dProduct6, product6.Rows, product6.Cols);
-            global::LayerGen.Ops.MatMul(dProduct7, this.Uh, dProduct6, transposeB: true);  // dProduct6 = dProduct7·Uhᵀ
-            global::LayerGen.Ops.MatMul(product6, dProduct7, gradients.Uh, transposeA: true, accumulate: true);  // dUh += product6ᵀ·dProduct7
+            var dRH = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dRH, rH.Rows, rH.Cols);
+            global::LayerGen.Ops.MatMul(dRHUh, this.Uh, dRH, transposeB: true);  // dRH = dRHUh·Uhᵀ
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dRH, "GruCell.Backward", "dRH = dRHUh·Uhᵀ", 34);
+            global::LayerGen.Ops.MatMul(rH, dRHUh, gradients.Uh, transposeA: true, accumulate: true);  // dUh += rHᵀ·dRHUh
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Uh, "GruCell.Backward", "dUh += rHᵀ·dRHUh", 34);
             //   Ops.Mul(r, h)
             var dR = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dR, r.Rows, r.Cols);
-            global::LayerGen.Ops.MulBackward(dProduct6, h, dR);  // dR = dProduct6 ⊙ h
+            global::LayerGen.Ops.MulBackward(dRH, h, dR);  // dR = dRH ⊙ h
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dR, "GruCell.Backward", "dR = dRH ⊙ h", 34);
             if (needDH)
             {
                 // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
                 //   Ops.Mul(r, h)
-                global::LayerGen.Ops.MulBackward(dProduct6, r, dH, accumulate: true);  // dH += dProduct6 ⊙ r
+                global::LayerGen.Ops.MulBackward(dRH, r, dH!, accumulate: true);  // dH += dRH ⊙ r
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dH!, "GruCell.Backward", "dH += dRH ⊙ r", 34);
             }
-            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
+            global::LayerGen.Matrix<double>? dX = null;  // assigned only if needed
             if (needDX)
             {
                 // candidate = Ops.Tanh(x * Wh + Ops.Mul(r, h) * Uh + Bh)  (line 34)
                 //   x * Wh
                 dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
-                global::LayerGen.Ops.MatMul(dProduct5, this.Wh, dX, transposeB: true);  // dX = dProduct5·Whᵀ
+                global::LayerGen.Ops.MatMul(dXWh, this.Wh, dX, transposeB: true);  // dX = dXWh·Whᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "GruCell.Backward", "dX = dXWh·Whᵀ", 34);
             }
-            global::LayerGen.Ops.MatMul(x, dProduct5, gradients.Wh, transposeA: true, accumulate: true);  // dWh += xᵀ·dProduct5
+            global::LayerGen.Ops.MatMul(x, dXWh, gradients.Wh, transposeA: true, accumulate: true);  // dWh += xᵀ·dXWh
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Wh, "GruCell.Backward", "dWh += xᵀ·dXWh", 34);
             // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
-            var dSum4 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum4, sum4.Rows, sum4.Cols);
-            global::LayerGen.Ops.SigmoidBackward(r, dR, dSum4);  // dSum4 = dR ⊙ r(1 − r)
+            var dRSum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dRSum, rSum.Rows, rSum.Cols);
+            global::LayerGen.Ops.SigmoidBackward(r, dR, dRSum);  // dRSum = dR ⊙ r(1 − r)
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dRSum, "GruCell.Backward", "dRSum = dR ⊙ r(1 − r)", 33);
             //   x * Wr + h * Ur + Br
-            var dSum3 = dSum4;  // dSum3 = dSum4 (same shape: no copy)
-            global::LayerGen.Ops.SumToShape(dSum4, gradients.Br, accumulate: true);  // dBr += Σrows dSum4
+            var dXWrPlusHUr = dRSum;  // dXWrPlusHUr = dRSum (same shape: no copy)
+            global::LayerGen.Ops.SumToShape(dRSum, gradients.Br, accumulate: true);  // dBr += Σrows dRSum
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Br, "GruCell.Backward", "dBr += Σrows dRSum", 33);
             //   x * Wr + h * Ur
-            var dProduct3 = dSum3;  // dProduct3 = dSum3 (same shape: no copy)
-            var dProduct4 = dSum3;  // dProduct4 = dSum3 (same shape: no copy)
+            var dXWr = dXWrPlusHUr;  // dXWr = dXWrPlusHUr (same shape: no copy)
+            var dHUr = dXWrPlusHUr;  // dHUr = dXWrPlusHUr (same shape: no copy)
             if (needDH)
             {
                 // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
                 //   h * Ur
-                global::LayerGen.Ops.MatMul(dProduct4, this.Ur, dH, transposeB: true, accumulate: true);  // dH += dProduct4·Urᵀ
+                global::LayerGen.Ops.MatMul(dHUr, this.Ur, dH!, transposeB: true, accumulate: true);  // dH += dHUr·Urᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dH!, "GruCell.Backward", "dH += dHUr·Urᵀ", 33);
             }
-            global::LayerGen.Ops.MatMul(h, dProduct4, gradients.Ur, transposeA: true, accumulate: true);  // dUr += hᵀ·dProduct4
+            global::LayerGen.Ops.MatMul(h, dHUr, gradients.Ur, transposeA: true, accumulate: true);  // dUr += hᵀ·dHUr
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Ur, "GruCell.Backward", "dUr += hᵀ·dHUr", 33);
             if (needDX)
             {
                 // r = Ops.Sigmoid(x * Wr + h * Ur + Br)  (line 33)
                 //   x * Wr
-                global::LayerGen.Ops.MatMul(dProduct3, this.Wr, dX, transposeB: true, accumulate: true);  // dX += dProduct3·Wrᵀ
+                global::LayerGen.Ops.MatMul(dXWr, this.Wr, dX!, transposeB: true, accumulate: true);  // dX += dXWr·Wrᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX!, "GruCell.Backward", "dX += dXWr·Wrᵀ", 33);
             }
-            global::LayerGen.Ops.MatMul(x, dProduct3, gradients.Wr, transposeA: true, accumulate: true);  // dWr += xᵀ·dProduct3
+            global::LayerGen.Ops.MatMul(x, dXWr, gradients.Wr, transposeA: true, accumulate: true);  // dWr += xᵀ·dXWr
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Wr, "GruCell.Backward", "dWr += xᵀ·dXWr", 33);
             // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
-            var dSum2 = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSum2, sum2.Rows, sum2.Cols);
-            global::LayerGen.Ops.SigmoidBackward(z, dZ, dSum2);  // dSum2 = dZ ⊙ z(1 − z)
+            var dZSum = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dZSum, zSum.Rows, zSum.Cols);
+            global::LayerGen.Ops.SigmoidBackward(z, dZ, dZSum);  // dZSum = dZ ⊙ z(1 − z)
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dZSum, "GruCell.Backward", "dZSum = dZ ⊙ z(1 − z)", 32);
             //   x * Wz + h * Uz + Bz
-            var dSum = dSum2;  // dSum = dSum2 (same shape: no copy)
-            global::LayerGen.Ops.SumToShape(dSum2, gradients.Bz, accumulate: true);  // dBz += Σrows dSum2
+            var dXWzPlusHUz = dZSum;  // dXWzPlusHUz = dZSum (same shape: no copy)
+            global::LayerGen.Ops.SumToShape(dZSum, gradients.Bz, accumulate: true);  // dBz += Σrows dZSum
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Bz, "GruCell.Backward", "dBz += Σrows dZSum", 32);
             //   x * Wz + h * Uz
-            var dProduct = dSum;  // dProduct = dSum (same shape: no copy)
-            var dProduct2 = dSum;  // dProduct2 = dSum (same shape: no copy)
+            var dXWz = dXWzPlusHUz;  // dXWz = dXWzPlusHUz (same shape: no copy)
+            var dHUz = dXWzPlusHUz;  // dHUz = dXWzPlusHUz (same shape: no copy)
             if (needDH)
             {
                 // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
                 //   h * Uz
-                global::LayerGen.Ops.MatMul(dProduct2, this.Uz, dH, transposeB: true, accumulate: true);  // dH += dProduct2·Uzᵀ
+                global::LayerGen.Ops.MatMul(dHUz, this.Uz, dH!, transposeB: true, accumulate: true);  // dH += dHUz·Uzᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dH!, "GruCell.Backward", "dH += dHUz·Uzᵀ", 32);
             }
-            global::LayerGen.Ops.MatMul(h, dProduct2, gradients.Uz, transposeA: true, accumulate: true);  // dUz += hᵀ·dProduct2
+            global::LayerGen.Ops.MatMul(h, dHUz, gradients.Uz, transposeA: true, accumulate: true);  // dUz += hᵀ·dHUz
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Uz, "GruCell.Backward", "dUz += hᵀ·dHUz", 32);
             if (needDX)
             {
                 // z = Ops.Sigmoid(x * Wz + h * Uz + Bz)  (line 32)
                 //   x * Wz
-                global::LayerGen.Ops.MatMul(dProduct, this.Wz, dX, transposeB: true, accumulate: true);  // dX += dProduct·Wzᵀ
+                global::LayerGen.Ops.MatMul(dXWz, this.Wz, dX!, transposeB: true, accumulate: true);  // dX += dXWz·Wzᵀ
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX!, "GruCell.Backward", "dX += dXWz·Wzᵀ", 32);
             }
-            global::LayerGen.Ops.MatMul(x, dProduct, gradients.Wz, transposeA: true, accumulate: true);  // dWz += xᵀ·dProduct
+            global::LayerGen.Ops.MatMul(x, dXWz, gradients.Wz, transposeA: true, accumulate: true);  // dWz += xᵀ·dXWz
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Wz, "GruCell.Backward", "dWz += xᵀ·dXWz", 32);
             return (dX, dH);
         }
     }

@@ -28,8 +28,8 @@ namespace LayerGen.TestLayers
             /// <summary>variance = Ops.Mean(Ops.Square(centered), 1): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _variance;
 
-            /// <summary>shifted = Ops.Add(variance, Epsilon): saved for Backward</summary>
-            internal global::LayerGen.Matrix<double>? _shifted;
+            /// <summary>variancePlusEpsilon = Ops.Add(variance, Epsilon): saved for Backward</summary>
+            internal global::LayerGen.Matrix<double>? _variancePlusEpsilon;
 
             /// <summary>deviation = Ops.Sqrt(Ops.Add(variance, Epsilon)): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _deviation;
@@ -37,8 +37,8 @@ namespace LayerGen.TestLayers
             /// <summary>normalized = Ops.Div(centered, deviation): saved for Backward</summary>
             internal global::LayerGen.Matrix<double>? _normalized;
 
-            /// <summary>product = Ops.Mul(normalized, Gamma): forward work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _product;
+            /// <summary>normalizedGamma = Ops.Mul(normalized, Gamma): forward work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _normalizedGamma;
 
             /// <summary>output = Ops.Add(Ops.Mul(normalized, Gamma), Beta): forward work buffer</summary>
             internal global::LayerGen.Matrix<double>? _output;
@@ -58,14 +58,20 @@ namespace LayerGen.TestLayers
             /// <summary>∂L/∂variance: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dVariance;
 
-            /// <summary>∂L/∂shifted: adjoint work buffer</summary>
-            internal global::LayerGen.Matrix<double>? _dShifted;
+            /// <summary>∂L/∂variancePlusEpsilon: adjoint work buffer</summary>
+            internal global::LayerGen.Matrix<double>? _dVariancePlusEpsilon;
 
             /// <summary>∂L/∂deviation: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dDeviation;
 
             /// <summary>∂L/∂normalized: adjoint work buffer</summary>
             internal global::LayerGen.Matrix<double>? _dNormalized;
+
+            /// <summary>The LayerNorm instance whose training forward filled this tape: Backward must be called on the same one.</summary>
+            internal global::LayerGen.TestLayers.LayerNorm? _layer;
+
+            /// <summary>The shape of the forward result: dOutput must have it.</summary>
+            internal int _resultRows, _resultCols;
 
             /// <summary>A training forward has filled this tape.</summary>
             internal bool _recorded;
@@ -79,6 +85,7 @@ namespace LayerGen.TestLayers
         public global::LayerGen.Matrix<double> Forward(global::LayerGen.Matrix<double> x, Tape tape)
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
+            tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
             // Shapes on entry: x [N, D], Gamma [1, D], Beta [1, D]
             global::System.ArgumentNullException.ThrowIfNull(x);
             int shapeD = x.Cols;
@@ -90,28 +97,40 @@ namespace LayerGen.TestLayers
             // mean = Ops.Mean(x, 1)  (line 21)
             var mean = global::LayerGen.Matrix<double>.EnsureShape(ref tape._mean, x.Rows, 1);
             global::LayerGen.Ops.Mean(x, 1, mean);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(mean, "LayerNorm.Forward", "Ops.Mean(x, 1)", 21);
             // centered = Ops.Sub(x, mean)  (line 22)
             var centered = global::LayerGen.Matrix<double>.EnsureShape(ref tape._centered, global::System.Math.Max(x.Rows, mean.Rows), global::System.Math.Max(x.Cols, mean.Cols));
             global::LayerGen.Ops.Sub(x, mean, centered);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(centered, "LayerNorm.Forward", "Ops.Sub(x, mean)", 22);
             // variance = Ops.Mean(Ops.Square(centered), 1)  (line 23)
             var square = global::LayerGen.Matrix<double>.EnsureShape(ref tape._square, centered.Rows, centered.Cols);
             global::LayerGen.Ops.Square(centered, square);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(square, "LayerNorm.Forward", "Ops.Square(centered)", 23);
             var variance = global::LayerGen.Matrix<double>.EnsureShape(ref tape._variance, square.Rows, 1);
             global::LayerGen.Ops.Mean(square, 1, variance);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(variance, "LayerNorm.Forward", "Ops.Mean(Ops.Square(centered), 1)", 23);
             // deviation = Ops.Sqrt(Ops.Add(variance, Epsilon))  (line 24)
             double epsilon = this.Epsilon;
-            var shifted = global::LayerGen.Matrix<double>.EnsureShape(ref tape._shifted, variance.Rows, variance.Cols);
-            global::LayerGen.Ops.Add(variance, epsilon, shifted);
-            var deviation = global::LayerGen.Matrix<double>.EnsureShape(ref tape._deviation, shifted.Rows, shifted.Cols);
-            global::LayerGen.Ops.Sqrt(shifted, deviation);
+            var variancePlusEpsilon = global::LayerGen.Matrix<double>.EnsureShape(ref tape._variancePlusEpsilon, variance.Rows, variance.Cols);
+            global::LayerGen.Ops.Add(variance, epsilon, variancePlusEpsilon);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(variancePlusEpsilon, "LayerNorm.Forward", "Ops.Add(variance, Epsilon)", 24);
+            var deviation = global::LayerGen.Matrix<double>.EnsureShape(ref tape._deviation, variancePlusEpsilon.Rows, variancePlusEpsilon.Cols);
+            global::LayerGen.Ops.Sqrt(variancePlusEpsilon, deviation);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(deviation, "LayerNorm.Forward", "Ops.Sqrt(Ops.Add(variance, Epsilon))", 24);
             // normalized = Ops.Div(centered, deviation)  (line 25)
             var normalized = global::LayerGen.Matrix<double>.EnsureShape(ref tape._normalized, global::System.Math.Max(centered.Rows, deviation.Rows), global::System.Math.Max(centered.Cols, deviation.Cols));
             global::LayerGen.Ops.Div(centered, deviation, normalized);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(normalized, "LayerNorm.Forward", "Ops.Div(centered, deviation)", 25);
             // return Ops.Add(Ops.Mul(normalized, Gamma), Beta)  (line 26)
-            var product = global::LayerGen.Matrix<double>.EnsureShape(ref tape._product, global::System.Math.Max(normalized.Rows, this.Gamma.Rows), global::System.Math.Max(normalized.Cols, this.Gamma.Cols));
-            global::LayerGen.Ops.Mul(normalized, this.Gamma, product);
-            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(product.Rows, this.Beta.Rows), global::System.Math.Max(product.Cols, this.Beta.Cols));
-            global::LayerGen.Ops.Add(product, this.Beta, output);
+            var normalizedGamma = global::LayerGen.Matrix<double>.EnsureShape(ref tape._normalizedGamma, global::System.Math.Max(normalized.Rows, this.Gamma.Rows), global::System.Math.Max(normalized.Cols, this.Gamma.Cols));
+            global::LayerGen.Ops.Mul(normalized, this.Gamma, normalizedGamma);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(normalizedGamma, "LayerNorm.Forward", "Ops.Mul(normalized, Gamma)", 26);
+            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(normalizedGamma.Rows, this.Beta.Rows), global::System.Math.Max(normalizedGamma.Cols, this.Beta.Cols));
+            global::LayerGen.Ops.Add(normalizedGamma, this.Beta, output);
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "LayerNorm.Forward", "Ops.Add(Ops.Mul(normalized, Gamma), Beta)", 26);
+            tape._resultRows = output.Rows;
+            tape._resultCols = output.Cols;
+            tape._layer = this;
             tape._recorded = true;
             return output;
         }
@@ -125,20 +144,20 @@ namespace LayerGen.TestLayers
         /// square = square(centered)
         /// variance = meancols square
         /// epsilon = Epsilon
-        /// shifted = variance + epsilon
-        /// deviation = sqrt(shifted)
+        /// variancePlusEpsilon = variance + epsilon
+        /// deviation = sqrt(variancePlusEpsilon)
         /// normalized = centered ⊘ deviation
-        /// product = normalized ⊙ Gamma
-        /// output = product + Beta
+        /// normalizedGamma = normalized ⊙ Gamma
+        /// output = normalizedGamma + Beta
         /// ⇒
-        /// dProduct = dOutput
+        /// dNormalizedGamma = dOutput
         /// dBeta += Σrows dOutput
-        /// dNormalized = dProduct ⊙ Gamma
-        /// dGamma += dProduct ⊙ normalized
+        /// dNormalized = dNormalizedGamma ⊙ Gamma
+        /// dGamma += dNormalizedGamma ⊙ normalized
         /// dCentered = dNormalized ⊘ deviation
         /// dDeviation = −dNormalized ⊙ normalized ⊘ deviation
-        /// dShifted = dDeviation ⊘ 2deviation
-        /// dVariance = dShifted
+        /// dVariancePlusEpsilon = dDeviation ⊘ 2deviation
+        /// dVariance = dVariancePlusEpsilon
         /// dSquare = broadcast(dVariance)/n
         /// dCentered += 2centered ⊙ dSquare
         /// dX = dCentered
@@ -177,59 +196,75 @@ namespace LayerGen.TestLayers
             global::System.ArgumentNullException.ThrowIfNull(gradients);
             if (!tape._recorded)
                 throw new global::System.InvalidOperationException("Backward: the tape holds no forward pass; call Forward(…, tape) first.");
+            global::LayerGen.BackwardChecks.SameLayer("Backward", "LayerNorm", tape._layer, this);
+            global::LayerGen.BackwardChecks.DOutputShape("Backward", dOutput, tape._resultRows, tape._resultCols);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "LayerNorm", "Gamma", gradients.Gamma, this.Gamma);
+            global::LayerGen.BackwardChecks.GradientShape("Backward", "LayerNorm", "Beta", gradients.Beta, this.Beta);
             // the forward values Backward reads, from the tape
             var x = tape._x!;
             var mean = tape._mean!;
             var centered = tape._centered!;
             var square = tape._square!;
             var variance = tape._variance!;
-            var shifted = tape._shifted!;
+            var variancePlusEpsilon = tape._variancePlusEpsilon!;
             var deviation = tape._deviation!;
             var normalized = tape._normalized!;
             // return Ops.Add(Ops.Mul(normalized, Gamma), Beta)  (line 26)
-            var dProduct = dOutput;  // dProduct = dOutput (same shape: no copy)
+            var dNormalizedGamma = dOutput;  // dNormalizedGamma = dOutput (same shape: no copy)
             global::LayerGen.Ops.SumToShape(dOutput, gradients.Beta, accumulate: true);  // dBeta += Σrows dOutput
-            global::LayerGen.Matrix<double> dNormalized = null!; // assigned only if needed
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Beta, "LayerNorm.Backward", "dBeta += Σrows dOutput", 26);
+            global::LayerGen.Matrix<double>? dNormalized = null;  // assigned only if needed
             if (needDX)
             {
                 // return Ops.Add(Ops.Mul(normalized, Gamma), Beta)  (line 26)
                 //   Ops.Mul(normalized, Gamma)
                 dNormalized = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dNormalized, normalized.Rows, normalized.Cols);
-                global::LayerGen.Ops.MulBackward(dProduct, this.Gamma, dNormalized);  // dNormalized = dProduct ⊙ Gamma
+                global::LayerGen.Ops.MulBackward(dNormalizedGamma, this.Gamma, dNormalized);  // dNormalized = dNormalizedGamma ⊙ Gamma
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dNormalized, "LayerNorm.Backward", "dNormalized = dNormalizedGamma ⊙ Gamma", 26);
             }
-            global::LayerGen.Ops.MulBackward(dProduct, normalized, gradients.Gamma, accumulate: true);  // dGamma += dProduct ⊙ normalized
-            global::LayerGen.Matrix<double> dCentered = null!; // assigned only if needed
-            global::LayerGen.Matrix<double> dDeviation = null!; // assigned only if needed
-            global::LayerGen.Matrix<double> dShifted = null!; // assigned only if needed
-            global::LayerGen.Matrix<double> dVariance = null!; // assigned only if needed
-            global::LayerGen.Matrix<double> dSquare = null!; // assigned only if needed
-            global::LayerGen.Matrix<double> dX = null!; // assigned only if needed
-            global::LayerGen.Matrix<double> dMean = null!; // assigned only if needed
+            global::LayerGen.Ops.MulBackward(dNormalizedGamma, normalized, gradients.Gamma, accumulate: true);  // dGamma += dNormalizedGamma ⊙ normalized
+            if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(gradients.Gamma, "LayerNorm.Backward", "dGamma += dNormalizedGamma ⊙ normalized", 26);
+            global::LayerGen.Matrix<double>? dCentered = null;  // assigned only if needed
+            global::LayerGen.Matrix<double>? dDeviation = null;  // assigned only if needed
+            global::LayerGen.Matrix<double>? dVariancePlusEpsilon = null;  // assigned only if needed
+            global::LayerGen.Matrix<double>? dVariance = null;  // assigned only if needed
+            global::LayerGen.Matrix<double>? dSquare = null;  // assigned only if needed
+            global::LayerGen.Matrix<double>? dX = null;  // assigned only if needed
+            global::LayerGen.Matrix<double>? dMean = null;  // assigned only if needed
             if (needDX)
             {
                 // normalized = Ops.Div(centered, deviation)  (line 25)
                 dCentered = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dCentered, centered.Rows, centered.Cols);
-                global::LayerGen.Ops.DivBackwardNumerator(dNormalized, deviation, dCentered);  // dCentered = dNormalized ⊘ deviation
+                global::LayerGen.Ops.DivBackwardNumerator(dNormalized!, deviation, dCentered);  // dCentered = dNormalized ⊘ deviation
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dCentered, "LayerNorm.Backward", "dCentered = dNormalized ⊘ deviation", 25);
                 dDeviation = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dDeviation, deviation.Rows, deviation.Cols);
-                global::LayerGen.Ops.DivBackwardDenominator(dNormalized, normalized, deviation, dDeviation);  // dDeviation = −dNormalized ⊙ normalized ⊘ deviation
+                global::LayerGen.Ops.DivBackwardDenominator(dNormalized!, normalized, deviation, dDeviation);  // dDeviation = −dNormalized ⊙ normalized ⊘ deviation
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dDeviation, "LayerNorm.Backward", "dDeviation = −dNormalized ⊙ normalized ⊘ deviation", 25);
                 // deviation = Ops.Sqrt(Ops.Add(variance, Epsilon))  (line 24)
-                dShifted = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dShifted, shifted.Rows, shifted.Cols);
-                global::LayerGen.Ops.SqrtBackward(deviation, dDeviation, dShifted);  // dShifted = dDeviation ⊘ 2deviation
+                dVariancePlusEpsilon = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dVariancePlusEpsilon, variancePlusEpsilon.Rows, variancePlusEpsilon.Cols);
+                global::LayerGen.Ops.SqrtBackward(deviation, dDeviation, dVariancePlusEpsilon);  // dVariancePlusEpsilon = dDeviation ⊘ 2deviation
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dVariancePlusEpsilon, "LayerNorm.Backward", "dVariancePlusEpsilon = dDeviation ⊘ 2deviation", 24);
                 //   Ops.Add(variance, Epsilon)
                 dVariance = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dVariance, variance.Rows, variance.Cols);
-                global::LayerGen.Ops.SumToShape(dShifted, dVariance);  // dVariance = dShifted
+                global::LayerGen.Ops.SumToShape(dVariancePlusEpsilon, dVariance);  // dVariance = dVariancePlusEpsilon
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dVariance, "LayerNorm.Backward", "dVariance = dVariancePlusEpsilon", 24);
                 // variance = Ops.Mean(Ops.Square(centered), 1)  (line 23)
                 dSquare = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dSquare, square.Rows, square.Cols);
                 global::LayerGen.Ops.BroadcastTo(dVariance, 1d / (double)(square.Cols), dSquare);  // dSquare = broadcast(dVariance)/n
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dSquare, "LayerNorm.Backward", "dSquare = broadcast(dVariance)/n", 23);
                 //   Ops.Square(centered)
                 global::LayerGen.Ops.SquareBackward(centered, dSquare, dCentered, accumulate: true);  // dCentered += 2centered ⊙ dSquare
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dCentered, "LayerNorm.Backward", "dCentered += 2centered ⊙ dSquare", 23);
                 // centered = Ops.Sub(x, mean)  (line 22)
                 dX = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dX, x.Rows, x.Cols);
                 global::LayerGen.Ops.SumToShape(dCentered, dX);  // dX = dCentered
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "LayerNorm.Backward", "dX = dCentered", 22);
                 dMean = global::LayerGen.Matrix<double>.EnsureShape(ref tape._dMean, mean.Rows, mean.Cols);
                 global::LayerGen.Ops.SumToShape(dCentered, -1d, dMean);  // dMean = −dCentered
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dMean, "LayerNorm.Backward", "dMean = −dCentered", 22);
                 // mean = Ops.Mean(x, 1)  (line 21)
                 global::LayerGen.Ops.BroadcastTo(dMean, 1d / (double)(x.Cols), dX, accumulate: true);  // dX += broadcast(dMean)/n
+                if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(dX, "LayerNorm.Backward", "dX += broadcast(dMean)/n", 21);
             }
             return dX;
         }
