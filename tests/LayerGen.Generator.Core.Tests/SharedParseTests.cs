@@ -10,7 +10,7 @@ namespace LayerGen.Generator.Core.Tests;
 public sealed class SharedParseTests
 {
     [Fact]
-    public void ForwardAnalyzer_and_ShapeAnalyzer_parse_each_method_once()
+    public async Task ForwardAnalyzer_and_ShapeAnalyzer_parse_each_method_once()
     {
         SharedParse.ParsesByAssembly ??= new ConcurrentDictionary<string, int>();
         string name = "SharedParse" + Guid.NewGuid().ToString("N");
@@ -30,8 +30,8 @@ public sealed class SharedParseTests
             """, TestCompiler.ParseOptions);
         var compilation = CSharpCompilation.Create(name, new[] { tree }, TestCompiler.References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
-        var diagnostics = compilation.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new ForwardAnalyzer(), new ShapeAnalyzer()))
-            .GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+        var diagnostics = await compilation.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new ForwardAnalyzer(), new ShapeAnalyzer()))
+            .GetAnalyzerDiagnosticsAsync();
         Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
         Assert.Equal(2, SharedParse.ParsesByAssembly[name]);
     }
