@@ -29,13 +29,19 @@ public sealed class LayerGenGenerator : IIncrementalGenerator
             .Select(static (model, _) => model!)
             .WithTrackingName(TrackingNames.ForwardMethods);
 
-        // 2. Per method: differentiate, plan and emit its tape, training forward and backward
-        //    (nothing for a method with errors or in a type that is not partial).
+        // 2. Per method, the pure passes in turn: Shapes → Differentiate → Plan → Emit its tape, training forward and
+        //    backward (nothing for a method with errors or in a type that is not partial).
         context.RegisterSourceOutput(methods, static (output, method) =>
         {
-            if (method.Body is null || !method.Layer.CanEmit)
+            if (method.Body is not { } body || !method.Layer.CanEmit)
                 return;
-            output.AddSource(Emitter.MethodHintName(method), Emitter.Guard(method.Layer.FullName + "." + method.Name, () => Emitter.EmitMethod(method, method.Body)));
+            output.AddSource(Emitter.MethodHintName(method), Emitter.Guard(method.Layer.FullName + "." + method.Name, () =>
+            {
+                var shapes = MethodPipeline.Shapes(method);
+                var backward = MethodPipeline.Differentiate(body, shapes);
+                var plan = MethodPipeline.Plan(method, body, backward);
+                return MethodPipeline.Emit(plan);
+            }));
         });
 
         // 3. Group the methods by containing type: one layer model per type (equal when the type's facts are equal).

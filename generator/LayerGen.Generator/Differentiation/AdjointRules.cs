@@ -82,6 +82,7 @@ internal readonly record struct Ref(int Value, bool IsAdjoint)
 }
 
 /// <summary>One statement of the backward pass: adjoint(<see cref="Target"/>) (+)= kernel(<see cref="Reads"/>).</summary>
+/// <remarks>Immutable: the differentiator decides its flags with <c>with</c> expressions, and later passes only read it.</remarks>
 /// <param name="Instruction">Index of the forward instruction it reverses.</param>
 /// <param name="Kernel">What it calls.</param>
 /// <param name="Target">The value whose adjoint it writes, or −1 (a call's backward).</param>
@@ -93,19 +94,19 @@ internal sealed record AdjointStep(int Instruction, BackwardKernel Kernel, int T
     bool TransposeA = false, bool TransposeB = false)
 {
     /// <summary>Adds into the adjoint (false: the first contribution overwrites). Parameter gradients always add.</summary>
-    public bool Accumulate { get; set; }
+    public bool Accumulate { get; init; }
 
     /// <summary>CallGradient only: the adjoint simply is the callee's returned matrix (one contribution, not a parameter).</summary>
-    public bool Alias { get; set; }
+    public bool Alias { get; init; }
 
     /// <summary>SumToShape only: the operand has statically the result's shape and no other use, so its adjoint is the result's (no copy).</summary>
-    public bool PassThrough { get; set; }
+    public bool PassThrough { get; init; }
 
     /// <summary>
     /// SumToShape only: as <see cref="PassThrough"/>, but the shapes are not known statically (no <c>[Shape]</c>): the
     /// adjoint is the result's when the operand turns out not to be broadcast at run time, else reduced into a buffer.
     /// </summary>
-    public bool PassThroughIfSameShape { get; set; }
+    public bool PassThroughIfSameShape { get; init; }
 }
 
 /// <summary>

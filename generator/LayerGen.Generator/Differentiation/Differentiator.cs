@@ -131,28 +131,30 @@ internal static class Differentiator
                     uses[operand]++;
             }
         }
-        foreach (var step in steps)
+        var initialized = new HashSet<int>();
+        for (int s = 0; s < steps.Count; s++)
         {
+            var step = steps[s];
+            if (step.Target < 0)
+                continue;
             var instruction = instructions[step.Instruction];
             bool candidate = step.Kernel == BackwardKernel.SumToShape
                 && instruction.Op is OpKind.Add or OpKind.Sub
                 && uses[step.Target] == 1 && contributions[step.Target] == 1
                 && instructions[activity.Definer[step.Target]].Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.ForwardCall);
-            step.PassThrough = candidate && shapes.DefinitelySameShape(step.Target, instruction.Result);
-            // Not proven either way: decide at run time (the common x·W + B without [Shape] shares dz too). Shapes that
-            // the declarations alone determine and that differ ([N, 1] against [N, C]) need the reduction: no check.
-            step.PassThroughIfSameShape = candidate && !step.PassThrough && !DeclaredAndUnequal(shapes, step.Target, instruction.Result);
-        }
-
-        var initialized = new HashSet<int>();
-        foreach (var step in steps)
-        {
-            if (step.Target < 0)
-                continue;
+            bool passThrough = candidate && shapes.DefinitelySameShape(step.Target, instruction.Result);
             bool isParameter = instructions[activity.Definer[step.Target]].Op == OpKind.Parameter;
-            step.Accumulate = isParameter || !initialized.Add(step.Target);
-            step.Alias = step.Kernel == BackwardKernel.CallGradient && !isParameter && contributions[step.Target] == 1
-                && body.Values[step.Target].Kind == ValueKind.Matrix;
+            steps[s] = step with
+            {
+                PassThrough = passThrough,
+                // Not proven either way: decide at run time (the common x·W + B without [Shape] shares dz too). Shapes that
+                // the declarations alone determine and that differ ([N, 1] against [N, C]) need the reduction: no check.
+                PassThroughIfSameShape = candidate && !passThrough && !DeclaredAndUnequal(shapes, step.Target, instruction.Result),
+                // First contribution overwrites, later ones add; parameter gradients always add (PyTorch semantics).
+                Accumulate = isParameter || !initialized.Add(step.Target),
+                Alias = step.Kernel == BackwardKernel.CallGradient && !isParameter && contributions[step.Target] == 1
+                    && body.Values[step.Target].Kind == ValueKind.Matrix,
+            };
         }
         return new BackwardProgram(activity, steps, contributions, InputDemand.Analyze(body, activity, steps));
     }

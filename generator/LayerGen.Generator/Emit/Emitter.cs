@@ -116,9 +116,9 @@ internal static class Emitter
     // ====================================================================== per method: Tape, Forward, Backward
 
     /// <summary>The tape class, training forward and backward of one method.</summary>
-    public static string EmitMethod(ForwardMethodModel method, ForwardBody body)
+    public static string EmitMethod(MethodPlan plan)
     {
-        var plan = MethodPlan.Create(method, body);
+        var method = plan.Method;
         var w = new SourceWriter();
         OpenTypes(w, method.Layer);
         EmitTape(w, plan);

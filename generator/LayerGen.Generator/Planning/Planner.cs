@@ -126,21 +126,10 @@ internal sealed class MethodPlan
     /// <summary>All tape fields, in declaration order.</summary>
     public List<TapeField> TapeFields { get; } = new();
 
-    /// <summary>Plans a method.</summary>
-    public static MethodPlan Create(ForwardMethodModel method, ForwardBody body)
+    /// <summary>Plans a method from its backward program (a pure function of the two).</summary>
+    public static MethodPlan Create(ForwardMethodModel method, ForwardBody body, BackwardProgram backward)
     {
-        // One shape engine: the planner decides "same shape" with shape inference's definitely-equal query.
-        Shapes.ShapeResult shapes;
-        try
-        {
-            shapes = Shapes.ShapeInference.Infer(ReferenceEquals(method.Body, body) ? method : method with { Body = body });
-        }
-        catch (System.OverflowException)
-        {
-            // Absurd declared sizes: nothing is proven equal (every buffer is its own), never a crash.
-            shapes = new Shapes.ShapeResult(System.Array.Empty<Shapes.SymbolicShape?>(), System.Array.Empty<Shapes.ShapeProblem>());
-        }
-        var plan = new MethodPlan(method, body, Differentiator.Differentiate(body, shapes));
+        var plan = new MethodPlan(method, body, backward);
         plan.Build();
         return plan;
     }
