@@ -27,4 +27,20 @@ public static class RegisteredBackward
             throw new ShapeMismatchException(backward, $"the gradient for {parameter} is {gradient.ShapeString} but {parameter} is {value.ShapeString}: ∂L/∂{parameter} must have the shape of {parameter}");
         return gradient;
     }
+
+    /// <summary>Throws unless a registered op returned a matrix of the size its <c>[return: Shape]</c> declares.</summary>
+    /// <param name="result">What the op returned.</param>
+    /// <param name="rows">The rows its declaration gives for these arguments.</param>
+    /// <param name="cols">The columns its declaration gives for these arguments.</param>
+    /// <param name="op">The op, as <c>Type.Method</c>, for the message.</param>
+    /// <exception cref="System.InvalidOperationException">The op returned null.</exception>
+    /// <exception cref="ShapeMismatchException">The result's shape is not the declared one.</exception>
+    public static void CheckResult<T>(Matrix<T>? result, int rows, int cols, string op)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (result is null)
+            throw new System.InvalidOperationException($"{op} returned null; it must return a {ShapeMismatchException.Format(rows, cols)} matrix as its [return: Shape] declares.");
+        if (result.Rows != rows || result.Cols != cols)
+            throw new ShapeMismatchException(op, $"returned {result.ShapeString} but its [return: Shape] declares {ShapeMismatchException.Format(rows, cols)} for these arguments");
+    }
 }

@@ -522,4 +522,60 @@ public sealed class RegisteredOpTests
         Assert.Contains("[NoGrad]", diagnostic.GetMessage());
         Assert.DoesNotContain(result.Generated.Keys, k => k.EndsWith("Leaky.Forward.g.cs", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_user_op_that_returns_another_shape_than_it_declares_is_a_clear_exception()
+    {
+        var assembly = TestCompiler.Load("""
+            using LayerGen;
+
+            public static class ShapedOps
+            {
+                public static bool Lie;
+
+                [Differentiable(Backward = nameof(TwiceBackward))]
+                [return: Shape("R", "C")]
+                public static Matrix<double> Twice([Shape("R", "C")] Matrix<double> x)
+                {
+                    var y = new Matrix<double>(Lie ? 1 : x.Rows, x.Cols);
+                    for (int r = 0; r < y.Rows; r++)
+                        for (int c = 0; c < y.Cols; c++)
+                            y[r, c] = 2 * x[r, c];
+                    return y;
+                }
+
+                public static Matrix<double> TwiceBackward(Matrix<double> x, Matrix<double> dResult) => Ops.Scale(dResult, 2.0);
+            }
+
+            public partial class Doubler
+            {
+                public Matrix<double> W = Matrix<double>.RandomNormal(3, 2, 1);
+
+                [Forward]
+                public Matrix<double> Forward(Matrix<double> x) => ShapedOps.Twice(x * W) + x * W;
+            }
+
+            public static class ShapeCheck
+            {
+                public static string Run()
+                {
+                    var layer = new Doubler();
+                    var x = Matrix<double>.RandomNormal(4, 3, 2);
+                    layer.Forward(x, new Doubler.Tape());   // honest: no exception
+                    ShapedOps.Lie = true;
+                    try
+                    {
+                        layer.Forward(x, new Doubler.Tape());
+                        return "no exception";
+                    }
+                    catch (ShapeMismatchException e)
+                    {
+                        return e.Message;
+                    }
+                }
+            }
+            """);
+        Assert.Equal("ShapedOps.Twice: returned [1, 2] but its [return: Shape] declares [4, 2] for these arguments",
+            TestCompiler.Invoke(assembly, "ShapeCheck", "Run"));
+    }
 }

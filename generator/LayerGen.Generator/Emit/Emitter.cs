@@ -337,10 +337,16 @@ internal static class Emitter
                 }
                 case OpKind.ForwardCall when instruction.Call!.IsRegisteredOp:
                 {
-                    // A registered op without a destination overload runs as written (its result is its own matrix).
+                    // A registered op without a destination overload runs as written (its result is its own matrix); when
+                    // its [Shape]s give the result's size, what it returns is checked against it (shapes decide shared buffers).
                     var call = instruction.Call!;
                     string args = string.Join(", ", instruction.Operands.Select(o => Operand(plan, o)));
                     w.Line($"{(call.ReturnsScalar ? element : "var")} {name} = {call.Receiver}.{call.MethodName}{call.TypeArguments}({args});");
+                    if (!call.ReturnsScalar && call.Registered is { SizeKnown: true } sized)
+                    {
+                        string op = call.Receiver.StartsWith("global::", System.StringComparison.Ordinal) ? call.Receiver.Substring("global::".Length) : call.Receiver;
+                        w.Line($"global::LayerGen.RegisteredBackward.CheckResult({name}, {Placeholders(plan, instruction, sized.ResultRows!)}, {Placeholders(plan, instruction, sized.ResultCols!)}, \"{op}.{call.MethodName}\");");
+                    }
                     break;
                 }
                 case OpKind.ForwardCall:

@@ -258,9 +258,10 @@ internal sealed record MethodParameter(string Name, string TypeName, ValueKind K
 /// <param name="AccumulateName">Destination form: the name of the backward's accumulate flag.</param>
 /// <param name="AccumulateHasDefault">Destination form: the flag is optional (false is omitted).</param>
 /// <param name="ResultRows">
-/// The op has a destination overload: its result's rows as C# over operand placeholders (<c>{0}.Rows</c>), so the
-/// forward writes into a tape buffer; null when the op allocates its result.
+/// The result's rows as C# over operand placeholders (<c>{0}.Rows</c>), from the op's <c>[Shape]</c>s; null when they
+/// do not determine it.
 /// </param>
+/// <param name="HasDestinationOverload">The op has <c>Op(args…, Matrix&lt;T&gt; result)</c>: with a known size, the forward writes into a tape buffer.</param>
 /// <param name="ResultCols">See <paramref name="ResultRows"/>.</param>
 /// <param name="Notation">How comments write a call, with parameter names in braces (<c>tanh({a})</c>), or null.</param>
 /// <param name="Derivative">How comments write the derivative (<c>{dResult} ⊙ (1 − {result}²)</c>), or null.</param>
@@ -274,10 +275,14 @@ internal sealed record RegisteredOpFacts(
     string? ResultCols,
     string? Notation,
     string? Derivative,
-    Shape? ReturnShape)
+    Shape? ReturnShape,
+    bool HasDestinationOverload = false)
 {
     /// <summary>The forward writes into a tape buffer (a destination overload exists and the result size is known).</summary>
-    public bool ForwardInto => ResultRows is not null && ResultCols is not null;
+    public bool ForwardInto => HasDestinationOverload && ResultRows is not null && ResultCols is not null;
+
+    /// <summary>The result's size follows from the op's <c>[Shape]</c>s (a returned matrix is checked against it).</summary>
+    public bool SizeKnown => ResultRows is not null && ResultCols is not null;
 }
 
 /// <summary>

@@ -715,7 +715,7 @@ internal static class ForwardParser
                 : "";
             var facts = new RegisteredOpFacts(registration.TakesArguments, registration.BackwardInto, registration.AccumulateName,
                 registration.AccumulateHasDefault, registration.ResultRows, registration.ResultCols, registration.Notation,
-                registration.Derivative, Symbols.ShapeOf(definition.GetReturnTypeAttributes()));
+                registration.Derivative, Symbols.ShapeOf(definition.GetReturnTypeAttributes()), registration.HasDestinationOverload);
             var callee = new ForwardCallee(CalleeKind.RegisteredOp, Symbols.Display(target.ContainingType), target.Name, TapeType: "",
                 Symbols.KindOf(target.ReturnType, _element) == ValueKind.Scalar, parameters,
                 EquatableArray<string>.Empty,

@@ -62,6 +62,9 @@ internal static class RegisteredOps
         /// <summary>See <see cref="ResultRows"/>.</summary>
         public string? ResultCols { get; init; }
 
+        /// <summary>The op has a destination overload, so its forward writes into a tape buffer of that size.</summary>
+        public bool HasDestinationOverload { get; init; }
+
         /// <summary>The attribute's comment notation of a call, if given.</summary>
         public string? Notation { get; init; }
 
@@ -138,7 +141,7 @@ internal static class RegisteredOps
             string? mismatch = Mismatch(op, candidate, element, differentiable, saves, out var form);
             if (mismatch is null)
             {
-                var (rows, cols) = ResultSize(op);
+                var (rows, cols, into) = ResultSize(op);
                 return new Registration(candidate, form.TakesResult, null, expected, name, false)
                 {
                     TakesArguments = form.TakesArguments,
@@ -147,6 +150,7 @@ internal static class RegisteredOps
                     AccumulateHasDefault = form.AccumulateHasDefault,
                     ResultRows = rows,
                     ResultCols = cols,
+                    HasDestinationOverload = into,
                     Notation = notation,
                     Derivative = derivative,
                 };
@@ -160,13 +164,14 @@ internal static class RegisteredOps
     private readonly record struct BackwardForm(bool TakesArguments, bool TakesResult, bool Into, string? AccumulateName, bool AccumulateHasDefault);
 
     /// <summary>
-    /// The size of the op's result for a tape buffer, when it has a destination overload: each dimension of its
-    /// <c>[return: Shape]</c> is a literal or a symbol that a matrix parameter's <c>[Shape]</c> names (<c>{0}.Rows</c>).
+    /// The size of the op's result from its <c>[Shape]</c>s (each dimension of its <c>[return: Shape]</c> a literal or a
+    /// symbol that a matrix parameter's <c>[Shape]</c> names: <c>{0}.Rows</c>), and whether a destination overload exists
+    /// (its forward then writes into a tape buffer of that size; otherwise the generated code checks what it returns).
     /// </summary>
-    private static (string? Rows, string? Cols) ResultSize(IMethodSymbol op)
+    private static (string? Rows, string? Cols, bool HasDestinationOverload) ResultSize(IMethodSymbol op)
     {
         if (Symbols.MatrixElement(op.ReturnType) is null || Symbols.ShapeOf(op.GetReturnTypeAttributes()) is not { } shape)
-            return (null, null);
+            return (null, null, false);
         bool hasInto = false;
         foreach (var overload in op.ContainingType.GetMembers(op.Name).OfType<IMethodSymbol>())
         {
@@ -179,8 +184,6 @@ internal static class RegisteredOps
                 fits = Same(constructed.Parameters[i].Type, op.Parameters[i].Type) && constructed.Parameters[i].RefKind == RefKind.None;
             hasInto |= fits;
         }
-        if (!hasInto)
-            return (null, null);
         string? Dimension(string text)
         {
             if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
@@ -198,7 +201,7 @@ internal static class RegisteredOps
             return null;
         }
         string? rows = Dimension(shape.Rows), cols = Dimension(shape.Cols);
-        return rows is null || cols is null ? (null, null) : (rows, cols);
+        return rows is null || cols is null ? (null, null, false) : (rows, cols, hasInto);
     }
 
     /// <summary>The op's differentiable parameters: <c>Matrix&lt;T&gt;</c> or <c>T</c>, not <c>[NoGrad]</c>.</summary>
