@@ -795,16 +795,7 @@ internal static class Emitter
                 arguments.Add(R(i));
             arguments.Add(R(0));
             string invocation = $"{call.Receiver}.{call.Backward}{call.TypeArguments}({string.Join(", ", arguments)})";
-            if (state.HoistedCalls.Remove(instruction.Result))
-            {
-                w.Line($"{callResults[instruction.Result]} = {invocation};{note}");
-            }
-            else
-            {
-                string local = Unique(plan, plan.Names[instruction.Result] + "Gradients", callResults);
-                callResults[instruction.Result] = local;
-                w.Line($"var {local} = {invocation};{note}");
-            }
+            StoreCallGradients(w, plan, instruction, state, invocation, note);
             return;
         }
 
@@ -855,16 +846,7 @@ internal static class Emitter
                 note += " (frozen: its parameter gradients go to scratch nobody reads)";
             if (call.Parameters.Any(p => p.IsDifferentiable))
             {
-                if (state.HoistedCalls.Remove(instruction.Result))
-                {
-                    w.Line($"{callResults[instruction.Result]} = {invocation};{note}");
-                }
-                else
-                {
-                    string local = Unique(plan, plan.Names[instruction.Result] + "Gradients", callResults);
-                    callResults[instruction.Result] = local;
-                    w.Line($"var {local} = {invocation};{note}");
-                }
+                StoreCallGradients(w, plan, instruction, state, invocation, note);
             }
             else
             {
@@ -966,6 +948,23 @@ internal static class Emitter
         return position == 0
             ? $"{Ops}.{op}({dY}, 0, {first}.{size}, {d}{acc});"
             : $"{Ops}.{op}({dY}, {first}.{size}, {dY}.{size} - {first}.{size}, {d}{acc});";
+    }
+
+    /// <summary>
+    /// <c>var hGradients = Hidden.BackwardCore(…);</c>: a call's returned gradients into their local (declared ahead of a
+    /// guarded block when hoisted), which the CallGradient steps then take apart.
+    /// </summary>
+    private static void StoreCallGradients(SourceWriter w, MethodPlan plan, Instruction instruction, BackwardState state, string invocation, string note)
+    {
+        var callResults = state.CallResults;
+        if (state.HoistedCalls.Remove(instruction.Result))
+        {
+            w.Line($"{callResults[instruction.Result]} = {invocation};{note}");
+            return;
+        }
+        string local = Unique(plan, plan.Names[instruction.Result] + "Gradients", callResults);
+        callResults[instruction.Result] = local;
+        w.Line($"var {local} = {invocation};{note}");
     }
 
     /// <summary><c>Ops.TanhBackward(y, dY, dZ, accumulate: true);</c>: the saved values, ∂L/∂result, the destination, the flag.</summary>

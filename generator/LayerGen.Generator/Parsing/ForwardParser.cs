@@ -685,17 +685,9 @@ internal static class ForwardParser
                 return Unsupported(invocation.Syntax, $"a call of '{opName}' on '{opElement.ToDisplayString()}' in a layer of '{_element.ToDisplayString()}'");
 
             var parameters = Symbols.Parameters(target, _element);
-            var operands = new int[args.Length];
-            bool varied = false;
-            for (int i = 0; i < args.Length; i++)
-            {
-                if (args[i] is null)
-                    return Unsupported(invocation.Syntax, $"a missing argument of {target.Name}");
-                operands[i] = Parse(args[i]!);
-                if (operands[i] < 0)
-                    return -1;
-                varied |= _values[operands[i]].IsVaried && parameters[i].IsDifferentiable;
-            }
+            var (operands, varied) = CallArguments(invocation, target, args, parameters, initiallyVaried: false);
+            if (operands is null)
+                return -1;
 
             // A [NoGrad] parameter of the op gets no gradient: a value that depends on a parameter or input would lose
             // that path silently, so it is an error (a constant slope, labels, a target are fine).
@@ -730,6 +722,30 @@ internal static class ForwardParser
                 Source: Normalize(invocation.Syntax.ToString()), Statement: _statement, Line: LineOf(invocation.Syntax)));
             _spans[id] = SpanOf(invocation.Syntax);
             return id;
+        }
+
+        /// <summary>
+        /// Parses a call's arguments in parameter order: their value ids (null after an error, already reported) and
+        /// whether the result varies (it does when a differentiable parameter receives a varied value).
+        /// </summary>
+        private (int[]? Operands, bool Varied) CallArguments(IInvocationOperation invocation, IMethodSymbol target, IOperation?[] args,
+            EquatableArray<MethodParameter> parameters, bool initiallyVaried)
+        {
+            var operands = new int[args.Length];
+            bool varied = initiallyVaried;
+            for (int i = 0; i < args.Length; i++)
+            {
+                if (args[i] is null)
+                {
+                    Unsupported(invocation.Syntax, $"a missing argument of {target.Name}");
+                    return (null, false);
+                }
+                operands[i] = Parse(args[i]!);
+                if (operands[i] < 0)
+                    return (null, false);
+                varied |= _values[operands[i]].IsVaried && parameters[i].IsDifferentiable;
+            }
+            return (operands, varied);
         }
 
         /// <summary>Whether <paramref name="type"/> mentions the type parameter (<c>Matrix&lt;T&gt;</c> mentions T).</summary>
@@ -895,18 +911,11 @@ internal static class ForwardParser
                 return Unsupported(invocation.Syntax, $"a call of the sublayer '{receiver}', whose gradients this layer cannot hold (a sublayer must use this layer's element type)");
 
             var parameters = Symbols.Parameters(target, calleeElement);
-            var operands = new int[args.Length];
             // A trainable sublayer or the layer itself has parameters; a static helper or a frozen sublayer only passes on its arguments.
-            bool varied = kind is CalleeKind.Sublayer or CalleeKind.Self && frozenGradients is null;
-            for (int i = 0; i < args.Length; i++)
-            {
-                if (args[i] is null)
-                    return Unsupported(invocation.Syntax, $"a missing argument of {target.Name}");
-                operands[i] = Parse(args[i]!);
-                if (operands[i] < 0)
-                    return -1;
-                varied |= _values[operands[i]].IsVaried && parameters[i].IsDifferentiable;
-            }
+            var (operands, varied) = CallArguments(invocation, target, args, parameters,
+                initiallyVaried: kind is CalleeKind.Sublayer or CalleeKind.Self && frozenGradients is null);
+            if (operands is null)
+                return -1;
 
             string tapeType = Symbols.Display(target.ContainingType) + "." + Symbols.TapeName(target.Name);
             var callee = new ForwardCallee(kind, receiver, target.Name, tapeType,
