@@ -164,61 +164,7 @@ public class GeneratorBenchmarks
     private static int ForwardMethods(SyntaxNode root) => root.DescendantNodes().OfType<MethodDeclarationSyntax>()
         .Count(m => m.AttributeLists.SelectMany(l => l.Attributes).Any(a => a.Name.ToString() is "Forward" or "ForwardAttribute" or "LayerGen.Forward"));
 
-    /// <summary>One file of 10 layers, cycling through three kinds (the old timing test's project).</summary>
-    private static string LayerSource(int file)
-    {
-        var text = new StringBuilder("using LayerGen;\nnamespace Timing" + file + ";\n");
-        for (int i = 0; i < Layers / Files; i++)
-        {
-            string name = "L" + i;
-            switch (i % 3)
-            {
-                case 0:
-                    text.Append($$"""
-                        public partial class {{name}}
-                        {
-                            [Shape("D", "C")] public Matrix<float> W = new(4, 4);
-                            [Shape(1, "C")] public Matrix<float> B = new(1, 4);
-                            [Forward] public Matrix<float> Forward([Shape("N", "D")] Matrix<float> x) => Ops.Relu(x * W + B);
-                        }
-
-                        """);
-                    break;
-                case 1:
-                    text.Append($$"""
-                        public partial class {{name}}
-                        {
-                            public Matrix<float> Gain = new(1, 4);
-                            public Matrix<float> Bias = new(1, 4);
-                            [Forward]
-                            public Matrix<float> Forward(Matrix<float> x)
-                            {
-                                var centered = Ops.Sub(x, Ops.Mean(x, 1));
-                                var variance = Ops.Mean(Ops.Square(centered), 1);
-                                var normalized = Ops.Div(centered, Ops.Sqrt(Ops.Add(variance, 1e-5f)));
-                                return Ops.Add(Ops.Mul(normalized, Gain), Bias);
-                            }
-                        }
-
-                        """);
-                    break;
-                default:
-                    text.Append($$"""
-                        public partial class {{name}}
-                        {
-                            public L0 Hidden = new();
-                            public L0 Output = new();
-                            [Forward]
-                            public float Loss([NoGrad] Matrix<float> x, [NoGrad] int[] labels)
-                                => Losses.SoftmaxCrossEntropy(Output.Forward(Ops.Tanh(Hidden.Forward(x))), labels);
-                        }
-
-                        """);
-                    break;
-            }
-        }
-        return text.ToString();
-    }
+    private static string LayerSource(int file) => LayerGen.TestShared.ScaleLayers.Source(file);
 
     /// <summary>The app: the repository's own layer sources, topped up with Dense layers to 76 methods.</summary>
     private static List<(string Path, string Text)> AppSources()

@@ -160,17 +160,14 @@ internal static class Differentiator
     }
 
     /// <summary>
-    /// What a call's backward reads: ∂L/∂result first; a registered op's backward also reads exactly what its signature
-    /// names (every argument, and the result only when it takes it), which is therefore all the tape saves for it.
+    /// What a call's backward reads, in its argument order: a [Forward] callee's only ∂L/∂result; a registered op's
+    /// exactly what its signature names (its arguments and/or result, then ∂L/∂result), which is all the tape saves for it.
     /// </summary>
     private static Ref[] CallBackwardReads(Instruction instruction)
     {
-        var call = instruction.Call!;
-        if (!call.IsRegisteredOp)
+        if (!instruction.Call!.IsRegisteredOp)
             return new[] { Ref.D(instruction.Result) };
-        var reads = new List<Ref> { Ref.D(instruction.Result) };
-        reads.AddRange(AdjointRules.SavedReads(instruction));
-        return reads.ToArray();
+        return new List<Ref>(AdjointRules.SavedReads(instruction)) { Ref.D(instruction.Result) }.ToArray();
     }
 
     /// <summary>

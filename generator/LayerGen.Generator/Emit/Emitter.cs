@@ -150,7 +150,7 @@ internal static class Emitter
         // Run-time checks of Backward's arguments against this recording (Emit/Emitter: EmitEntryChecks).
         if (RecordsLayer(method))
         {
-            w.Line($"/// <summary>The {method.Layer.Declarations[method.Layer.Declarations.Count - 1].Name} instance whose training forward filled this tape: Backward must be called on the same one.</summary>");
+            w.Line($"/// <summary>The {LayerName(method)} instance whose training forward filled this tape: Backward must be called on the same one.</summary>");
             w.Line($"internal {method.Layer.FullName}? _layer;");
             w.Line();
         }
@@ -344,8 +344,7 @@ internal static class Emitter
                     w.Line($"{(call.ReturnsScalar ? element : "var")} {name} = {call.Receiver}.{call.MethodName}{call.TypeArguments}({args});");
                     if (!call.ReturnsScalar && call.Registered is { SizeKnown: true } sized)
                     {
-                        string op = call.Receiver.StartsWith("global::", System.StringComparison.Ordinal) ? call.Receiver.Substring("global::".Length) : call.Receiver;
-                        w.Line($"global::LayerGen.RegisteredBackward.CheckResult({name}, {Placeholders(plan, instruction, sized.ResultRows!)}, {Placeholders(plan, instruction, sized.ResultCols!)}, \"{op}.{call.MethodName}\");");
+                        w.Line($"global::LayerGen.RegisteredBackward.CheckResult({name}, {Placeholders(plan, instruction, sized.ResultRows!)}, {Placeholders(plan, instruction, sized.ResultCols!)}, {Literal(OpName(call, call.MethodName))});");
                     }
                     break;
                 }
@@ -787,14 +786,9 @@ internal static class Emitter
 
         if (step.Kernel == BackwardKernel.CallBackward && instruction.Call!.IsRegisteredOp)
         {
-            // var mishGradients = MyOps.MishBackward(x, dMish);  (the op's arguments, its result if taken, ∂L/∂result)
+            // var mishGradients = MyOps.MishBackward(x, dMish);  (the reads are the signature: saved values, ∂L/∂result)
             var call = instruction.Call!;
-            int count = step.Reads.Length - 1;
-            var arguments = new List<string>();
-            for (int i = 1; i <= count; i++)
-                arguments.Add(R(i));
-            arguments.Add(R(0));
-            string invocation = $"{call.Receiver}.{call.Backward}{call.TypeArguments}({string.Join(", ", arguments)})";
+            string invocation = $"{call.Receiver}.{call.Backward}{call.TypeArguments}({string.Join(", ", step.Reads.Select((_, i) => R(i)))})";
             StoreCallGradients(w, plan, instruction, state, invocation, note);
             return;
         }
@@ -971,9 +965,7 @@ internal static class Emitter
     private static string RegisteredInto(ForwardCallee call, AdjointStep step, System.Func<int, string> read, string destination)
     {
         var facts = call.Registered!;
-        var arguments = new List<string>();
-        for (int i = 0; i < step.Reads.Length; i++)
-            arguments.Add(read(i));
+        var arguments = step.Reads.Select((_, i) => read(i)).ToList();
         arguments.Add(destination);
         if (step.Accumulate)
             arguments.Add($"{facts.AccumulateName}: true");
@@ -995,7 +987,11 @@ internal static class Emitter
     private static string RegisteredReturnType(IReadOnlyList<MethodParameter> differentiable) =>
         differentiable.Count == 1 ? differentiable[0].TypeName : "(" + string.Join(", ", differentiable.Select(p => p.TypeName)) + ")";
 
-    private static string CallPiece(Instruction instruction, int position, Dictionary<int, string> callResults, MethodPlan? plan = null)
+    /// <summary>A registered op's method as messages name it: <c>Nn.MyOps.MishBackward</c>.</summary>
+    private static string OpName(ForwardCallee call, string method) =>
+        (call.Receiver.StartsWith("global::", System.StringComparison.Ordinal) ? call.Receiver.Substring("global::".Length) : call.Receiver) + "." + method;
+
+    private static string CallPiece(Instruction instruction, int position, Dictionary<int, string> callResults, MethodPlan plan)
     {
         var call = instruction.Call!;
         string local = callResults[instruction.Result];
@@ -1005,10 +1001,9 @@ internal static class Emitter
             var gradients = call.Parameters.Where(p => p.IsDifferentiable).ToList();
             int index = gradients.FindIndex(p => p.Name == call.Parameters[position].Name);
             string piece = gradients.Count == 1 ? local : $"{local}.Item{index + 1}";
-            if (call.Parameters[position].Kind != ValueKind.Matrix || plan is null)
+            if (call.Parameters[position].Kind != ValueKind.Matrix)
                 return piece;
-            string container = call.Receiver.StartsWith("global::", System.StringComparison.Ordinal) ? call.Receiver.Substring("global::".Length) : call.Receiver;
-            return $"global::LayerGen.RegisteredBackward.Checked({piece}, {Operand(plan, instruction.Operands[position])}, \"{container}.{call.Backward}\", \"{call.Parameters[position].Name}\")";
+            return $"global::LayerGen.RegisteredBackward.Checked({piece}, {Operand(plan, instruction.Operands[position])}, {Literal(OpName(call, call.Backward!))}, {Literal(call.Parameters[position].Name)})";
         }
         int differentiable = call.Parameters.Count(p => p.IsDifferentiable);
         // A core's matrix gradients are nullable (null where not needed); this one was needed.

@@ -99,15 +99,13 @@ internal static class Notation
         return step.Target >= 0 ? $"{target} {op} {expr}" : expr;
     }
 
-    /// <summary>A registered backward as called: <c>MishBackward(x, dMish)</c> (its arguments in signature order).</summary>
+    /// <summary>A registered backward as called: <c>MishBackward(x, dMish)</c> (its reads are its arguments, in order).</summary>
     private static string RegisteredBackward(Instruction instruction, AdjointStep step, System.Func<int, string> read)
     {
-        var call = instruction.Call!;
         var arguments = new List<string>();
-        for (int i = 1; i < step.Reads.Length; i++)
+        for (int i = 0; i < step.Reads.Length; i++)
             arguments.Add(read(i));
-        arguments.Add(read(0));
-        return $"{call.Backward}({string.Join(", ", arguments)})";
+        return $"{instruction.Call!.Backward}({string.Join(", ", arguments)})";
     }
 
     /// <summary>
@@ -116,16 +114,9 @@ internal static class Notation
     /// </summary>
     private static string Derivative(MethodPlan plan, Instruction instruction, AdjointStep step, System.Func<int, string> read)
     {
-        var call = instruction.Call!;
-        string dResult = read(step.Reads.Length - 1);
-        if (call.Registered?.Derivative is not { } template)
-        {
-            var arguments = new List<string>();
-            for (int i = 0; i < step.Reads.Length; i++)
-                arguments.Add(read(i));
-            return $"{call.Backward}({string.Join(", ", arguments)})";
-        }
-        return Fill(plan, instruction, template).Replace("{dResult}", dResult);
+        if (instruction.Call!.Registered?.Derivative is not { } template)
+            return RegisteredBackward(instruction, step, read);
+        return Fill(plan, instruction, template).Replace("{dResult}", read(step.Reads.Length - 1));
     }
 
     /// <summary>A descriptor template with <c>{result}</c> and <c>{parameter}</c> replaced by the values' names.</summary>
