@@ -98,6 +98,96 @@ public sealed class DifferentiableAttribute : Attribute
     /// parameter names in braces: <c>"{dResult} ⊙ (1 − {result}²)"</c>. Default: the backward's call.
     /// </summary>
     public string? Derivative { get; set; }
+
+    /// <summary>
+    /// For the LayerGen runtime's own structural ops only: the rule of the generator's table that differentiates it.
+    /// Elsewhere it is an error (LG0008): register a <see cref="Backward"/> instead.
+    /// </summary>
+    /// <remarks>
+    /// Products, broadcasting arithmetic, reductions, slices and the fused losses need what a backward method cannot
+    /// say: a <c>.T</c> folded into the GEMM's flags, an adjoint shared without a copy where the shapes agree, one
+    /// kernel per operand with its own accumulate flag, constant axis arguments. Their descriptor therefore names the
+    /// rule; the generator binds it from the op's symbol, never from the op's name.
+    /// </remarks>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public BuiltInRule Rule { get; set; }
+}
+
+/// <summary>
+/// The generator's rules for the runtime's structural ops (<see cref="DifferentiableAttribute.Rule"/>); reserved for
+/// the LayerGen runtime.
+/// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+public enum BuiltInRule
+{
+    /// <summary>No built-in rule: the op names its <see cref="DifferentiableAttribute.Backward"/>.</summary>
+    None,
+
+    /// <summary>op(a)·op(b) (<c>a * b</c>, <see cref="Ops.MatMul{T}(Matrix{T}, Matrix{T}, bool, bool)"/>).</summary>
+    MatMul,
+
+    /// <summary>aᵀ (<see cref="Matrix{TElement}.T"/>, <see cref="Ops.Transpose{T}(Matrix{T})"/>).</summary>
+    Transpose,
+
+    /// <summary>a + b, broadcasting.</summary>
+    Add,
+
+    /// <summary>a + s (a scalar added to every element).</summary>
+    AddScalar,
+
+    /// <summary>a − b, broadcasting.</summary>
+    Sub,
+
+    /// <summary>a ⊙ b, broadcasting.</summary>
+    Mul,
+
+    /// <summary>a ⊘ b, broadcasting.</summary>
+    Div,
+
+    /// <summary>−a.</summary>
+    Neg,
+
+    /// <summary>s·a.</summary>
+    Scale,
+
+    /// <summary>a / s, differentiated as a · (1 / s).</summary>
+    DivideByScalar,
+
+    /// <summary>Σ a.</summary>
+    Sum,
+
+    /// <summary>Σ over a constant axis.</summary>
+    SumAxis,
+
+    /// <summary>mean a.</summary>
+    Mean,
+
+    /// <summary>mean over a constant axis.</summary>
+    MeanAxis,
+
+    /// <summary>Σ a².</summary>
+    SumOfSquares,
+
+    /// <summary>Σ a ⊙ b.</summary>
+    Dot,
+
+    /// <summary>Concatenation along a constant axis.</summary>
+    Concat,
+
+    /// <summary>Rows [start, start + count).</summary>
+    SliceRows,
+
+    /// <summary>Columns [start, start + count).</summary>
+    SliceColumns,
+
+    /// <summary>Softmax cross-entropy of logits with integer labels.</summary>
+    SoftmaxCrossEntropy,
+
+    /// <summary>Mean squared error.</summary>
+    MeanSquaredError,
+
+    /// <summary>Binary cross-entropy with logits.</summary>
+    BinaryCrossEntropyWithLogits,
 }
 
 /// <summary>Which forward values a registered backward reads (<see cref="DifferentiableAttribute.Saves"/>).</summary>

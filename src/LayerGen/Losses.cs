@@ -20,6 +20,7 @@ public static class Losses
     /// <param name="logits">An <c>[N, C]</c> matrix of unnormalised scores.</param>
     /// <param name="labels">N class indices, each in [0, C).</param>
     /// <exception cref="ArgumentException">labels' length is not N, or a label is outside [0, C).</exception>
+    [Differentiable(Rule = BuiltInRule.SoftmaxCrossEntropy)]
     public static T SoftmaxCrossEntropy<T>(Matrix<T> logits, int[] labels) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLabels("SoftmaxCrossEntropy", logits, labels);
@@ -99,6 +100,7 @@ public static class Losses
 
     /// <summary>Mean over all elements of (prediction − target)².</summary>
     /// <exception cref="ShapeMismatchException">The shapes differ.</exception>
+    [Differentiable(Rule = BuiltInRule.MeanSquaredError)]
     public static T MeanSquaredError<T>(Matrix<T> prediction, Matrix<T> target) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckPair("MeanSquaredError", prediction, target, "target");
@@ -149,6 +151,7 @@ public static class Losses
     /// against targets t in [0, 1], without ever forming sigmoid(z) (stable for any z).
     /// </summary>
     /// <exception cref="ShapeMismatchException">The shapes differ.</exception>
+    [Differentiable(Rule = BuiltInRule.BinaryCrossEntropyWithLogits)]
     public static T BinaryCrossEntropyWithLogits<T>(Matrix<T> logits, Matrix<T> targets) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckPair("BinaryCrossEntropyWithLogits", logits, targets, "targets");

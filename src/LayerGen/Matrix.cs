@@ -101,7 +101,11 @@ public sealed class Matrix<TElement> where TElement : unmanaged, IFloatingPointI
     /// <summary>The transpose, as a new matrix. In a <c>[Forward]</c> method, <c>x * W.T</c> is generated as one
     /// matrix product with a transposed operand, without materialising the transpose.</summary>
 #pragma warning disable CA1720 // Identifier contains type name: .T is the established name for a transpose.
-    public Matrix<TElement> T => Ops.Transpose(this);
+    public Matrix<TElement> T
+    {
+        [Differentiable(Rule = BuiltInRule.Transpose)]
+        get => Ops.Transpose(this);
+    }
 #pragma warning restore CA1720
 
     /// <summary>Whether both matrices have the same shape.</summary>
@@ -329,24 +333,31 @@ public sealed class Matrix<TElement> where TElement : unmanaged, IFloatingPointI
     // ---------------------------------------------------------------- operators (allocating; see Ops for destination forms)
 
     /// <summary>Element-wise sum, broadcasting a 1×C row or an R×1 column over the other operand.</summary>
+    [Differentiable(Rule = BuiltInRule.Add)]
     public static Matrix<TElement> operator +(Matrix<TElement> a, Matrix<TElement> b) => Ops.Add(a, b);
 
     /// <summary>Element-wise difference, broadcasting a 1×C row or an R×1 column over the other operand.</summary>
+    [Differentiable(Rule = BuiltInRule.Sub)]
     public static Matrix<TElement> operator -(Matrix<TElement> a, Matrix<TElement> b) => Ops.Sub(a, b);
 
     /// <summary>Element-wise negation.</summary>
+    [Differentiable(Rule = BuiltInRule.Neg)]
     public static Matrix<TElement> operator -(Matrix<TElement> a) => Ops.Neg(a);
 
     /// <summary>The matrix product <c>a · b</c> (not element-wise: that is <see cref="Ops.Mul{T}(Matrix{T}, Matrix{T})"/>).</summary>
+    [Differentiable(Rule = BuiltInRule.MatMul)]
     public static Matrix<TElement> operator *(Matrix<TElement> a, Matrix<TElement> b) => Ops.MatMul(a, b);
 
     /// <summary>Every element times <paramref name="s"/>.</summary>
+    [Differentiable(Rule = BuiltInRule.Scale)]
     public static Matrix<TElement> operator *(Matrix<TElement> a, TElement s) => Ops.Scale(a, s);
 
     /// <summary>Every element times <paramref name="s"/>.</summary>
+    [Differentiable(Rule = BuiltInRule.Scale)]
     public static Matrix<TElement> operator *(TElement s, Matrix<TElement> a) => Ops.Scale(a, s);
 
     /// <summary>Every element divided by <paramref name="s"/>.</summary>
+    [Differentiable(Rule = BuiltInRule.DivideByScalar)]
     public static Matrix<TElement> operator /(Matrix<TElement> a, TElement s) => Ops.Scale(a, TElement.One / s);
 
     // ---------------------------------------------------------------- helpers

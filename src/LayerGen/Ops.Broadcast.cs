@@ -48,6 +48,7 @@ public static partial class Ops
 
     /// <summary>Element-wise <c>a + b</c>, broadcasting a <c>[1, C]</c> row, an <c>[R, 1]</c> column or a <c>[1, 1]</c> scalar.</summary>
     /// <exception cref="ShapeMismatchException">The shapes do not broadcast (including the two-way, outer-product case).</exception>
+    [Differentiable(Rule = BuiltInRule.Add)]
     public static Matrix<T> Add<T>(Matrix<T> a, Matrix<T> b) where T : unmanaged, IFloatingPointIeee754<T>
         => Allocating<T, AddOp<T>>("Add", a, b);
 
@@ -58,6 +59,7 @@ public static partial class Ops
 
     /// <summary>Element-wise <c>a − b</c> (broadcasting as <see cref="Add{T}(Matrix{T}, Matrix{T})"/>).</summary>
     /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    [Differentiable(Rule = BuiltInRule.Sub)]
     public static Matrix<T> Sub<T>(Matrix<T> a, Matrix<T> b) where T : unmanaged, IFloatingPointIeee754<T>
         => Allocating<T, SubOp<T>>("Sub", a, b);
 
@@ -68,6 +70,7 @@ public static partial class Ops
 
     /// <summary>Element-wise (Hadamard) product <c>a ⊙ b</c> (broadcasting). The matrix product is <see cref="MatMul{T}(Matrix{T}, Matrix{T}, bool, bool)"/>.</summary>
     /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    [Differentiable(Rule = BuiltInRule.Mul)]
     public static Matrix<T> Mul<T>(Matrix<T> a, Matrix<T> b) where T : unmanaged, IFloatingPointIeee754<T>
         => Allocating<T, MulOp<T>>("Mul", a, b);
 
@@ -78,6 +81,7 @@ public static partial class Ops
 
     /// <summary>Element-wise quotient <c>a / b</c> (broadcasting; IEEE semantics for division by zero).</summary>
     /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    [Differentiable(Rule = BuiltInRule.Div)]
     public static Matrix<T> Div<T>(Matrix<T> a, Matrix<T> b) where T : unmanaged, IFloatingPointIeee754<T>
         => Allocating<T, DivOp<T>>("Div", a, b);
 

@@ -16,6 +16,7 @@ public static partial class Ops
     }
 
     /// <summary><c>a + s</c>, element-wise.</summary>
+    [Differentiable(Rule = BuiltInRule.AddScalar)]
     public static Matrix<T> Add<T>(Matrix<T> a, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -33,6 +34,7 @@ public static partial class Ops
     }
 
     /// <summary><c>−a</c>, element-wise.</summary>
+    [Differentiable(Rule = BuiltInRule.Neg)]
     public static Matrix<T> Neg<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -54,6 +56,7 @@ public static partial class Ops
     }
 
     /// <summary><c>s · a</c>, element-wise.</summary>
+    [Differentiable(Rule = BuiltInRule.Scale)]
     public static Matrix<T> Scale<T>(Matrix<T> a, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);

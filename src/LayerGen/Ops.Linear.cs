@@ -15,6 +15,7 @@ public static partial class Ops
     /// <param name="transposeB">Use bᵀ.</param>
     /// <returns>A new matrix with the rows of op(a) and the columns of op(b).</returns>
     /// <exception cref="ShapeMismatchException">The inner dimensions differ.</exception>
+    [Differentiable(Rule = BuiltInRule.MatMul)]
     public static Matrix<T> MatMul<T>(Matrix<T> a, Matrix<T> b, bool transposeA = false, bool transposeB = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -57,6 +58,7 @@ public static partial class Ops
     /// <summary>The transpose of <paramref name="a"/>, as a new matrix.</summary>
     /// <param name="a">The matrix.</param>
     /// <returns>A new <c>[a.Cols, a.Rows]</c> matrix.</returns>
+    [Differentiable(Rule = BuiltInRule.Transpose)]
     public static Matrix<T> Transpose<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -109,6 +111,7 @@ public static partial class Ops
     /// <param name="b">Second matrix, same shape.</param>
     /// <returns>The sum of the element-wise products.</returns>
     /// <exception cref="ShapeMismatchException">The shapes differ.</exception>
+    [Differentiable(Rule = BuiltInRule.Dot)]
     public static T Dot<T>(Matrix<T> a, Matrix<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);

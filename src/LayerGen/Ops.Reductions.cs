@@ -7,6 +7,7 @@ namespace LayerGen;
 public static partial class Ops
 {
     /// <summary>The sum of all elements (0 for an empty matrix).</summary>
+    [Differentiable(Rule = BuiltInRule.Sum)]
     public static T Sum<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -14,6 +15,7 @@ public static partial class Ops
     }
 
     /// <summary>The mean of all elements (NaN for an empty matrix).</summary>
+    [Differentiable(Rule = BuiltInRule.Mean)]
     public static T Mean<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -21,6 +23,7 @@ public static partial class Ops
     }
 
     /// <summary>Σ a², e.g. for an L2 penalty ½·λ·ΣW².</summary>
+    [Differentiable(Rule = BuiltInRule.SumOfSquares)]
     public static T SumOfSquares<T>(Matrix<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -29,6 +32,7 @@ public static partial class Ops
 
     /// <summary>Sums along an axis: axis 0 gives the <c>[1, C]</c> column sums, axis 1 the <c>[R, 1]</c> row sums.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is not 0 or 1.</exception>
+    [Differentiable(Rule = BuiltInRule.SumAxis)]
     public static Matrix<T> Sum<T>(Matrix<T> a, int axis) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewAlongAxis("Sum", a, axis);
@@ -47,6 +51,7 @@ public static partial class Ops
 
     /// <summary>Means along an axis: axis 0 gives the <c>[1, C]</c> column means, axis 1 the <c>[R, 1]</c> row means.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is not 0 or 1.</exception>
+    [Differentiable(Rule = BuiltInRule.MeanAxis)]
     public static Matrix<T> Mean<T>(Matrix<T> a, int axis) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = NewAlongAxis("Mean", a, axis);

@@ -9,6 +9,7 @@ public static partial class Ops
     /// <summary>Joins two matrices: axis 0 stacks rows (same Cols), axis 1 puts them side by side (same Rows).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is not 0 or 1.</exception>
     /// <exception cref="ShapeMismatchException">The other dimension differs.</exception>
+    [Differentiable(Rule = BuiltInRule.Concat)]
     public static Matrix<T> Concat<T>(Matrix<T> a, Matrix<T> b, int axis) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (rows, cols) = ConcatShape(a, b, axis);
@@ -55,6 +56,7 @@ public static partial class Ops
 
     /// <summary>Columns [start, start + count) of <paramref name="a"/>, as a new <c>[Rows, count]</c> matrix.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The range is outside a's columns.</exception>
+    [Differentiable(Rule = BuiltInRule.SliceColumns)]
     public static Matrix<T> SliceColumns<T>(Matrix<T> a, int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -81,6 +83,7 @@ public static partial class Ops
 
     /// <summary>Rows [start, start + count) of <paramref name="a"/>, as a new <c>[count, Cols]</c> matrix.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The range is outside a's rows.</exception>
+    [Differentiable(Rule = BuiltInRule.SliceRows)]
     public static Matrix<T> SliceRows<T>(Matrix<T> a, int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);

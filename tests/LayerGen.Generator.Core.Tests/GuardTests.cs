@@ -129,6 +129,30 @@ public class GuardTests
     }
 
     [Fact]
+    public void Destination_passing_form_of_a_user_op()
+    {
+        // Bound by the overload relation to the op's descriptor, not by parameter names: any op's destination form.
+        AssertGuard("""
+            public static class MyOps
+            {
+                [Differentiable(Backward = nameof(TwiceBackward))]
+                public static Matrix<float> Twice(Matrix<float> x) => x * 2f;
+                public static Matrix<float> Twice(Matrix<float> x, Matrix<float> into) => into;
+                public static Matrix<float> TwiceBackward(Matrix<float> x, Matrix<float> dResult) => dResult * 2f;
+            }
+
+            public partial class UserDestination
+            {
+                public Matrix<float> W = new(2, 2);
+                [NoGrad] public Matrix<float> Buffer = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => [|MyOps.Twice(x * W, Buffer)|];
+            }
+            """, "LG0002", "the destination-passing form of MyOps.Twice (call the allocating form MyOps.Twice(Matrix<float> x)", "UserDestination");
+    }
+
+    [Fact]
     public void Destination_passing_form_of_an_op_as_a_statement()
     {
         AssertGuard("""

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using GeneratorRule = LayerGen.Generator.Model.BuiltInRule;
 using LayerGen.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -39,11 +40,17 @@ public sealed class OpCatalogueTests
             .Any(o => !o.ReturnsVoid && o.Parameters.Length < method.Parameters.Length
                       && o.Parameters.Count(p => p.Type.Name == "Matrix") < method.Parameters.Count(p => p.Type.Name == "Matrix"));
 
+    /// <summary>Whether the op's descriptor names a rule of the generator's table (a structural op) rather than a backward.</summary>
+    private static bool HasRule(IMethodSymbol op) =>
+        RegisteredOps.AttributeOf(op)!.NamedArguments.Any(a => a.Key == "Rule" && a.Value.Value is int v && v != 0);
+
+    private static string Key(IMethodSymbol op) => RegisteredOps.Show(op);
+
     public static TheoryData<string> Descriptors()
     {
         var data = new TheoryData<string>();
-        foreach (var op in Ops().Where(o => RegisteredOps.AttributeOf(o) is not null))
-            data.Add(op.ContainingType.Name + "." + op.Name);
+        foreach (var op in Ops().Where(o => RegisteredOps.AttributeOf(o) is not null && !HasRule(o)))
+            data.Add(Key(op));
         return data;
     }
 
@@ -51,7 +58,7 @@ public sealed class OpCatalogueTests
     [MemberData(nameof(Descriptors))]
     public void Every_descriptor_has_all_its_parts(string name)
     {
-        var op = Ops().Single(o => o.ContainingType.Name + "." + o.Name == name && RegisteredOps.AttributeOf(o) is not null);
+        var op = Ops().Single(o => Key(o) == name);
         var registration = RegisteredOps.Resolve(op);
         Assert.Null(registration.Error);
         Assert.True(registration.BackwardInto, $"{name}: a runtime op's backward writes into a buffer (0 B per step)");
@@ -65,8 +72,55 @@ public sealed class OpCatalogueTests
     public void The_runtime_describes_its_element_wise_functions_with_descriptors()
     {
         // Not a list the generator holds: a floor for this test, so that descriptors cannot silently disappear.
-        int count = Ops().Count(o => RegisteredOps.AttributeOf(o) is not null);
+        int count = Ops().Count(o => RegisteredOps.AttributeOf(o) is not null && !HasRule(o));
         Assert.True(count >= 13, $"only {count} descriptors");
+    }
+
+    /// <summary>Every public op of <c>Ops</c> and <c>Losses</c> has a descriptor, or is the destination form of one.</summary>
+    [Fact]
+    public void Every_public_op_has_a_descriptor_or_is_a_destination_form()
+    {
+        var missing = Ops().Where(o => RegisteredOps.AttributeOf(o) is null && RegisteredOps.AllocatingFormOf(o) is null).Select(Key).ToList();
+        Assert.True(missing.Count == 0, "no [Differentiable] descriptor: " + string.Join("; ", missing));
+        // The relation is by symbols (an overload with a descriptor whose parameters it has, plus a destination), so it
+        // holds for void forms and for forms with flags after the destination.
+        var ops = Runtime.GetTypeByMetadataName("LayerGen.Ops")!;
+        var losses = Runtime.GetTypeByMetadataName("LayerGen.Losses")!;
+        string AllocatingOf(INamedTypeSymbol type, string name, int parameters) =>
+            Key(RegisteredOps.AllocatingFormOf(type.GetMembers(name).OfType<IMethodSymbol>().Single(m => m.Parameters.Length == parameters))!);
+        Assert.Equal("Ops.Relu(Matrix<T> a)", AllocatingOf(ops, "Relu", 2));
+        Assert.Equal("Ops.MatMul(Matrix<T> a, Matrix<T> b, bool transposeA, bool transposeB)", AllocatingOf(ops, "MatMul", 6));
+        Assert.Equal("Losses.SoftmaxCrossEntropy(Matrix<T> logits, int[] labels)", AllocatingOf(losses, "SoftmaxCrossEntropy", 3));
+        Assert.Null(RegisteredOps.AllocatingFormOf(ops.GetMembers("SumToShape").OfType<IMethodSymbol>().First()));
+    }
+
+    /// <summary>The structural ops bind by their descriptor's rule: each rule resolves, and the operators of Matrix carry one.</summary>
+    [Fact]
+    public void Structural_ops_and_matrix_operators_name_a_rule_the_generator_knows()
+    {
+        var structural = Ops().Where(o => RegisteredOps.AttributeOf(o) is not null && HasRule(o)).ToList();
+        Assert.True(structural.Count >= 20, $"only {structural.Count} structural descriptors");
+        foreach (var op in structural)
+        {
+            Assert.True(RegisteredOps.BuiltInRuleOf(op) is not null, Key(op));
+            Assert.Null(RegisteredOps.Resolve(op).Error);
+        }
+        var matrix = Runtime.GetTypeByMetadataName("LayerGen.Matrix`1")!;
+        var operators = matrix.GetMembers().OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.UserDefinedOperator).ToList();
+        Assert.True(operators.Count >= 7, $"only {operators.Count} operators");
+        Assert.All(operators, o => Assert.True(RegisteredOps.BuiltInRuleOf(o) is not null, $"operator {o.ToDisplayString()} has no rule"));
+        var transpose = matrix.GetMembers("T").OfType<IPropertySymbol>().Single();
+        Assert.Equal(GeneratorRule.Transpose, RegisteredOps.BuiltInRuleOf(transpose.GetMethod));
+    }
+
+    /// <summary>The generator's rule enum mirrors the runtime's, member for member (bound by name), and each rule has a kind.</summary>
+    [Fact]
+    public void The_generators_rules_mirror_the_runtimes()
+    {
+        var runtime = Enum.GetNames(typeof(LayerGen.BuiltInRule));
+        Assert.Equal(runtime, Enum.GetNames(typeof(GeneratorRule)));
+        foreach (var rule in Enum.GetValues<GeneratorRule>().Where(r => r is not (GeneratorRule.None or GeneratorRule.DivideByScalar)))
+            Assert.True(RegisteredOps.OpKindOf(rule) is not null, rule.ToString());
     }
 
     [Fact]

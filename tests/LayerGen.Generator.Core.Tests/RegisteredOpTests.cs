@@ -452,6 +452,10 @@ public sealed class RegisteredOpTests
         public static Matrix<double> Soft([NoGrad] Matrix<double> x) => x;
         public static Matrix<double> SoftBackward(Matrix<double> x, Matrix<double> dResult) => x;
         """, "the op has no differentiable parameter")]
+    [InlineData("""
+        [Differentiable(Rule = BuiltInRule.Add)]
+        public static Matrix<double> Soft(Matrix<double> x) => x;
+        """, "Rule names a rule of the generator's own table and is reserved for the LayerGen runtime's structural ops")]
     public void A_registration_that_does_not_fit_is_an_error_at_the_attribute_and_at_every_call(string registration, string reason)
     {
         var result = TestCompiler.Run(OpWith(registration));

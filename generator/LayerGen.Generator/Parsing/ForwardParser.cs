@@ -304,7 +304,7 @@ internal static class ForwardParser
                             int right = Parse(compound.Value);
                             if (right >= 0)
                             {
-                                int value = Binary(compound.OperatorKind, left, right, compound.Syntax);
+                                int value = Binary(compound.OperatorKind, compound.OperatorMethod, left, right, compound.Syntax);
                                 if (value >= 0)
                                 {
                                     Rename(value, start, name);
@@ -423,8 +423,8 @@ internal static class ForwardParser
                         return bound;
                     return Unsupported(local.Syntax, $"use of unassigned local '{local.Local.Name}'");
 
-                case IPropertyReferenceOperation { Property.Name: "T", Instance: { } instance } transpose
-                    when Symbols.MatrixElement(instance.Type) is not null:
+                case IPropertyReferenceOperation { Instance: { } instance } transpose
+                    when RegisteredOps.BuiltInRuleOf(transpose.Property.GetMethod) is BuiltInRule.Transpose:
                 {
                     int a = Parse(instance);
                     return a < 0 ? -1 : Emit(OpKind.Transpose, transpose, "transposed", a);
@@ -440,7 +440,7 @@ internal static class ForwardParser
                 {
                     int left = Parse(binary.LeftOperand);
                     int right = left < 0 ? -1 : Parse(binary.RightOperand);
-                    return right < 0 ? -1 : Binary(binary.OperatorKind, left, right, binary.Syntax, binary.LeftOperand, binary.RightOperand);
+                    return right < 0 ? -1 : Binary(binary.OperatorKind, binary.OperatorMethod, left, right, binary.Syntax, binary.LeftOperand, binary.RightOperand);
                 }
 
                 case IUnaryOperation unary:
@@ -452,7 +452,12 @@ internal static class ForwardParser
                         return a;
                     if (unary.OperatorKind != UnaryOperatorKind.Minus)
                         return Unsupported(unary.Syntax, $"the unary operator '{unary.OperatorKind}'");
-                    return Emit(_values[a].Kind == ValueKind.Matrix ? OpKind.Neg : OpKind.ScalarNeg, unary, "negated", a);
+                    if (_values[a].Kind == ValueKind.Scalar)
+                        return Emit(OpKind.ScalarNeg, unary, "negated", a);
+                    // A matrix operator is a runtime op: its descriptor names the rule.
+                    if (RegisteredOps.BuiltInRuleOf(unary.OperatorMethod) is not BuiltInRule.Neg)
+                        return Unsupported(unary.Syntax, $"the unary operator '{unary.OperatorKind}' on '{unary.Operand.Type?.ToDisplayString()}'");
+                    return Emit(OpKind.Neg, unary, "negated", a);
                 }
 
                 case IInvocationOperation invocation:
@@ -556,22 +561,25 @@ internal static class ForwardParser
             return id;
         }
 
-        private int Binary(BinaryOperatorKind op, int left, int right, SyntaxNode syntax, IOperation? leftOperation = null, IOperation? rightOperation = null)
+        private int Binary(BinaryOperatorKind op, IMethodSymbol? operatorMethod, int left, int right, SyntaxNode syntax,
+            IOperation? leftOperation = null, IOperation? rightOperation = null)
         {
             var lk = _values[left].Kind;
             var rk = _values[right].Kind;
             if (lk == ValueKind.Other || rk == ValueKind.Other)
                 return Unsupported(syntax, $"'{Normalize(syntax.ToString())}' on a value that is neither Matrix<T> nor T");
 
+            // An operator on a matrix is a runtime op (Matrix<T>'s operators): its descriptor names the rule.
+            var rule = lk == ValueKind.Matrix || rk == ValueKind.Matrix ? RegisteredOps.BuiltInRuleOf(operatorMethod) : null;
             if (lk == ValueKind.Matrix && rk == ValueKind.Matrix)
             {
-                switch (op)
+                switch (rule)
                 {
-                    case BinaryOperatorKind.Add:
+                    case BuiltInRule.Add:
                         return Emit(OpKind.Add, syntax, "sum", left, right);
-                    case BinaryOperatorKind.Subtract:
+                    case BuiltInRule.Sub:
                         return Emit(OpKind.Sub, syntax, "difference", left, right);
-                    case BinaryOperatorKind.Multiply:
+                    case BuiltInRule.MatMul:
                         return MatMul(syntax, left, false, right, false, leftOperation, rightOperation);
                     default:
                         return Unsupported(syntax, $"the operator '{op}' between two matrices (use Ops.Mul or Ops.Div for element-wise)");
@@ -593,11 +601,11 @@ internal static class ForwardParser
             // One matrix and one scalar: scaling.
             int matrix = lk == ValueKind.Matrix ? left : right;
             int scalar = lk == ValueKind.Matrix ? right : left;
-            switch (op)
+            switch (rule)
             {
-                case BinaryOperatorKind.Multiply:
+                case BuiltInRule.Scale:
                     return Emit(OpKind.Scale, syntax, "scaled", matrix, scalar);
-                case BinaryOperatorKind.Divide when lk == ValueKind.Matrix:
+                case BuiltInRule.DivideByScalar:
                 {
                     // m / s = m · (1 / s): the reciprocal is an ordinary scalar value (constant when s is).
                     int one = NewValue(ValueKind.Scalar, _elementText, "one", null, false);
@@ -624,7 +632,7 @@ internal static class ForwardParser
             // Only fold a transpose created for this very operand (not a local that is also used elsewhere).
             while (operation is IConversionOperation c && IsTransparent(c))
                 operation = c.Operand;
-            if (operation is IPropertyReferenceOperation { Property.Name: "T" }
+            if (operation is IPropertyReferenceOperation property && RegisteredOps.BuiltInRuleOf(property.Property.GetMethod) is BuiltInRule.Transpose
                 && _instructions.Count > 0 && _instructions[_instructions.Count - 1] is { Op: OpKind.Transpose } last && last.Result == value)
             {
                 _instructions.RemoveAt(_instructions.Count - 1);
@@ -644,22 +652,21 @@ internal static class ForwardParser
                     args[p.Ordinal] = argument.Value;
             }
 
-            // An op with a registered derivative ([Differentiable(Backward = …)]): user ops, from any assembly.
+            // An op with a descriptor ([Differentiable]), read from its symbol: the runtime's structural ops name a rule of
+            // the generator's table; every other op (the runtime's element-wise functions, user ops from any assembly)
+            // names its backward.
             if (RegisteredOps.AttributeOf(target) is not null)
+            {
+                if (RegisteredOps.BuiltInRuleOf(target) is { } rule)
+                    return BuiltIn(invocation, rule, target, args);
                 return RegisteredOp(invocation, target, args);
+            }
 
             if (Symbols.IsForward(target))
                 return ForwardCall(invocation, target, args);
 
-            bool isOps = Symbols.IsLayerGenType(target.ContainingType, "Ops");
-            bool isLosses = Symbols.IsLayerGenType(target.ContainingType, "Losses");
-            if (isOps || isLosses)
-            {
-                if (target.Parameters.Any(p => p.Name == "result" || p.Name == "probabilities"))
-                    return Unsupported(invocation.Syntax, $"the destination-passing form of {target.ContainingType.Name}.{target.Name} (call the allocating form; the generated code chooses the buffers)");
-                if (OpFor(target.Name, isLosses, args) is { } op)
-                    return LibraryOp(invocation, op, target, args);
-            }
+            if (RegisteredOps.AllocatingFormOf(target) is { } allocating)
+                return Unsupported(invocation.Syntax, $"the destination-passing form of {target.ContainingType.Name}.{target.Name} (call the allocating form {RegisteredOps.Show(allocating)}; the generated code chooses the buffers)");
 
             return NoDerivative(invocation, target);
         }
@@ -763,43 +770,12 @@ internal static class ForwardParser
             return -1;
         }
 
-        private static OpKind? OpFor(string name, bool isLosses, IOperation?[] args)
-        {
-            if (isLosses)
-            {
-                return name switch
-                {
-                    "SoftmaxCrossEntropy" => OpKind.SoftmaxCrossEntropy,
-                    "MeanSquaredError" => OpKind.MeanSquaredError,
-                    "BinaryCrossEntropyWithLogits" => OpKind.BinaryCrossEntropyWithLogits,
-                    _ => null,
-                };
-            }
-            bool second = args.Length > 1;
-            return name switch
-            {
-                "MatMul" => OpKind.MatMul,
-                "Transpose" => OpKind.Transpose,
-                "Add" => second && Symbols.MatrixElement(args[1]?.Type) is null ? OpKind.AddScalar : OpKind.Add,
-                "Sub" => OpKind.Sub,
-                "Mul" => OpKind.Mul,
-                "Div" => OpKind.Div,
-                "Neg" => OpKind.Neg,
-                "Scale" => OpKind.Scale,
-                "Sum" => second ? OpKind.SumAxis : OpKind.Sum,
-                "Mean" => second ? OpKind.MeanAxis : OpKind.Mean,
-                "SumOfSquares" => OpKind.SumOfSquares,
-                "Dot" => OpKind.Dot,
-                "Concat" => OpKind.Concat,
-                "SliceRows" => OpKind.SliceRows,
-                "SliceColumns" => OpKind.SliceColumns,
-                _ => null,
-            };
-        }
-
-        private int LibraryOp(IInvocationOperation invocation, OpKind op, IMethodSymbol target, IOperation?[] args)
+        /// <summary>A call of a runtime op whose descriptor names a rule of the generator's table (<see cref="BuiltInRule"/>).</summary>
+        private int BuiltIn(IInvocationOperation invocation, BuiltInRule rule, IMethodSymbol target, IOperation?[] args)
         {
             var syntax = invocation.Syntax;
+            if (RegisteredOps.OpKindOf(rule) is not { } op)
+                return Unsupported(syntax, $"'{target.ContainingType.Name}.{target.Name}' as a call (its rule '{rule}' is written as an operator)");
             int Arg(int i) => i < args.Length && args[i] is { } a ? Parse(a) : Unsupported(syntax, $"a missing argument of {target.Name}");
 
             switch (op)

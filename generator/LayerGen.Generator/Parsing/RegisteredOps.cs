@@ -26,6 +26,99 @@ internal static class RegisteredOps
         return null;
     }
 
+    /// <summary>
+    /// The rule of the generator's table that a runtime op's descriptor names (<c>[Differentiable(Rule = …)]</c>), or null:
+    /// no rule, an op outside the runtime (the rule is reserved for the assembly that defines the attribute; elsewhere
+    /// <see cref="Resolve"/> reports it), or a rule this generator does not know.
+    /// </summary>
+    public static BuiltInRule? BuiltInRuleOf(IMethodSymbol? method)
+    {
+        if (method is null || AttributeOf(method) is not { } attribute || RuleName(attribute) is not { } name || !IsRuntimeOp(method, attribute))
+            return null;
+        return System.Enum.TryParse<BuiltInRule>(name, out var rule) && rule != BuiltInRule.None ? rule : null;
+    }
+
+    /// <summary>The op kind a rule is differentiated as, or null for a rule written only as an operator (<c>m / s</c>).</summary>
+    public static OpKind? OpKindOf(BuiltInRule rule) => rule switch
+    {
+        BuiltInRule.MatMul => OpKind.MatMul,
+        BuiltInRule.Transpose => OpKind.Transpose,
+        BuiltInRule.Add => OpKind.Add,
+        BuiltInRule.AddScalar => OpKind.AddScalar,
+        BuiltInRule.Sub => OpKind.Sub,
+        BuiltInRule.Mul => OpKind.Mul,
+        BuiltInRule.Div => OpKind.Div,
+        BuiltInRule.Neg => OpKind.Neg,
+        BuiltInRule.Scale => OpKind.Scale,
+        BuiltInRule.Sum => OpKind.Sum,
+        BuiltInRule.SumAxis => OpKind.SumAxis,
+        BuiltInRule.Mean => OpKind.Mean,
+        BuiltInRule.MeanAxis => OpKind.MeanAxis,
+        BuiltInRule.SumOfSquares => OpKind.SumOfSquares,
+        BuiltInRule.Dot => OpKind.Dot,
+        BuiltInRule.Concat => OpKind.Concat,
+        BuiltInRule.SliceRows => OpKind.SliceRows,
+        BuiltInRule.SliceColumns => OpKind.SliceColumns,
+        BuiltInRule.SoftmaxCrossEntropy => OpKind.SoftmaxCrossEntropy,
+        BuiltInRule.MeanSquaredError => OpKind.MeanSquaredError,
+        BuiltInRule.BinaryCrossEntropyWithLogits => OpKind.BinaryCrossEntropyWithLogits,
+        _ => null,
+    };
+
+    /// <summary>The name of the <c>Rule</c> the attribute sets (the enum member's name), or null when it sets none.</summary>
+    private static string? RuleName(AttributeData attribute)
+    {
+        foreach (var argument in attribute.NamedArguments)
+        {
+            if (argument.Key != "Rule" || argument.Value.Value is not int value || value == 0)
+                continue;
+            // By the enum member's name, not its number: the runtime's enum may be reordered or grow.
+            return argument.Value.Type?.GetMembers().OfType<IFieldSymbol>()
+                .FirstOrDefault(f => f.HasConstantValue && f.ConstantValue is int v && v == value)?.Name ?? value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return null;
+    }
+
+    /// <summary>The op is declared in the assembly that defines <c>[Differentiable]</c>: the LayerGen runtime.</summary>
+    private static bool IsRuntimeOp(IMethodSymbol method, AttributeData attribute) =>
+        SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, attribute.AttributeClass?.ContainingAssembly);
+
+    /// <summary>
+    /// When <paramref name="method"/> is the destination-passing form of an op (no descriptor of its own, and a static
+    /// overload of the same name with a descriptor whose parameters it has, in order, plus at least one more matrix: the
+    /// destination), that op; otherwise null.
+    /// </summary>
+    public static IMethodSymbol? AllocatingFormOf(IMethodSymbol method)
+    {
+        method = method.OriginalDefinition;
+        if (!method.IsStatic || AttributeOf(method) is not null || method.ContainingType is null)
+            return null;
+        foreach (var overload in method.ContainingType.GetMembers(method.Name).OfType<IMethodSymbol>())
+        {
+            if (!overload.IsStatic || AttributeOf(overload) is null || overload.TypeParameters.Length != method.TypeParameters.Length
+                || overload.Parameters.Length >= method.Parameters.Length)
+                continue;
+            var constructed = overload.IsGenericMethod ? overload.Construct(method.TypeParameters.Cast<ITypeSymbol>().ToArray()) : overload;
+            // Its parameters are a subsequence of this method's; what is left over includes a matrix (the destination).
+            int k = 0;
+            bool extraMatrix = false;
+            foreach (var parameter in method.Parameters)
+            {
+                if (k < constructed.Parameters.Length && Same(constructed.Parameters[k].Type, parameter.Type))
+                    k++;
+                else
+                    extraMatrix |= Symbols.MatrixElement(parameter.Type) is not null;
+            }
+            if (k == constructed.Parameters.Length && extraMatrix)
+                return overload;
+        }
+        return null;
+    }
+
+    /// <summary>An op as messages write it: <c>Ops.Relu(Matrix&lt;T&gt; a)</c>.</summary>
+    public static string Show(IMethodSymbol op) =>
+        $"{op.ContainingType.Name}.{op.Name}({string.Join(", ", op.Parameters.Select(p => Show(p.Type) + " " + p.Name))})";
+
     /// <summary>A checked registration, or why it does not fit.</summary>
     /// <param name="Backward">The backward method (original definition), when the registration fits.</param>
     /// <param name="TakesResult">The backward takes the forward's result (after the arguments, if any) before ∂L/∂result.</param>
@@ -102,10 +195,23 @@ internal static class RegisteredOps
         }
         if (saves is < 0 or > 4)
             saves = -1;
+        string? rule = attribute is null ? null : RuleName(attribute);
 
         var element = Symbols.ElementTypeOf(op);
         string expected = ExpectedSignature(op, element, string.IsNullOrEmpty(name) ? op.Name + "Backward" : name!);
         Registration Fail(string error, bool missing = false) => new(null, false, error, expected, name, missing);
+
+        // A built-in rule: only the runtime's own structural ops name one (the generator's table writes their backward).
+        if (rule is not null)
+        {
+            if (!IsRuntimeOp(op, attribute!))
+                return Fail("Rule names a rule of the generator's own table and is reserved for the LayerGen runtime's structural ops; register your op's derivative with Backward = nameof(...) instead");
+            if (BuiltInRuleOf(op) is null)
+                return Fail($"the runtime names the rule '{rule}', which this LayerGen generator does not know (the runtime and generator versions differ)");
+            if (!string.IsNullOrEmpty(name))
+                return Fail("the descriptor names both a Rule and a Backward");
+            return new Registration(null, false, null, expected, name, false) { Notation = notation, Derivative = derivative };
+        }
 
         // The op itself.
         if (!op.IsStatic)
