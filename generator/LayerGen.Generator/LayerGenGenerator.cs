@@ -39,7 +39,7 @@ public sealed class LayerGenGenerator : IIncrementalGenerator
             {
                 var shapes = MethodPipeline.Shapes(method);
                 var backward = MethodPipeline.Differentiate(body, shapes);
-                var plan = MethodPipeline.Plan(method, body, backward);
+                var plan = MethodPipeline.Plan(method, body, backward, shapes);
                 return MethodPipeline.Emit(plan);
             }));
         });

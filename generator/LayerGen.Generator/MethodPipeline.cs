@@ -30,8 +30,9 @@ internal static class MethodPipeline
     /// <summary>Differentiate: the reverse sweep over the body, with the shapes that decide shared adjoints.</summary>
     public static BackwardProgram Differentiate(ForwardBody body, ShapeResult shapes) => Differentiator.Differentiate(body, shapes);
 
-    /// <summary>Plan: names, saved values, buffers, need flags.</summary>
-    public static MethodPlan Plan(ForwardMethodModel method, ForwardBody body, BackwardProgram backward) => MethodPlan.Create(method, body, backward);
+    /// <summary>Plan: names, saved values, buffers and their sizes (from the shapes' definitely-equal query), need flags.</summary>
+    public static MethodPlan Plan(ForwardMethodModel method, ForwardBody body, BackwardProgram backward, ShapeResult shapes) =>
+        MethodPlan.Create(method, body, backward, shapes);
 
     /// <summary>Emit: the plan printed as C#.</summary>
     public static string Emit(MethodPlan plan) => Emitter.EmitMethod(plan);
@@ -42,7 +43,7 @@ internal static class MethodPipeline
         var body = method.Body ?? throw new System.ArgumentException("the method has no body to generate from", nameof(method));
         var shapes = Shapes(method);
         var backward = Differentiate(body, shapes);
-        var plan = Plan(method, body, backward);
+        var plan = Plan(method, body, backward, shapes);
         return Emit(plan);
     }
 }

@@ -53,4 +53,28 @@ public sealed class ReadableOutputTests
         string attention = files["LayerGen.TestLayers.Attention.Forward.g.cs"];
         Assert.Contains("global::LayerGen.Ops.MatMul(q, k, qKT, transposeB: true);", attention);
     }
+
+    [Fact]
+    public void Fully_annotated_layers_size_broadcast_buffers_without_Math_Max()
+    {
+        // The plan sizes a broadcast's buffer from the operand whose dimension the shapes prove is the result's.
+        var files = GenerateAll();
+        foreach (var (hint, text) in files)
+            Assert.False(text.Contains("Math.Max", StringComparison.Ordinal), $"{hint} sizes a buffer with Math.Max");
+        Assert.Contains("EnsureShape(ref tape._xWPlusB, xW.Rows, xW.Cols);", files["LayerGen.TestLayers.Dense.Forward.g.cs"]);
+        Assert.Contains("EnsureShape(ref tape._oneMinusZ, z.Rows, z.Cols);", files["LayerGen.TestLayers.GruCell.Forward.g.cs"]);
+
+        // Without [Shape]s nothing is proven: the size is decided at run time (and the op checks it).
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation("""
+            using LayerGen;
+            namespace Unshaped;
+            public partial class Dense
+            {
+                public Matrix<float> W = null!, B = null!;
+                [Forward] public Matrix<float> Forward(Matrix<float> x) => x * W + B;
+            }
+            """));
+        Assert.Empty(GeneratorHarness.Errors(run.Output));
+        Assert.Contains("global::System.Math.Max(xW.Rows, this.B.Rows)", run.Files["Unshaped.Dense.Forward.g.cs"]);
+    }
 }

@@ -259,7 +259,8 @@ internal static class Emitter
                     w.Line($"{Ops}.Transpose({N(0)}, {name});");
                     break;
                 case OpKind.Add or OpKind.Sub or OpKind.Mul or OpKind.Div:
-                    Buffer($"global::System.Math.Max({N(0)}.Rows, {N(1)}.Rows)", $"global::System.Math.Max({N(0)}.Cols, {N(1)}.Cols)");
+                    Buffer(plan.RowsFrom[v] >= 0 ? $"{N(plan.RowsFrom[v])}.Rows" : $"global::System.Math.Max({N(0)}.Rows, {N(1)}.Rows)",
+                        plan.ColsFrom[v] >= 0 ? $"{N(plan.ColsFrom[v])}.Cols" : $"global::System.Math.Max({N(0)}.Cols, {N(1)}.Cols)");
                     w.Line($"{Ops}.{instruction.Op}({N(0)}, {N(1)}, {name});");
                     break;
                 case OpKind.AddScalar:

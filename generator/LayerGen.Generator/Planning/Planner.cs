@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using LayerGen.Generator.Differentiation;
 using LayerGen.Generator.Model;
+using LayerGen.Generator.Shapes;
 
 namespace LayerGen.Generator.Planning;
 
@@ -34,12 +35,15 @@ internal sealed record TapeField(string Name, string Type, string Purpose);
 /// </summary>
 internal sealed class MethodPlan
 {
-    private MethodPlan(ForwardMethodModel method, ForwardBody body, BackwardProgram backward)
+    private MethodPlan(ForwardMethodModel method, ForwardBody body, BackwardProgram backward, ShapeResult shapes)
     {
         Method = method;
         Body = body;
         Backward = backward;
+        _shapes = shapes;
         int n = body.Values.Count;
+        RowsFrom = new int[n];
+        ColsFrom = new int[n];
         Names = new string[n];
         AdjointNames = new string[n];
         Storage = new Storage[n];
@@ -96,6 +100,18 @@ internal sealed class MethodPlan
     public bool[] ReadByBackward { get; }
 
     /// <summary>
+    /// A broadcasting op's result buffer (<c>a + b</c>, <c>a ⊙ b</c>): the operand (by position) whose rows are proven to
+    /// be the result's, so the buffer is sized <c>a.Rows</c>; −1 when not proven (sized <c>Math.Max(a.Rows, b.Rows)</c>,
+    /// which the op's run-time check makes exact either way).
+    /// </summary>
+    public int[] RowsFrom { get; }
+
+    /// <summary>See <see cref="RowsFrom"/>, for the columns.</summary>
+    public int[] ColsFrom { get; }
+
+    private readonly ShapeResult _shapes;
+
+    /// <summary>
     /// Per differentiable input (by value id): the name of the <c>BackwardCore</c> flag saying the caller needs its
     /// gradient (<c>needDX</c>).
     /// </summary>
@@ -127,15 +143,33 @@ internal sealed class MethodPlan
     public List<TapeField> TapeFields { get; } = new();
 
     /// <summary>Plans a method from its backward program (a pure function of the two).</summary>
-    public static MethodPlan Create(ForwardMethodModel method, ForwardBody body, BackwardProgram backward)
+    public static MethodPlan Create(ForwardMethodModel method, ForwardBody body, BackwardProgram backward, ShapeResult shapes)
     {
-        var plan = new MethodPlan(method, body, backward);
+        var plan = new MethodPlan(method, body, backward, shapes);
         plan.Build();
         return plan;
     }
 
     private void Build()
     {
+        // Broadcast buffers sized from the operand the shapes prove carries the result's dimension (no Math.Max).
+        foreach (var instruction in Body.Instructions)
+        {
+            int v = instruction.Result;
+            RowsFrom[v] = ColsFrom[v] = -1;
+            if (instruction.Op is not (OpKind.Add or OpKind.Sub or OpKind.Mul or OpKind.Div) || _shapes.ShapeOf(v) is not { } result)
+                continue;
+            for (int i = instruction.Operands.Count - 1; i >= 0; i--)
+            {
+                if (_shapes.ShapeOf(instruction.Operands[i]) is not { } operand)
+                    continue;
+                if (Dim.DefinitelyEqual(operand.Rows, result.Rows))
+                    RowsFrom[v] = i;
+                if (Dim.DefinitelyEqual(operand.Cols, result.Cols))
+                    ColsFrom[v] = i;
+            }
+        }
+
         // Per value, from one pass over the steps: written by a step that needs a buffer of its own / written at all.
         _ownsBuffer = new bool[Body.Values.Count];
         _targeted = new bool[Body.Values.Count];

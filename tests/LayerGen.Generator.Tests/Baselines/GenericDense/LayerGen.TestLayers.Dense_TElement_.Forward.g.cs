@@ -62,7 +62,7 @@ namespace LayerGen.TestLayers
             var xW = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._xW, x.Rows, this.W.Cols);
             global::LayerGen.Ops.MatMul(x, this.W, xW);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xW, "Dense.Forward", "x * W", 20);
-            var xWPlusB = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._xWPlusB, global::System.Math.Max(xW.Rows, this.B.Rows), global::System.Math.Max(xW.Cols, this.B.Cols));
+            var xWPlusB = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._xWPlusB, xW.Rows, xW.Cols);
             global::LayerGen.Ops.Add(xW, this.B, xWPlusB);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xWPlusB, "Dense.Forward", "x * W + B", 20);
             var output = global::LayerGen.Matrix<TElement>.EnsureShape(ref tape._output, xWPlusB.Rows, xWPlusB.Cols);

@@ -99,7 +99,7 @@ namespace LayerGen.TestLayers
             global::LayerGen.Ops.Mean(x, 1, mean);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(mean, "LayerNorm.Forward", "Ops.Mean(x, 1)", 21);
             // centered = Ops.Sub(x, mean)  (line 22)
-            var centered = global::LayerGen.Matrix<double>.EnsureShape(ref tape._centered, global::System.Math.Max(x.Rows, mean.Rows), global::System.Math.Max(x.Cols, mean.Cols));
+            var centered = global::LayerGen.Matrix<double>.EnsureShape(ref tape._centered, x.Rows, x.Cols);
             global::LayerGen.Ops.Sub(x, mean, centered);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(centered, "LayerNorm.Forward", "Ops.Sub(x, mean)", 22);
             // variance = Ops.Mean(Ops.Square(centered), 1)  (line 23)
@@ -118,14 +118,14 @@ namespace LayerGen.TestLayers
             global::LayerGen.Ops.Sqrt(variancePlusEpsilon, deviation);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(deviation, "LayerNorm.Forward", "Ops.Sqrt(Ops.Add(variance, Epsilon))", 24);
             // normalized = Ops.Div(centered, deviation)  (line 25)
-            var normalized = global::LayerGen.Matrix<double>.EnsureShape(ref tape._normalized, global::System.Math.Max(centered.Rows, deviation.Rows), global::System.Math.Max(centered.Cols, deviation.Cols));
+            var normalized = global::LayerGen.Matrix<double>.EnsureShape(ref tape._normalized, centered.Rows, centered.Cols);
             global::LayerGen.Ops.Div(centered, deviation, normalized);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(normalized, "LayerNorm.Forward", "Ops.Div(centered, deviation)", 25);
             // return Ops.Add(Ops.Mul(normalized, Gamma), Beta)  (line 26)
-            var normalizedGamma = global::LayerGen.Matrix<double>.EnsureShape(ref tape._normalizedGamma, global::System.Math.Max(normalized.Rows, this.Gamma.Rows), global::System.Math.Max(normalized.Cols, this.Gamma.Cols));
+            var normalizedGamma = global::LayerGen.Matrix<double>.EnsureShape(ref tape._normalizedGamma, normalized.Rows, normalized.Cols);
             global::LayerGen.Ops.Mul(normalized, this.Gamma, normalizedGamma);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(normalizedGamma, "LayerNorm.Forward", "Ops.Mul(normalized, Gamma)", 26);
-            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(normalizedGamma.Rows, this.Beta.Rows), global::System.Math.Max(normalizedGamma.Cols, this.Beta.Cols));
+            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, normalizedGamma.Rows, normalizedGamma.Cols);
             global::LayerGen.Ops.Add(normalizedGamma, this.Beta, output);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "LayerNorm.Forward", "Ops.Add(Ops.Mul(normalized, Gamma), Beta)", 26);
             tape._resultRows = output.Rows;

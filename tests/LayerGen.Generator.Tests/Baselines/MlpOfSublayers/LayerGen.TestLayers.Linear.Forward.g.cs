@@ -56,7 +56,7 @@ namespace LayerGen.TestLayers
             var xW = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xW, x.Rows, this.W.Cols);
             global::LayerGen.Ops.MatMul(x, this.W, xW);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xW, "Linear.Forward", "x * W", 18);
-            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, global::System.Math.Max(xW.Rows, this.B.Rows), global::System.Math.Max(xW.Cols, this.B.Cols));
+            var output = global::LayerGen.Matrix<double>.EnsureShape(ref tape._output, xW.Rows, xW.Cols);
             global::LayerGen.Ops.Add(xW, this.B, output);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(output, "Linear.Forward", "x * W + B", 18);
             tape._resultRows = output.Rows;

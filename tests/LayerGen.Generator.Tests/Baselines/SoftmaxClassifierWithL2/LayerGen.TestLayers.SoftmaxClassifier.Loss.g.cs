@@ -67,7 +67,7 @@ namespace LayerGen.TestLayers
             var xW = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xW, x.Rows, this.W.Cols);
             global::LayerGen.Ops.MatMul(x, this.W, xW);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xW, "SoftmaxClassifier.Loss", "x * W", 23);
-            var xWPlusB = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xWPlusB, global::System.Math.Max(xW.Rows, this.B.Rows), global::System.Math.Max(xW.Cols, this.B.Cols));
+            var xWPlusB = global::LayerGen.Matrix<double>.EnsureShape(ref tape._xWPlusB, xW.Rows, xW.Cols);
             global::LayerGen.Ops.Add(xW, this.B, xWPlusB);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(xWPlusB, "SoftmaxClassifier.Loss", "x * W + B", 23);
             double crossEntropy = global::LayerGen.Losses.SoftmaxCrossEntropy(xWPlusB, labels, global::LayerGen.Matrix<double>.EnsureShape(ref tape._crossEntropyProbabilities, xWPlusB.Rows, xWPlusB.Cols));
