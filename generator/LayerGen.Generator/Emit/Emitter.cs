@@ -544,7 +544,7 @@ internal static class Emitter
             w.Line($"var {plan.Names[v]} = tape.{field}{(reference ? "!" : "")};");
         }
 
-        var state = new BackwardState();
+        var layout = plan.Layout;
         // Each group of steps is headed by the forward statement it reverses (once) and, when it reverses a part of
         // that statement, the part: "// z = x * W + B  (line 12)" then "//   x * W".
         // Steps that feed only inputs run under their need flags: "if (needDX) { dX = …; Ops.MatMul(dZ, W, dX, …); }".
@@ -561,12 +561,11 @@ internal static class Emitter
                 if (openGuard is not null)
                     w.Close();
                 openGuard = guard;
-                state.AssignedInBlock.Clear();
                 if (guard is not null)
                 {
                     // Adjoints first written under a flag are declared before it (read later, or returned).
-                    for (int t = s; t < steps.Count && plan.Guard(t) == guard; t++)
-                        Hoist(w, plan, steps[t], state);
+                    foreach (var declaration in layout.Steps[s].Hoists)
+                        EmitHoisted(w, plan, declaration);
                     w.Line($"if ({guard})").Open();
                     lastInstruction = -1;
                     lastStatement = "";
@@ -588,9 +587,9 @@ internal static class Emitter
                 if (source.Length > 0 && !whole)
                     w.Line($"//   {source}");
             }
-            EmitStep(w, plan, s, state);
+            EmitStep(w, plan, s);
             if (step.Kernel != BackwardKernel.CallBackward && !step.Alias && !step.PassThrough && step.Target >= 0)
-                EmitAnomalyCheck(w, method, backwardName, state.Use(plan, step.Target), Notation.Backward(plan, step), instruction.Line);
+                EmitAnomalyCheck(w, method, backwardName, Use(plan, layout.Steps[s], step.Target), Notation.Backward(plan, step), instruction.Line);
         }
         if (openGuard is not null)
             w.Close();
@@ -601,7 +600,7 @@ internal static class Emitter
         {
             var p = differentiable[k];
             int v = inputs[k];
-            if (state.Declared.Contains(v))
+            if (layout.Declared.Contains(v))
             {
                 results.Add(plan.AdjointNames[v]);
                 continue;
@@ -678,34 +677,12 @@ internal static class Emitter
         }
     }
 
-    /// <summary>What the backward body has declared so far.</summary>
-    private sealed class BackwardState
-    {
-        /// <summary>Values whose adjoint local exists.</summary>
-        public HashSet<int> Declared { get; } = new();
-
-        /// <summary>Declared ahead of a guarded block and not yet assigned: the first write assigns instead of declaring.</summary>
-        public HashSet<int> Hoisted { get; } = new();
-
-        /// <summary>Per call instruction's result: the local holding the callee's returned input gradients.</summary>
-        public Dictionary<int, string> CallResults { get; } = new();
-
-        /// <summary>Call results declared ahead of a guarded block.</summary>
-        public HashSet<int> HoistedCalls { get; } = new();
-
-        /// <summary>Matrix adjoints declared nullable ahead of a guarded block (<c>Matrix&lt;T&gt;? dX = null;</c>).</summary>
-        public HashSet<int> Nullable { get; } = new();
-
-        /// <summary>Adjoints assigned in the current block: the compiler knows a nullable one is not null there.</summary>
-        public HashSet<int> AssignedInBlock { get; } = new();
-
-        /// <summary>
-        /// How a read of an adjoint is written: <c>dX!</c> for a nullable one read in a later block than the one that
-        /// assigned it (a block that reads it runs only when the block that writes it ran: its flags are a subset).
-        /// </summary>
-        public string Use(MethodPlan plan, int v) =>
-            Nullable.Contains(v) && !AssignedInBlock.Contains(v) ? Adjoint(plan, v) + "!" : Adjoint(plan, v);
-    }
+    /// <summary>
+    /// How a read of an adjoint is written in a step: <c>dX!</c> for a nullable one the layout says is not assigned in the
+    /// current block (a block that reads it runs only when the block that writes it ran: its flags are a subset).
+    /// </summary>
+    private static string Use(MethodPlan plan, StepLayout facts, int v) =>
+        facts.ReadsNullable.Contains(v) ? Adjoint(plan, v) + "!" : Adjoint(plan, v);
 
     /// <summary>What a core backward returns: the input gradients, a skipped matrix one as null.</summary>
     private static string CoreReturnType(IReadOnlyList<MethodParameter> differentiable, string element)
@@ -718,79 +695,59 @@ internal static class Emitter
 
     private static string Zero(LayerTypeModel layer) => layer.ElementIsTypeParameter ? layer.ElementType + ".Zero" : "0";
 
-    /// <summary>Declares, before a guarded block, the adjoint (or call result) a step of it would declare.</summary>
-    private static void Hoist(SourceWriter w, MethodPlan plan, AdjointStep step, BackwardState state)
+    /// <summary>A declaration the layout puts before a guarded block.</summary>
+    private static void EmitHoisted(SourceWriter w, MethodPlan plan, HoistedDeclaration declaration)
     {
         var layer = plan.Method.Layer;
-        var instruction = plan.Body.Instructions[step.Instruction];
-        if (step.Kernel == BackwardKernel.CallBackward)
+        switch (declaration.Kind)
         {
-            var call = instruction.Call!;
-            var differentiable = call.Parameters.Where(p => p.IsDifferentiable).ToList();
-            if (differentiable.Count == 0 || state.CallResults.ContainsKey(instruction.Result))
-                return;
-            string local = Unique(plan, plan.Names[instruction.Result] + "Gradients", state.CallResults);
-            state.CallResults[instruction.Result] = local;
-            state.HoistedCalls.Add(instruction.Result);
-            if (call.IsRegisteredOp && differentiable.Count == 1 && differentiable[0].Kind == ValueKind.Matrix)
-                w.Line($"{differentiable[0].TypeName}? {local} = null; // assigned only if needed");
-            else
-                w.Line($"{(call.IsRegisteredOp ? RegisteredReturnType(differentiable) : CoreReturnType(differentiable, layer.ElementType))} {local} = default;");
-            return;
+            case HoistKind.CallNullable:
+            {
+                var call = plan.Body.Instructions.First(i => i.Result == declaration.Value).Call!;
+                w.Line($"{call.Parameters.First(p => p.IsDifferentiable).TypeName}? {declaration.Name} = null; // assigned only if needed");
+                break;
+            }
+            case HoistKind.CallDefault:
+            {
+                var call = plan.Body.Instructions.First(i => i.Result == declaration.Value).Call!;
+                var differentiable = call.Parameters.Where(p => p.IsDifferentiable).ToList();
+                w.Line($"{(call.IsRegisteredOp ? RegisteredReturnType(differentiable) : CoreReturnType(differentiable, layer.ElementType))} {declaration.Name} = default;");
+                break;
+            }
+            case HoistKind.ScalarZero:
+                w.Line($"{layer.ElementType} {declaration.Name} = {Zero(layer)};");
+                break;
+            default:
+                // Null unless a guarded block needs it; later blocks read it as dX! (they run only where it was assigned).
+                w.Line($"global::LayerGen.Matrix<{layer.ElementType}>? {declaration.Name} = null;  // assigned only if needed");
+                break;
         }
-        int target = step.Target;
-        if (target < 0 || state.Declared.Contains(target) || plan.Storage[target] == Storage.LayerParameter)
-            return;
-        var kind = plan.Body.Values[target].Kind;
-        if (kind == ValueKind.Scalar)
-        {
-            w.Line($"{layer.ElementType} {plan.AdjointNames[target]} = {Zero(layer)};");
-        }
-        else if (step.Alias || step.PassThrough || plan.AdjointField[target] is not null)
-        {
-            // Null unless a guarded block needs it; later blocks read it as dX! (they run only where it was assigned).
-            w.Line($"global::LayerGen.Matrix<{layer.ElementType}>? {plan.AdjointNames[target]} = null;  // assigned only if needed");
-            state.Nullable.Add(target);
-        }
-        else
-        {
-            return;
-        }
-        state.Declared.Add(target);
-        state.Hoisted.Add(target);
     }
 
-    private static void EmitStep(SourceWriter w, MethodPlan plan, int index, BackwardState state)
+    private static void EmitStep(SourceWriter w, MethodPlan plan, int index)
     {
         var step = plan.Backward.Steps[index];
-        var declared = state.Declared;
-        var callResults = state.CallResults;
+        var facts = plan.Layout.Steps[index];
+        var callResults = plan.Layout.CallResults;
         var body = plan.Body;
         var instruction = body.Instructions[step.Instruction];
         var layer = plan.Method.Layer;
         string element = layer.ElementType;
         string matrix = $"global::LayerGen.Matrix<{element}>";
-        string R(int i) => step.Reads[i].IsAdjoint ? state.Use(plan, step.Reads[i].Value) : Operand(plan, step.Reads[i].Value);
+        string R(int i) => step.Reads[i].IsAdjoint ? Use(plan, facts, step.Reads[i].Value) : Operand(plan, step.Reads[i].Value);
         string acc = step.Accumulate ? ", accumulate: true" : "";
         string note = "  // " + Notation.Backward(plan, step);
         string one = layer.ElementIsTypeParameter ? element + ".One" : element == "double" ? "1d" : "1f";
         string FromInt(string expression) => layer.ElementIsTypeParameter ? $"{element}.CreateChecked({expression})" : $"({element})({expression})";
-        // The first write of an adjoint declares it, unless it was declared ahead of a guarded block.
-        string Let(int target)
-        {
-            state.AssignedInBlock.Add(target);
-            if (state.Hoisted.Remove(target))
-                return "";
-            declared.Add(target);
-            return "var ";
-        }
+        // The first write of an adjoint declares it, unless it was declared ahead of a guarded block (the layout says).
+        string Let() => facts.DeclaresTarget ? "var " : "";
 
         if (step.Kernel == BackwardKernel.CallBackward && instruction.Call!.IsRegisteredOp)
         {
             // var mishGradients = MyOps.MishBackward(x, dMish);  (the reads are the signature: saved values, ∂L/∂result)
             var call = instruction.Call!;
             string invocation = $"{call.Receiver}.{call.Backward}{call.TypeArguments}({string.Join(", ", step.Reads.Select((_, i) => R(i)))})";
-            StoreCallGradients(w, plan, instruction, state, invocation, note);
+            StoreCallGradients(w, facts, invocation, note);
             return;
         }
 
@@ -798,7 +755,7 @@ internal static class Emitter
         {
             var call = instruction.Call!;
             string callTape = $"tape.{plan.CallTapeField[instruction.Result]}!";
-            string dY = state.Use(plan, instruction.Result);
+            string dY = Use(plan, facts, instruction.Result);
             string gradients = call.Kind switch
             {
                 // A frozen sublayer's backward runs for the input gradient only; its parameter gradients go to scratch.
@@ -841,7 +798,7 @@ internal static class Emitter
                 note += " (frozen: its parameter gradients go to scratch nobody reads)";
             if (call.Parameters.Any(p => p.IsDifferentiable))
             {
-                StoreCallGradients(w, plan, instruction, state, invocation, note);
+                StoreCallGradients(w, facts, invocation, note);
             }
             else
             {
@@ -867,40 +824,40 @@ internal static class Emitter
                 _ => throw new System.InvalidOperationException($"{step.Kernel} does not produce a scalar."),
             };
             string name = plan.AdjointNames[step.Target];
-            if (state.Hoisted.Remove(step.Target))
-                w.Line($"{name} = {expression};{note}");
-            else if (declared.Add(step.Target))
-                w.Line($"{element} {name} = {expression};{note}");
-            else
-                w.Line($"{name} += {expression};{note}");
+            w.Line(facts.ScalarWrite switch
+            {
+                ScalarWrite.Assign => $"{name} = {expression};{note}",
+                ScalarWrite.Declare => $"{element} {name} = {expression};{note}",
+                _ => $"{name} += {expression};{note}",
+            });
             return;
         }
 
         // Matrix adjoint: dOutput, gradients.W, a tape buffer, or (a single call result) the callee's own matrix.
         if (step.Alias)
         {
-            w.Line($"{Let(step.Target)}{plan.AdjointNames[step.Target]} = {CallPiece(instruction, step.Position, callResults, plan)};{note}");
+            w.Line($"{Let()}{plan.AdjointNames[step.Target]} = {CallPiece(instruction, step.Position, callResults, plan)};{note}");
             return;
         }
         if (step.PassThrough)
         {
-            w.Line($"{Let(step.Target)}{plan.AdjointNames[step.Target]} = {R(0)};{note} (same shape: no copy)");
+            w.Line($"{Let()}{plan.AdjointNames[step.Target]} = {R(0)};{note} (same shape: no copy)");
             return;
         }
         if (step.PassThroughIfSameShape && plan.AdjointField[step.Target] is { } ownField)
         {
             // dA = dY when a was not broadcast (no copy); otherwise dY summed over the repeated rows/columns.
             string dA = plan.AdjointNames[step.Target], a = Operand(plan, step.Target);
-            w.Line($"{Let(step.Target)}{dA} = {R(0)};{note} (shared, no copy, unless {a} was broadcast)");
+            w.Line($"{Let()}{dA} = {R(0)};{note} (shared, no copy, unless {a} was broadcast)");
             w.Line($"if ({a}.Rows != {R(0)}.Rows || {a}.Cols != {R(0)}.Cols)").Open();
             w.Line($"{dA} = {matrix}.EnsureShape(ref tape.{ownField}, {a}.Rows, {a}.Cols);");
             w.Line($"{Ops}.SumToShape({R(0)}, {dA});  // {a} was broadcast: sum the repeated rows/columns");
             w.Close();
             return;
         }
-        if (plan.AdjointField[step.Target] is { } field && (state.Hoisted.Contains(step.Target) || !declared.Contains(step.Target)))
-            w.Line($"{Let(step.Target)}{Adjoint(plan, step.Target)} = {matrix}.EnsureShape(ref tape.{field}, {Operand(plan, step.Target)}.Rows, {Operand(plan, step.Target)}.Cols);");
-        string d = state.Use(plan, step.Target);
+        if (facts.TakesBuffer)
+            w.Line($"{Let()}{Adjoint(plan, step.Target)} = {matrix}.EnsureShape(ref tape.{plan.AdjointField[step.Target]}, {Operand(plan, step.Target)}.Rows, {Operand(plan, step.Target)}.Cols);");
+        string d = Use(plan, facts, step.Target);
 
         string code = step.Kernel switch
         {
@@ -949,18 +906,8 @@ internal static class Emitter
     /// <c>var hGradients = Hidden.BackwardCore(…);</c>: a call's returned gradients into their local (declared ahead of a
     /// guarded block when hoisted), which the CallGradient steps then take apart.
     /// </summary>
-    private static void StoreCallGradients(SourceWriter w, MethodPlan plan, Instruction instruction, BackwardState state, string invocation, string note)
-    {
-        var callResults = state.CallResults;
-        if (state.HoistedCalls.Remove(instruction.Result))
-        {
-            w.Line($"{callResults[instruction.Result]} = {invocation};{note}");
-            return;
-        }
-        string local = Unique(plan, plan.Names[instruction.Result] + "Gradients", callResults);
-        callResults[instruction.Result] = local;
-        w.Line($"var {local} = {invocation};{note}");
-    }
+    private static void StoreCallGradients(SourceWriter w, StepLayout facts, string invocation, string note) =>
+        w.Line($"{(facts.DeclaresCallResult ? "var " : "")}{facts.CallResultLocal} = {invocation};{note}");
 
     /// <summary><c>Ops.TanhBackward(y, dY, dZ, accumulate: true);</c>: the saved values, ∂L/∂result, the destination, the flag.</summary>
     private static string RegisteredInto(ForwardCallee call, AdjointStep step, System.Func<int, string> read, string destination)
@@ -1010,22 +957,6 @@ internal static class Emitter
         // A core's matrix gradients are nullable (null where not needed); this one was needed.
         string needed = call.Parameters[position].Kind == ValueKind.Matrix ? "!" : "";
         return (differentiable == 1 ? local : $"{local}.d{MethodPlan.Pascal(call.Parameters[position].Name)}") + needed;
-    }
-
-    private static string Unique(MethodPlan plan, string hint, Dictionary<int, string> taken)
-    {
-        var used = new HashSet<string>(plan.Names.Where(n => n is not null));
-        used.UnionWith(plan.AdjointNames.Where(n => n is not null));
-        used.UnionWith(taken.Values);
-        used.UnionWith(plan.Body.ReservedNames);
-        used.UnionWith(plan.Method.Parameters.Select(p => p.Name));
-        if (!used.Contains(hint))
-            return hint;
-        for (int k = 2; ; k++)
-        {
-            if (!used.Contains(hint + k))
-                return hint + k;
-        }
     }
 
     /// <summary>The Backward parameter ∂L/∂element of a tuple element: <c>dOutputH</c> for element <c>h</c>.</summary>

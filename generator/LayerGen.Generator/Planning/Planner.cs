@@ -111,6 +111,11 @@ internal sealed class MethodPlan
 
     private readonly ShapeResult _shapes;
 
+    /// <summary>Where each adjoint and call result of the backward is declared, assigned or added to.</summary>
+    public BackwardLayout Layout => _layout ?? throw new System.InvalidOperationException("the plan is not built");
+
+    private BackwardLayout? _layout;
+
     /// <summary>
     /// Per differentiable input (by value id): the name of the <c>BackwardCore</c> flag saying the caller needs its
     /// gradient (<c>needDX</c>).
@@ -342,6 +347,9 @@ internal sealed class MethodPlan
                 TapeFields.Add(new TapeField(AdjointField[v]!, matrix + "?", $"∂L/∂{Names[v].Replace("this.", "")}: adjoint work buffer"));
             }
         }
+
+        // Last: where each adjoint and call result is declared (needs the names, buffers and need flags above).
+        _layout = BackwardLayout.Create(this);
     }
 
     /// <summary>
