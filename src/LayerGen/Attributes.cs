@@ -70,7 +70,7 @@ public sealed class NoGradAttribute : Attribute
 /// </remarks>
 /// <para><b>Allocation-free ops</b> (how the runtime's own ops are described): a forward overload of the same name
 /// taking one more <c>Matrix&lt;T&gt;</c>, the destination, is used with a tape buffer sized from the op's
-/// <c>[return: Shape]</c> (whose dimensions must appear in the <c>[Shape]</c> of its matrix parameters); a backward
+/// <c>[return: Shape]</c> (each dimension a literal, a dimension of a matrix parameter's <c>[Shape]</c>, the length of an <c>int[]</c> parameter marked <c>[Shape("N")]</c>, or an <c>int</c> parameter marked <c>[Shape("Rows")]</c>, which holds that dimension); a backward
 /// that returns <c>void</c> and takes, after ∂L/∂result, the gradient's destination and a <c>bool</c> accumulate
 /// flag writes (or adds) ∂L/∂ the op's single differentiable parameter into a tape buffer. <see cref="Saves"/> then
 /// says which values the backward reads.</para>

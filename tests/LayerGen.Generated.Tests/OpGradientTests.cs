@@ -122,4 +122,20 @@ public sealed class OpGradientTests
                     return false;
         return true;
     }
+    [Fact] public void Embedding_InAClassifier() => Check(new EmbeddingClassifier(), [new[] { 4, 0, 4, 2, 4 }, new[] { 2, 0, 1, 1, 0 }], method: "Loss");
+    [Fact] public void Clamp() => Check(new ClampOp(), [ClampInput()]);
+    [Fact] public void Reshape() => Check(new ReshapeOp(), [Normal(3, 4, 95)]);
+
+    /// <summary>Values on both sides of the bounds (−0.6, 0.9), none within 0.05 of one (central differences).</summary>
+    private static Matrix<double> ClampInput()
+    {
+        var x = Normal(3, 4, 96);
+        for (int i = 0; i < x.Length; i++)
+        {
+            ref double v = ref x.AsSpan()[i];
+            if (Math.Abs(v + 0.6) < 0.05 || Math.Abs(v - 0.9) < 0.05)
+                v += 0.2;
+        }
+        return x;
+    }
 }

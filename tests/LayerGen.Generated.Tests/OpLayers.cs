@@ -257,3 +257,30 @@ public partial class SharedSublayer
     [Forward]
     public Matrix<double> Forward(Matrix<double> x) => Head.Forward(Ops.Mul(Ops.Tanh(Inner.Forward(Ops.Tanh(Inner.Forward(x)))), Mask));
 }
+
+// ---------------------------------------------------------------- gather, bound, reinterpret (issue 9)
+
+public partial class EmbeddingClassifier
+{
+    [Shape("V", "D")] public Matrix<double> Table = Matrix<double>.RandomNormal(6, 4, 91);
+    [Shape("D", "K")] public Matrix<double> W = Matrix<double>.RandomNormal(4, 3, 92);
+    [Shape(1, "K")] public Matrix<double> B = Matrix<double>.RandomNormal(1, 3, 93);
+
+    // Token ids look up rows of a trainable table (repeated ids add up in its gradient), then a linear classifier.
+    [Forward]
+    public double Loss([Shape("N")] int[] ids, [Shape("N")] int[] labels) =>
+        Losses.SoftmaxCrossEntropy(Ops.Tanh(Ops.Embedding(Table, ids)) * W + B, labels);
+}
+
+public partial class ClampOp
+{
+    [Forward] public Matrix<double> Forward(Matrix<double> x) => Ops.Clamp(x, -0.6, 0.9);
+}
+
+public partial class ReshapeOp
+{
+    [Shape(6, 2)] public Matrix<double> W = Matrix<double>.RandomNormal(6, 2, 94);
+
+    // [3, 4] → [2, 6] → × W: the product reads the reshaped rows.
+    [Forward] public Matrix<double> Forward(Matrix<double> x) => Ops.Reshape(x, 2, 6) * W;
+}

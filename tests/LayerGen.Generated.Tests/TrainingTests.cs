@@ -87,4 +87,34 @@ public sealed class TrainingTests
                 value[k] -= learningRate * gradient[k];
         }
     }
+
+    [Fact]
+    public void EmbeddingClassifierTrainingStep_AllocatesNothing_AndLearns()
+    {
+        var model = new OpLayers.EmbeddingClassifier();
+        var ids = Enumerable.Range(0, 48).Select(i => i % 6).ToArray();
+        var labels = ids.Select(id => id % 3).ToArray(); // the class is a function of the token: learnable from the table alone
+        var tape = new OpLayers.EmbeddingClassifier.LossTape();
+        var gradients = new OpLayers.EmbeddingClassifier.Gradients(model);
+        var parameters = model.Parameters(gradients);
+
+        double Step()
+        {
+            gradients.Clear();
+            double loss = model.Loss(ids, labels, tape);
+            model.LossBackward(tape, gradients);
+            SgdStep(parameters, 0.5);
+            return loss;
+        }
+
+        double first = Step();
+        Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        double last = first;
+        for (int i = 0; i < 200; i++)
+            last = Step();
+        Assert.True(last < first / 4, $"loss {first} → {last}");
+    }
 }

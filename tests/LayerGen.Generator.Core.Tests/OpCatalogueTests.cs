@@ -160,7 +160,8 @@ public sealed class OpCatalogueTests
                 }
                 else if (parameter.Type.SpecialType == SpecialType.System_Int32)
                 {
-                    arguments.Add(parameter.Name == "count" ? "2" : parameter.Name == "axis" ? "1" : "1");
+                    // A 3×3 input: slices of 2, axis 1, reshaped to 9×1.
+                    arguments.Add(parameter.Name switch { "count" => "2", "axis" => "1", "rows" => "9", _ => "1" });
                 }
                 else if (parameter.Type.SpecialType == SpecialType.System_Boolean)
                 {
@@ -172,7 +173,8 @@ public sealed class OpCatalogueTests
                 }
                 else
                 {
-                    arguments.Add("0.3"); // a T: a constant (slope, shift, scale)
+                    // A T: a constant (slope, shift, scale; bounds inside the inputs' range [1.2, 2])
+                    arguments.Add(parameter.Name switch { "min" => "1.4", "max" => "1.8", _ => "0.3" });
                 }
             }
             string call = $"{op.ContainingType.Name}.{op.Name}({string.Join(", ", arguments)})";

@@ -296,9 +296,14 @@ internal static class RegisteredOps
                 return text;
             foreach (var parameter in op.Parameters)
             {
+                string placeholder = "{" + parameter.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}";
+                // An int that holds a dimension ([Shape("Rows")] int rows) is that dimension; int[] ids ([Shape("N")]) have N.
+                if (parameter.Type.SpecialType == SpecialType.System_Int32 && OneDimension(parameter) == text)
+                    return placeholder;
+                if (parameter.Type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Int32 } && OneDimension(parameter) == text)
+                    return placeholder + ".Length";
                 if (Symbols.MatrixElement(parameter.Type) is null || Symbols.ShapeOf(parameter.GetAttributes()) is not { } declared)
                     continue;
-                string placeholder = "{" + parameter.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}";
                 if (declared.Rows == text)
                     return placeholder + ".Rows";
                 if (declared.Cols == text)
@@ -308,6 +313,23 @@ internal static class RegisteredOps
         }
         string? rows = Dimension(shape.Rows), cols = Dimension(shape.Cols);
         return rows is null || cols is null ? (null, null, false) : (rows, cols, hasInto);
+    }
+
+    /// <summary>The single dimension a parameter's <c>[Shape("N")]</c> declares, or null.</summary>
+    private static string? OneDimension(IParameterSymbol parameter)
+    {
+        foreach (var attribute in parameter.GetAttributes())
+        {
+            if (Symbols.IsLayerGenType(attribute.AttributeClass, "ShapeAttribute") && attribute.ConstructorArguments.Length == 1
+                && attribute.ConstructorArguments[0] is { Kind: TypedConstantKind.Array, Values.Length: 1 } argument)
+                return argument.Values[0].Value switch
+                {
+                    string s => s,
+                    int i => i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    _ => null,
+                };
+        }
+        return null;
     }
 
     /// <summary>The op's differentiable parameters: <c>Matrix&lt;T&gt;</c> or <c>T</c>, not <c>[NoGrad]</c>.</summary>
