@@ -144,6 +144,12 @@ public enum BuiltInRule
     /// <summary>a ⊘ b, broadcasting.</summary>
     Div,
 
+    /// <summary>max(a, b), broadcasting.</summary>
+    Maximum,
+
+    /// <summary>min(a, b), broadcasting.</summary>
+    Minimum,
+
     /// <summary>−a.</summary>
     Neg,
 

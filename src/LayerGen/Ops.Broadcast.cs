@@ -176,6 +176,90 @@ public static partial class Ops
         public static void Invoke(T x, ReadOnlySpan<T> y, Span<T> destination) => TensorPrimitives.Divide(x, y, destination);
     }
 
+    private readonly struct MaxOp<T> : IBroadcastOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Invoke(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination) => TensorPrimitives.Max(x, y, destination);
+        public static void Invoke(ReadOnlySpan<T> x, T y, Span<T> destination) => TensorPrimitives.Max(x, y, destination);
+        public static void Invoke(T x, ReadOnlySpan<T> y, Span<T> destination) => TensorPrimitives.Max(y, x, destination);
+    }
+
+    private readonly struct MinOp<T> : IBroadcastOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Invoke(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination) => TensorPrimitives.Min(x, y, destination);
+        public static void Invoke(ReadOnlySpan<T> x, T y, Span<T> destination) => TensorPrimitives.Min(x, y, destination);
+        public static void Invoke(T x, ReadOnlySpan<T> y, Span<T> destination) => TensorPrimitives.Min(y, x, destination);
+    }
+
+    // ---------------------------------------------------------------- Maximum, Minimum
+
+    /// <summary>Element-wise max(a, b), broadcasting as <see cref="Add{T}(Matrix{T}, Matrix{T})"/> (NaN if either is NaN).</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    [Differentiable(Rule = BuiltInRule.Maximum)]
+    public static Matrix<T> Maximum<T>(Matrix<T> a, Matrix<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+        => Allocating<T, MaxOp<T>>("Maximum", a, b);
+
+    /// <summary>result = max(a, b) (broadcasting); result must have the broadcast shape and may alias an operand of that shape.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast, or result has the wrong shape.</exception>
+    public static void Maximum<T>(Matrix<T> a, Matrix<T> b, Matrix<T> result) where T : unmanaged, IFloatingPointIeee754<T>
+        => Binary<T, MaxOp<T>>("Maximum", a, b, result);
+
+    /// <summary>Element-wise min(a, b), broadcasting as <see cref="Add{T}(Matrix{T}, Matrix{T})"/> (NaN if either is NaN).</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    [Differentiable(Rule = BuiltInRule.Minimum)]
+    public static Matrix<T> Minimum<T>(Matrix<T> a, Matrix<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+        => Allocating<T, MinOp<T>>("Minimum", a, b);
+
+    /// <summary>result = min(a, b) (broadcasting); result must have the broadcast shape and may alias an operand of that shape.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast, or result has the wrong shape.</exception>
+    public static void Minimum<T>(Matrix<T> a, Matrix<T> b, Matrix<T> result) where T : unmanaged, IFloatingPointIeee754<T>
+        => Binary<T, MinOp<T>>("Minimum", a, b, result);
+
+    /// <summary>
+    /// Backward of <c>z = max(a, b)</c> for one operand: <c>dInput (+)= SumToShape(dOutput ⊙ w)</c> with w = 1 where
+    /// input &gt; other, ½ where they tie (as PyTorch: the gradient is shared) and 0 elsewhere. <paramref name="input"/>,
+    /// <paramref name="other"/> and <paramref name="dInput"/> may each be a broadcast shape of dOutput's; dInput has
+    /// input's shape.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not fit.</exception>
+    public static void MaximumBackward<T>(Matrix<T> dOutput, Matrix<T> input, Matrix<T> other, Matrix<T> dInput, bool accumulate = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => ExtremumBackward("MaximumBackward", dOutput, input, other, dInput, accumulate, maximum: true);
+
+    /// <summary>Backward of <c>z = min(a, b)</c> for one operand: as <see cref="MaximumBackward{T}"/> with w = 1 where input &lt; other.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not fit.</exception>
+    public static void MinimumBackward<T>(Matrix<T> dOutput, Matrix<T> input, Matrix<T> other, Matrix<T> dInput, bool accumulate = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => ExtremumBackward("MinimumBackward", dOutput, input, other, dInput, accumulate, maximum: false);
+
+    private static void ExtremumBackward<T>(string operation, Matrix<T> dOutput, Matrix<T> input, Matrix<T> other, Matrix<T> dInput, bool accumulate, bool maximum)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(dOutput);
+        CheckReducible(operation, "input", input, dOutput.Rows, dOutput.Cols, "dOutput");
+        CheckReducible(operation, "other", other, dOutput.Rows, dOutput.Cols, "dOutput");
+        ArgumentNullException.ThrowIfNull(dInput);
+        ShapeMismatchException.ThrowIfNotShape(operation, "dInput", dInput, input.Rows, input.Cols);
+        int rows = dOutput.Rows, cols = dOutput.Cols;
+        var dy = dOutput.AsReadOnlySpan();
+        var x = input.AsReadOnlySpan();
+        var o = other.AsReadOnlySpan();
+        var d = dInput.AsSpan();
+        if (!accumulate)
+            d.Clear();
+        T half = T.One / (T.One + T.One);
+        // Index of element (r, c) in a matrix broadcast to [rows, cols]: its own row/column, or 0 along a 1.
+        static int At(Matrix<T> m, int r, int c) => (m.Rows == 1 ? 0 : r) * m.Cols + (m.Cols == 1 ? 0 : c);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                T a = x[At(input, r, c)], b = o[At(other, r, c)];
+                T weight = a == b ? half : (maximum ? a > b : a < b) ? T.One : T.Zero;
+                d[At(dInput, r, c)] += weight * dy[r * cols + c];
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- adjoints of broadcasting
 
     /// <summary>

@@ -125,6 +125,7 @@ public sealed class OpGradientTests
     [Fact] public void Embedding_InAClassifier() => Check(new EmbeddingClassifier(), [new[] { 4, 0, 4, 2, 4 }, new[] { 2, 0, 1, 1, 0 }], method: "Loss");
     [Fact] public void Clamp() => Check(new ClampOp(), [ClampInput()]);
     [Fact] public void Reshape() => Check(new ReshapeOp(), [Normal(3, 4, 95)]);
+    [Fact] public void Maximum_Minimum_Broadcasting() => Check(new MaximumWithRow(), [Normal(3, 4, 98), Normal(3, 4, 99)]);
 
     /// <summary>Values on both sides of the bounds (−0.6, 0.9), none within 0.05 of one (central differences).</summary>
     private static Matrix<double> ClampInput()

@@ -284,3 +284,11 @@ public partial class ReshapeOp
     // [3, 4] → [2, 6] → × W: the product reads the reshaped rows.
     [Forward] public Matrix<double> Forward(Matrix<double> x) => Ops.Reshape(x, 2, 6) * W;
 }
+
+public partial class MaximumWithRow
+{
+    [Shape(1, 4)] public Matrix<double> Floor = Matrix<double>.RandomNormal(1, 4, 97);
+
+    // A trainable per-column floor, then a minimum of two inputs: both operands of both ops get gradients.
+    [Forward] public Matrix<double> Forward(Matrix<double> x, Matrix<double> y) => Ops.Minimum(Ops.Maximum(x, Floor), y);
+}

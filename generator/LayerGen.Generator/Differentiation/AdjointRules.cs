@@ -23,6 +23,10 @@ internal enum BackwardKernel
     MulBackward,
     /// <summary><c>Ops.DivBackwardNumerator(dY, b, d, accumulate)</c>.</summary>
     DivBackwardNumerator,
+    /// <summary><c>Ops.MaximumBackward(dY, input, other, d, accumulate)</c>.</summary>
+    MaximumBackward,
+    /// <summary><c>Ops.MinimumBackward(dY, input, other, d, accumulate)</c>.</summary>
+    MinimumBackward,
     /// <summary><c>Ops.DivBackwardDenominator(dY, y, b, d, accumulate)</c>.</summary>
     DivBackwardDenominator,
     /// <summary>Σa: <c>d.Fill(ds)</c> or <c>Ops.AddScalar(ds, d)</c>.</summary>
@@ -195,6 +199,10 @@ internal static class AdjointRules
                 return position == 0
                     ? Step(BackwardKernel.DivBackwardNumerator, dY, Ref.Of(b))
                     : Step(BackwardKernel.DivBackwardDenominator, dY, Ref.Of(y), Ref.Of(b));
+            // max/min: the operand that won takes dY (ties share it), reduced to its shape.
+            case OpKind.Maximum or OpKind.Minimum:
+                return Step(instruction.Op == OpKind.Maximum ? BackwardKernel.MaximumBackward : BackwardKernel.MinimumBackward,
+                    dY, Ref.Of(position == 0 ? a : b), Ref.Of(position == 0 ? b : a));
             case OpKind.Neg:
                 return Step(BackwardKernel.Neg, dY);
             case OpKind.Scale:

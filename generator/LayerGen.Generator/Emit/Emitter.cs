@@ -258,7 +258,7 @@ internal static class Emitter
                     Buffer($"{N(0)}.Cols", $"{N(0)}.Rows");
                     w.Line($"{Ops}.Transpose({N(0)}, {name});");
                     break;
-                case OpKind.Add or OpKind.Sub or OpKind.Mul or OpKind.Div:
+                case OpKind.Add or OpKind.Sub or OpKind.Mul or OpKind.Div or OpKind.Maximum or OpKind.Minimum:
                     Buffer(plan.RowsFrom[v] >= 0 ? $"{N(plan.RowsFrom[v])}.Rows" : $"global::System.Math.Max({N(0)}.Rows, {N(1)}.Rows)",
                         plan.ColsFrom[v] >= 0 ? $"{N(plan.ColsFrom[v])}.Cols" : $"global::System.Math.Max({N(0)}.Cols, {N(1)}.Cols)");
                     w.Line($"{Ops}.{instruction.Op}({N(0)}, {N(1)}, {name});");
@@ -870,7 +870,7 @@ internal static class Emitter
             BackwardKernel.Transpose => $"{Ops}.Transpose({R(0)}, {d}{acc});",
             BackwardKernel.MulBackward or BackwardKernel.DivBackwardNumerator
                 => $"{Ops}.{step.Kernel}({R(0)}, {R(1)}, {d}{acc});",
-            BackwardKernel.DivBackwardDenominator
+            BackwardKernel.DivBackwardDenominator or BackwardKernel.MaximumBackward or BackwardKernel.MinimumBackward
                 => $"{Ops}.{step.Kernel}({R(0)}, {R(1)}, {R(2)}, {d}{acc});",
             BackwardKernel.SumBackward => step.Accumulate ? $"{Ops}.AddScalar({R(0)}, {d});" : $"{d}.Fill({R(0)});",
             BackwardKernel.MeanBackward => step.Accumulate

@@ -23,6 +23,10 @@ internal enum BuiltInRule
     Mul,
     /// <summary>a ⊘ b, broadcasting.</summary>
     Div,
+    /// <summary>max(a, b), broadcasting.</summary>
+    Maximum,
+    /// <summary>min(a, b), broadcasting.</summary>
+    Minimum,
     /// <summary>−a.</summary>
     Neg,
     /// <summary>s·a.</summary>

@@ -45,6 +45,10 @@ internal enum OpKind
     Mul,
     /// <summary>a ⊘ b.</summary>
     Div,
+    /// <summary>max(a, b), element-wise.</summary>
+    Maximum,
+    /// <summary>min(a, b), element-wise.</summary>
+    Minimum,
     /// <summary>a + s (matrix plus scalar).</summary>
     AddScalar,
     /// <summary>−a.</summary>

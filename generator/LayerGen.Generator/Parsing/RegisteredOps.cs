@@ -48,6 +48,8 @@ internal static class RegisteredOps
         BuiltInRule.Sub => OpKind.Sub,
         BuiltInRule.Mul => OpKind.Mul,
         BuiltInRule.Div => OpKind.Div,
+        BuiltInRule.Maximum => OpKind.Maximum,
+        BuiltInRule.Minimum => OpKind.Minimum,
         BuiltInRule.Neg => OpKind.Neg,
         BuiltInRule.Scale => OpKind.Scale,
         BuiltInRule.Sum => OpKind.Sum,

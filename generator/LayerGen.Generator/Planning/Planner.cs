@@ -162,7 +162,7 @@ internal sealed class MethodPlan
         {
             int v = instruction.Result;
             RowsFrom[v] = ColsFrom[v] = -1;
-            if (instruction.Op is not (OpKind.Add or OpKind.Sub or OpKind.Mul or OpKind.Div) || _shapes.ShapeOf(v) is not { } result)
+            if (instruction.Op is not (OpKind.Add or OpKind.Sub or OpKind.Mul or OpKind.Div or OpKind.Maximum or OpKind.Minimum) || _shapes.ShapeOf(v) is not { } result)
                 continue;
             for (int i = instruction.Operands.Count - 1; i >= 0; i--)
             {

@@ -31,6 +31,8 @@ internal static class ShapeRules
         [OpKind.Add] = static (c, i) => Broadcast(c, i, "adds"),
         [OpKind.Sub] = static (c, i) => Broadcast(c, i, "subtracts"),
         [OpKind.Mul] = static (c, i) => Broadcast(c, i, "multiplies element-wise"),
+        [OpKind.Maximum] = static (c, i) => Broadcast(c, i, "takes the element-wise maximum of"),
+        [OpKind.Minimum] = static (c, i) => Broadcast(c, i, "takes the element-wise minimum of"),
         [OpKind.Div] = static (c, i) => Broadcast(c, i, "divides element-wise"),
 
         // same shape as the (first) operand
