@@ -34,7 +34,7 @@ public class GuardTests
     /// span, whose message contains <paramref name="reason"/>; and that nothing was generated for
     /// <c>Guards.<paramref name="type"/>.<paramref name="method"/></c>.
     /// </summary>
-    private static TestCompiler.Result AssertGuard(string markup, string id, string reason, string type, string method = "Forward",
+    private static CompileResult AssertGuard(string markup, string id, string reason, string type, string method = "Forward",
         bool compiles = true)
     {
         var (source, span) = Markup(markup);
