@@ -1,5 +1,6 @@
 using LayerGen.Generated.Tests.OpLayers;
-using static LayerGen.Generated.Tests.GradientHarness;
+using LayerGen.TestSupport;
+using static LayerGen.TestSupport.LayerGradientCheck;
 
 namespace LayerGen.Generated.Tests;
 
@@ -104,7 +105,7 @@ public sealed class OpGradientTests
         return result;
     }
 
-    private static double Total(Matrix<double> m) => GradientHarness.Dot(m, Matrix<double>.Ones(m.Rows, m.Cols));
+    private static double Total(Matrix<double> m) => LayerGradientCheck.Dot(m, Matrix<double>.Ones(m.Rows, m.Cols));
 
     private static Matrix<double> Scaled(Matrix<double> m, double s)
     {

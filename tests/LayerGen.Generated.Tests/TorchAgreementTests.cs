@@ -1,6 +1,6 @@
 using System.Text.Json;
 using LayerGen.TestLayers;
-using static LayerGen.Generated.Tests.GradientHarness;
+using static LayerGen.TestSupport.LayerGradientCheck;
 
 namespace LayerGen.Generated.Tests;
 

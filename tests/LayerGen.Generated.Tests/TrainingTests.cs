@@ -1,5 +1,5 @@
 using LayerGen.TestLayers;
-using static LayerGen.Generated.Tests.GradientHarness;
+using static LayerGen.TestSupport.LayerGradientCheck;
 
 namespace LayerGen.Generated.Tests;
 

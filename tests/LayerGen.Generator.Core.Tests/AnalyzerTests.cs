@@ -19,7 +19,7 @@ public class AnalyzerTests
         }
         """;
 
-    private static IReadOnlyList<Diagnostic> Analyze(string source, out TestCompiler.Result result)
+    private static IReadOnlyList<Diagnostic> Analyze(string source, out CompileResult result)
     {
         result = TestCompiler.Run(source);
         Assert.Empty(result.GeneratorDiagnostics);

@@ -14,7 +14,7 @@ public class ConstructTests
 
     private static double Check(string layer, string check)
     {
-        var assembly = TestCompiler.Load(layer, check, Layers.GradCheck);
+        var assembly = TestCompiler.Load(layer, check);
         return (double)TestCompiler.Invoke(assembly, "Check", "Run")!;
     }
 
@@ -44,6 +44,7 @@ public class ConstructTests
     private const string TiedCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -64,8 +65,8 @@ public class ConstructTests
                 foreach (var name in new[] { "Wt", "Doubled", "Half" })
                     if (typeof(Tied.Gradients).GetProperty(name) is not null)
                         throw new Exception("Gradients has a computed property: " + name);
-                return Math.Max(GradCheck.MaxError(layer.W, gradients.W, loss),
-                       Math.Max(GradCheck.MaxError(layer.B, gradients.B, loss), GradCheck.MaxError(x, dx, loss)));
+                return Math.Max(NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss),
+                       Math.Max(NumericalGradient.MaxRelativeError(layer.B, gradients.B, loss), NumericalGradient.MaxRelativeError(x, dx, loss)));
             }
         }
         """;
@@ -86,7 +87,7 @@ public class ConstructTests
         string properties = Tied.Substring(start, end - start);
         string main = Tied.Remove(start, end - start);
         string other = "using LayerGen;\n\nnamespace Nn;\n\npublic partial class Tied\n{\n" + properties + "}\n";
-        var assembly = TestCompiler.Load(main, other, TiedCheck, Layers.GradCheck);
+        var assembly = TestCompiler.Load(main, other, TiedCheck);
         double error = (double)TestCompiler.Invoke(assembly, "Check", "Run")!;
         Assert.True(error < Tolerance, $"max relative error {error:E3}");
     }
@@ -251,6 +252,7 @@ public class ConstructTests
     private const string ReassignedCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -267,12 +269,11 @@ public class ConstructTests
                 if (Ops.Dot(y, g) != Ops.Dot(layer.Forward(x, s), g)) throw new Exception("training forward differs");
                 var (dx, ds) = layer.Backward(tape, g, gradients);
                 Func<double> loss = () => Ops.Dot(layer.Forward(x, s), g);
-                double e = 1e-4;
-                double numeric = (Ops.Dot(layer.Forward(x, s + e), g) - Ops.Dot(layer.Forward(x, s - e), g)) / (2 * e);
-                double worst = Math.Abs(numeric - ds) / Math.Max(1e-3, Math.Abs(numeric) + Math.Abs(ds));
-                worst = Math.Max(worst, GradCheck.MaxError(x, dx, loss));
-                worst = Math.Max(worst, GradCheck.MaxError(layer.W, gradients.W, loss));
-                return Math.Max(worst, GradCheck.MaxError(layer.B, gradients.B, loss));
+                double numeric = NumericalGradient.Derivative(v => Ops.Dot(layer.Forward(x, v), g), s, 1e-4);
+                double worst = NumericalGradient.RelativeError(numeric, ds);
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(x, dx, loss));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss));
+                return Math.Max(worst, NumericalGradient.MaxRelativeError(layer.B, gradients.B, loss));
             }
         }
         """;
@@ -320,6 +321,7 @@ public class ConstructTests
     private const string PenalizedCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -334,11 +336,11 @@ public class ConstructTests
                 layer.Loss(x, t, tape);
                 var dx = layer.LossBackward(tape, gradients);
                 Func<double> loss = () => layer.Loss(x, t);
-                double worst = GradCheck.MaxError(x, dx, loss);
+                double worst = NumericalGradient.MaxRelativeError(x, dx, loss);
                 var parameters = layer.Parameters(gradients);
                 if (parameters.Count != 4) throw new Exception("Parameters: " + string.Join(", ", parameters));
                 foreach (var p in parameters)
-                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(p.Value, p.Gradient, loss));
                 return worst;
             }
         }
@@ -379,6 +381,7 @@ public class ConstructTests
     private const string ConstantsCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -394,7 +397,7 @@ public class ConstructTests
                 if (Ops.Dot(y, g) != Ops.Dot(layer.Forward(x, 5), g)) throw new Exception("training forward differs");
                 var dx = layer.Backward(tape, g, gradients);
                 Func<double> loss = () => Ops.Dot(layer.Forward(x, 5), g);
-                return Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(layer.W, gradients.W, loss));
+                return Math.Max(NumericalGradient.MaxRelativeError(x, dx, loss), NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss));
             }
         }
         """;
@@ -514,6 +517,7 @@ public class ConstructTests
     private const string FrozenCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -533,7 +537,7 @@ public class ConstructTests
                     throw new Exception("Parameters: " + string.Join(", ", parameters));
                 if (typeof(Head.Gradients).GetProperty("Encoder") is not null) throw new Exception("frozen sublayer in Gradients");
                 Func<double> loss = () => Ops.Dot(layer.Forward(x, c), g);
-                return Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(layer.V, gradients.V, loss));
+                return Math.Max(NumericalGradient.MaxRelativeError(x, dx, loss), NumericalGradient.MaxRelativeError(layer.V, gradients.V, loss));
             }
 
             public static double AllocatedOnSecondStep()
@@ -564,13 +568,13 @@ public class ConstructTests
     [Fact]
     public void Frozen_sublayer_backward_runs_only_where_its_input_needs_a_gradient_and_allocates_nothing_after_the_first_step()
     {
-        var result = TestCompiler.Run(Frozen, FrozenCheck, Layers.GradCheck);
+        var result = TestCompiler.Run(Frozen, FrozenCheck);
         Assert.True(result.CompileErrors.Count == 0, result.Dump());
         string generated = result.Generated["Nn.Head.Forward.g.cs"];
         Assert.Contains("this.Encoder.BackwardCore(", generated);
         // Side's argument is [NoGrad]: nothing needs its backward.
         Assert.DoesNotContain("this.Side.Backward", generated);
-        var assembly = TestCompiler.Load(Frozen, FrozenCheck, Layers.GradCheck);
+        var assembly = TestCompiler.Load(Frozen, FrozenCheck);
         Assert.Equal(0d, (double)TestCompiler.Invoke(assembly, "Check", "AllocatedOnSecondStep")!);
     }
 
@@ -604,6 +608,7 @@ public class ConstructTests
     private const string CellCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -622,9 +627,9 @@ public class ConstructTests
                 if (Ops.Dot(h, gh) != Ops.Dot(plain.h, gh) || Ops.Dot(cNext, gc) != Ops.Dot(plain.c, gc)) throw new Exception("training forward differs");
                 var (dx, dc) = layer.StepBackward(tape, gh, gc, gradients);
                 Func<double> loss = () => { var (a, b) = layer.Step(x, c); return Ops.Dot(a, gh) + Ops.Dot(b, gc); };
-                double worst = Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(c, dc, loss));
+                double worst = Math.Max(NumericalGradient.MaxRelativeError(x, dx, loss), NumericalGradient.MaxRelativeError(c, dc, loss));
                 foreach (var p in layer.Parameters(gradients))
-                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(p.Value, p.Gradient, loss));
 
                 var rtape = new Cell.RegularizedTape();
                 var rgradients = new Cell.Gradients(layer);
@@ -632,8 +637,8 @@ public class ConstructTests
                 layer.Regularized(x, rtape);
                 var rdx = layer.RegularizedBackward(rtape, gy, 0.7, rgradients);
                 Func<double> rloss = () => { var (y, penalty) = layer.Regularized(x); return Ops.Dot(y, gy) + 0.7 * penalty; };
-                worst = Math.Max(worst, GradCheck.MaxError(x, rdx, rloss));
-                return Math.Max(worst, GradCheck.MaxError(layer.Wx, rgradients.Wx, rloss));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(x, rdx, rloss));
+                return Math.Max(worst, NumericalGradient.MaxRelativeError(layer.Wx, rgradients.Wx, rloss));
             }
         }
         """;

@@ -21,9 +21,7 @@ public class GeneratorScaleTests
     private static readonly SyntaxTree[] Trees =
         Enumerable.Range(0, Files).Select(f => CSharpSyntaxTree.ParseText(Source(f), Parse, path: $"Timing{f}.cs")).ToArray();
 
-    private static CSharpCompilation NewCompilation() => CSharpCompilation.Create("Timing", Trees,
-        Basic.Reference.Assemblies.Net100.References.All.Cast<MetadataReference>()
-            .Append(MetadataReference.CreateFromFile(typeof(Matrix<>).Assembly.Location)),
+    private static CSharpCompilation NewCompilation() => CSharpCompilation.Create("Timing", Trees, TestCompiler.References,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     private static GeneratorDriver NewDriver() => CSharpGeneratorDriver.Create(

@@ -34,11 +34,11 @@ public class GuardTests
     /// span, whose message contains <paramref name="reason"/>; and that nothing was generated for
     /// <c>Guards.<paramref name="type"/>.<paramref name="method"/></c>.
     /// </summary>
-    private static TestCompiler.Result AssertGuard(string markup, string id, string reason, string type, string method = "Forward",
-        bool compiles = true)
+    private static CompileResult AssertGuard(string markup, string id, string reason, string type, string method = "Forward",
+        bool compiles = true, IEnumerable<MetadataReference>? references = null)
     {
         var (source, span) = Markup(markup);
-        var result = TestCompiler.Run(source);
+        var result = TestCompiler.Run(references ?? [], source);
         Assert.Empty(result.GeneratorDiagnostics);
         var usage = result.AnalyzerDiagnostics.Where(d => d.Id is "LG0002" or "LG0003").ToList();
         string all = string.Join("\n", result.AnalyzerDiagnostics.Select(d => $"{d} [{d.Location.SourceSpan}]"));
@@ -510,5 +510,262 @@ public class GuardTests
                 public Matrix<float> Forward(Matrix<float> x, Callee layer) => [|layer.Forward(x)|] * V;
             }
             """, "LG0002", "a [Forward] call on a receiver other than a field or property of this layer", "PassedIn");
+    }
+
+    // ------------------------------------------------------------------ guards that had no test of their own
+
+    [Fact]
+    public void Tuple_returned_other_than_as_a_tuple_literal()
+    {
+        AssertGuard("""
+            public partial class Pairs
+            {
+                public Matrix<float> W = new(2, 2);
+
+                private static (Matrix<float>, Matrix<float>) Both(Matrix<float> a) => (a, a);
+
+                [Forward]
+                public (Matrix<float> Y, Matrix<float> Z) Forward(Matrix<float> x)
+                {
+                    return [|Both(x * W)|];
+                }
+            }
+            """, "LG0002", "a tuple returned other than as a tuple literal '(a, b)'", "Pairs");
+    }
+
+    [Fact]
+    public void Unary_operator_other_than_plus_and_minus()
+    {
+        // Matrix<T> has only unary minus; a generic element type that is a binary floating-point number also has '~'.
+        AssertGuard("""
+            using System.Numerics;
+
+            public partial class Bits<TElement> where TElement : unmanaged, IBinaryFloatingPointIeee754<TElement>
+            {
+                public Matrix<TElement> W = new(2, 2);
+
+                [Forward]
+                public Matrix<TElement> Forward(Matrix<TElement> x, TElement s) => x * W * [|~s|];
+            }
+            """, "LG0002", "the unary operator 'BitwiseNegation'", "Bits_TElement_");
+    }
+
+    [Fact]
+    public void Compiler_generated_member()
+    {
+        // Item1 of a named tuple is declared by the compiler, not by the user.
+        AssertGuard("""
+            public partial class Halves
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public (Matrix<float> A, Matrix<float> B) Split(Matrix<float> x) => (x * W, x);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => [|Split(x).Item1|];
+            }
+            """, "LG0002", "reading the compiler-generated member 'Item1'", "Halves");
+    }
+
+    [Fact]
+    public void Computed_property_of_another_object()
+    {
+        AssertGuard("""
+            public class Holder
+            {
+                public Matrix<float> W = new(2, 2);
+                public Matrix<float> Wt => W.T;
+            }
+
+            public partial class ReadsHolder
+            {
+                public Matrix<float> V = new(2, 2);
+                public Holder Inner = new();
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => x * V * [|Inner.Wt|];
+            }
+            """, "LG0002", "reading the computed property 'Inner.Wt' of another object (LayerGen inlines only this layer's own computed properties)", "ReadsHolder");
+    }
+
+    [Fact]
+    public void Member_of_an_object_that_is_not_a_sublayer()
+    {
+        AssertGuard("""
+            public class Holder
+            {
+                public Matrix<float> W = new(2, 2);
+            }
+
+            public partial class ReadsHolder
+            {
+                public Matrix<float> V = new(2, 2);
+                public Holder Inner = new();
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => x * V * [|Inner.W|];
+            }
+            """, "LG0002", "reading 'Inner.W' (only the layer's own parameters, its sublayers' parameters, inputs and locals can carry gradients)", "ReadsHolder");
+    }
+
+    [Fact]
+    public void Computed_property_whose_getter_reads_itself()
+    {
+        // Reported where the getter reads itself, inside the property.
+        AssertGuard("""
+            public partial class Loop
+            {
+                public Matrix<float> W = new(2, 2);
+                public Matrix<float> Again => [|Again|] * W;
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => x * Again;
+            }
+            """, "LG0002", "reading the computed property 'Again', whose getter reads itself", "Loop");
+    }
+
+    [Fact]
+    public void Computed_property_whose_getter_is_not_a_single_return()
+    {
+        AssertGuard("""
+            public partial class Statements
+            {
+                public Matrix<float> W = new(2, 2);
+                public Matrix<float> Wt { get { var t = W.T; return t; } }
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => x * [|Wt|];
+            }
+            """, "LG0002", "reading the computed property 'Wt': its getter is not a single 'return' statement", "Statements");
+    }
+
+    [Fact]
+    public void Call_of_a_tuple_returning_forward_method()
+    {
+        AssertGuard("""
+            public partial class Splitter
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public (Matrix<float> A, Matrix<float> B) Split(Matrix<float> x) => (x * W, x);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    var parts = [|Split(x)|];
+                    return x * W;
+                }
+            }
+            """, "LG0002", "a call of the tuple-returning [Forward] method 'Split'", "Splitter");
+    }
+
+    [Fact]
+    public void Call_of_a_sublayer_that_is_not_partial()
+    {
+        var result = AssertGuard("""
+            public class Plain
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => x * W;
+            }
+
+            public partial class UsesPlain
+            {
+                public Plain Inner = new();
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => [|Inner.Forward(x)|];
+            }
+            """, "LG0002", "a call of 'Plain.Forward': 'Plain' is not declared partial, so LayerGen cannot generate its backward (declare it partial)", "UsesPlain");
+        Assert.Contains(result.AnalyzerDiagnostics, d => d.Id == "LG0001");
+    }
+
+    [Fact]
+    public void Call_of_a_sublayer_compiled_without_the_generator()
+    {
+        // A layer from another assembly is usable only with the members the generator adds; this one was compiled without.
+        var library = TestCompiler.Compile("""
+            using LayerGen;
+
+            namespace Library;
+
+            public partial class Encoder
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => x * W;
+            }
+            """);
+        using var image = new MemoryStream();
+        var emit = library.Emit(image);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
+        AssertGuard("""
+            public partial class UsesEncoder
+            {
+                public Library.Encoder Inner = new();
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x) => [|Inner.Forward(x)|];
+            }
+            """, "LG0002", "a call of 'Encoder.Forward': its assembly has no generated backward for it", "UsesEncoder",
+            references: [MetadataReference.CreateFromImage(image.ToArray())]);
+    }
+
+    [Fact]
+    public void Call_of_a_sublayer_of_another_element_type()
+    {
+        AssertGuard("""
+            public partial class Inner64
+            {
+                public Matrix<double> W = new(2, 2);
+
+                [Forward]
+                public Matrix<double> Forward(Matrix<double> x) => x * W;
+            }
+
+            public partial class Outer32
+            {
+                public Matrix<float> V = new(2, 2);
+                public Inner64 Sub = new();
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x, Matrix<double> y)
+                {
+                    var z = [|Sub.Forward(y)|];
+                    return x * V;
+                }
+            }
+            """, "LG0002", "a call of the sublayer 'Sub', whose gradients this layer cannot hold (a sublayer must use this layer's element type)", "Outer32");
+    }
+
+    [Fact]
+    public void Registered_op_of_another_element_type()
+    {
+        AssertGuard("""
+            public static class DoubleOps
+            {
+                [Differentiable(Backward = nameof(TwiceBackward))]
+                public static Matrix<double> Twice(Matrix<double> x) => Ops.Scale(x, 2.0);
+
+                public static Matrix<double> TwiceBackward(Matrix<double> x, Matrix<double> dResult) => Ops.Scale(dResult, 2.0);
+            }
+
+            public partial class Mixed
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x, Matrix<double> y)
+                {
+                    var z = [|DoubleOps.Twice(y)|];
+                    return x * W;
+                }
+            }
+            """, "LG0002", "a call of 'DoubleOps.Twice' on 'double' in a layer of 'float'", "Mixed");
     }
 }

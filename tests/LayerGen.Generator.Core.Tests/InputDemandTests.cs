@@ -115,6 +115,7 @@ public class InputDemandTests
     private const string Check = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Demand;
 
         public static class Check
@@ -133,7 +134,7 @@ public class InputDemandTests
                 Func<double> loss = () => layer.Loss(x, Labels);
                 double worst = 0;
                 foreach (var p in layer.Parameters(gradients))
-                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(p.Value, p.Gradient, loss));
                 return worst;
             }
 
@@ -147,9 +148,9 @@ public class InputDemandTests
                 layer.Loss(x, Labels, tape);
                 var dx = layer.LossBackward(tape, gradients);
                 Func<double> loss = () => layer.Loss(x, Labels);
-                double worst = GradCheck.MaxError(x, dx, loss);
+                double worst = NumericalGradient.MaxRelativeError(x, dx, loss);
                 foreach (var p in layer.Parameters(gradients))
-                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(p.Value, p.Gradient, loss));
                 return worst;
             }
 
@@ -164,9 +165,9 @@ public class InputDemandTests
                 layer.Loss(x, Labels, tape);
                 var dx = layer.LossBackward(tape, gradients);
                 Func<double> loss = () => layer.Loss(x, Labels);
-                double worst = GradCheck.MaxError(x, dx, loss, 1e-5);
+                double worst = NumericalGradient.MaxRelativeError(x, dx, loss, 1e-5);
                 foreach (var p in layer.Parameters(gradients))
-                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss, 1e-5));
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(p.Value, p.Gradient, loss, 1e-5));
 
                 var frozen = new Frozen();
                 var frozenTape = new Frozen.LossTape();
@@ -175,7 +176,7 @@ public class InputDemandTests
                 frozen.LossBackward(frozenTape, frozenGradients);
                 Func<double> frozenLoss = () => frozen.Loss(x, Labels);
                 foreach (var p in frozen.Parameters(frozenGradients))
-                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, frozenLoss, 1e-5));
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(p.Value, p.Gradient, frozenLoss, 1e-5));
                 var inner = frozenTape._innerTape!;
                 string mix = inner._mixTape!._dA is null && inner._mixTape!._dB is null ? "untouched" : "written";
                 return worst < 1e-6 ? "exact, Mix backward " + mix : "error " + worst;
@@ -221,7 +222,7 @@ public class InputDemandTests
     [Fact]
     public void Parameter_gradients_match_central_differences_when_the_batch_is_NoGrad()
     {
-        var assembly = TestCompiler.Load(Source, Check, Layers.GradCheck);
+        var assembly = TestCompiler.Load(Source, Check);
         double error = (double)TestCompiler.Invoke(assembly, "Check", "Run")!;
         Assert.True(error < Tolerance, $"max relative error {error:E3}");
     }
@@ -229,7 +230,7 @@ public class InputDemandTests
     [Fact]
     public void Input_and_parameter_gradients_match_central_differences_when_the_batch_is_differentiable()
     {
-        var assembly = TestCompiler.Load(Source, Check, Layers.GradCheck);
+        var assembly = TestCompiler.Load(Source, Check);
         double error = (double)TestCompiler.Invoke(assembly, "Check", "RunWithInputGradient")!;
         Assert.True(error < Tolerance, $"max relative error {error:E3}");
     }
@@ -237,7 +238,7 @@ public class InputDemandTests
     [Fact]
     public void Input_gradients_nobody_needs_are_never_computed()
     {
-        var assembly = TestCompiler.Load(Source, Check, Layers.GradCheck);
+        var assembly = TestCompiler.Load(Source, Check);
         string buffers = (string)TestCompiler.Invoke(assembly, "Check", "Buffers")!;
         // x is [NoGrad]: the innermost layer skips dx = dz·Wᵀ (the flag crosses Block), Mix skips ∂L/∂a (its argument is
         // x·0.1); the gradients that reach parameters are still computed.
@@ -247,21 +248,21 @@ public class InputDemandTests
     [Fact]
     public void A_static_call_that_feeds_only_the_input_runs_only_when_the_input_gradient_is_needed()
     {
-        var assembly = TestCompiler.Load(Source, Check, Layers.GradCheck);
+        var assembly = TestCompiler.Load(Source, Check);
         Assert.Equal("exact, Mix backward untouched", (string)TestCompiler.Invoke(assembly, "Check", "GuardedStaticCall")!);
     }
 
     [Fact]
     public void Core_returns_null_for_an_unneeded_input_and_the_public_result_when_needed()
     {
-        var assembly = TestCompiler.Load(Source, Check, Layers.GradCheck);
+        var assembly = TestCompiler.Load(Source, Check);
         Assert.Equal("skipped=null buffer=untouched needed-vs-public=0", (string)TestCompiler.Invoke(assembly, "Check", "Core")!);
     }
 
     [Fact]
     public void Generated_callers_pass_compile_time_flags_and_the_public_backward_passes_true()
     {
-        var result = TestCompiler.Run(Source, Check, Layers.GradCheck);
+        var result = TestCompiler.Run(Source, Check);
         Assert.True(result.CompileErrors.Count == 0, result.Dump());
         string mlp = result.Generated["Demand.Mlp.Loss.g.cs"];
         string block = result.Generated["Demand.Block.Forward.g.cs"];

@@ -3,38 +3,6 @@ namespace LayerGen.Generator.Core.Tests;
 /// <summary>Layer sources and check drivers compiled through the generator in memory.</summary>
 internal static class Layers
 {
-    /// <summary>Central differences in double; compiled into every checking assembly.</summary>
-    public const string GradCheck = """
-        using System;
-        using LayerGen;
-
-        public static class GradCheck
-        {
-            // Step 1e-4: smaller steps drown in round-off (the GEMM's summation order), larger ones in truncation.
-            /// <summary>Largest relative error between <paramref name="analytic"/> and central differences of loss.</summary>
-            public static double MaxError(Matrix<double> value, Matrix<double> analytic, Func<double> loss, double h = 1e-4)
-            {
-                if (value.Rows != analytic.Rows || value.Cols != analytic.Cols)
-                    throw new Exception($"gradient shape {analytic.ShapeString} ≠ value shape {value.ShapeString}");
-                double worst = 0;
-                for (int r = 0; r < value.Rows; r++)
-                    for (int c = 0; c < value.Cols; c++)
-                    {
-                        double old = value[r, c];
-                        value[r, c] = old + h;
-                        double plus = loss();
-                        value[r, c] = old - h;
-                        double minus = loss();
-                        value[r, c] = old;
-                        double numeric = (plus - minus) / (2 * h);
-                        double a = analytic[r, c];
-                        worst = Math.Max(worst, Math.Abs(numeric - a) / Math.Max(1e-3, Math.Abs(numeric) + Math.Abs(a)));
-                    }
-                return worst;
-            }
-        }
-        """;
-
     public const string Dense = """
         using LayerGen;
 
@@ -60,6 +28,7 @@ internal static class Layers
     public const string DenseCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -74,8 +43,8 @@ internal static class Layers
                 layer.Forward(x, tape);
                 var dx = layer.Backward(tape, g, gradients);
                 Func<double> loss = () => Ops.Dot(layer.Forward(x), g);
-                return Math.Max(GradCheck.MaxError(layer.W, gradients.W, loss),
-                       Math.Max(GradCheck.MaxError(layer.B, gradients.B, loss), GradCheck.MaxError(x, dx, loss)));
+                return Math.Max(NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss),
+                       Math.Max(NumericalGradient.MaxRelativeError(layer.B, gradients.B, loss), NumericalGradient.MaxRelativeError(x, dx, loss)));
             }
 
             public static long AllocatedOnSecondStep()
@@ -124,6 +93,7 @@ internal static class Layers
     public const string ClassifierCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -139,8 +109,8 @@ internal static class Layers
                 if (Math.Abs(value - layer.Loss(x, labels)) > 1e-12) throw new Exception("training forward differs");
                 var dx = layer.LossBackward(tape, gradients);
                 Func<double> loss = () => layer.Loss(x, labels);
-                return Math.Max(GradCheck.MaxError(layer.W, gradients.W, loss),
-                       Math.Max(GradCheck.MaxError(layer.B, gradients.B, loss), GradCheck.MaxError(x, dx, loss)));
+                return Math.Max(NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss),
+                       Math.Max(NumericalGradient.MaxRelativeError(layer.B, gradients.B, loss), NumericalGradient.MaxRelativeError(x, dx, loss)));
             }
         }
         """;
@@ -189,6 +159,7 @@ internal static class Layers
     public const string MlpCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -203,12 +174,12 @@ internal static class Layers
                 layer.Loss(x, labels, tape);
                 var dx = layer.LossBackward(tape, gradients);
                 Func<double> loss = () => layer.Loss(x, labels);
-                double worst = GradCheck.MaxError(x, dx, loss);
+                double worst = NumericalGradient.MaxRelativeError(x, dx, loss);
                 var parameters = layer.Parameters(gradients);
                 if (parameters.Count != 4 || parameters[0].Name != "Hidden.W" || parameters[3].Name != "Output.B")
                     throw new Exception("Parameters: " + string.Join(", ", parameters));
                 foreach (var p in parameters)
-                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(p.Value, p.Gradient, loss));
                 return worst;
             }
 
@@ -261,6 +232,7 @@ internal static class Layers
     public const string GenericDenseCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -275,9 +247,9 @@ internal static class Layers
                 layer.Loss(x, t, tape);
                 var (dx, dt) = layer.LossBackward(tape, gradients);
                 Func<double> loss = () => layer.Loss(x, t);
-                double worst = Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(t, dt, loss));
-                worst = Math.Max(worst, GradCheck.MaxError(layer.W, gradients.W, loss));
-                worst = Math.Max(worst, GradCheck.MaxError(layer.B, gradients.B, loss));
+                double worst = Math.Max(NumericalGradient.MaxRelativeError(x, dx, loss), NumericalGradient.MaxRelativeError(t, dt, loss));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.B, gradients.B, loss));
                 // the float instantiation compiles and runs too
                 var f = new Outer.Dense<float>(4, 3, 1);
                 var ftape = new Outer.Dense<float>.Tape();
@@ -321,6 +293,7 @@ internal static class Layers
     public const string MultiInputCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -337,12 +310,11 @@ internal static class Layers
                 var g = Matrix<double>.RandomNormal(y.Rows, y.Cols, 4);
                 var (dx, dh, ds) = layer.Backward(tape, g, gradients);
                 Func<double> loss = () => Ops.Dot(layer.Forward(x, h, s), g);
-                double worst = Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(h, dh, loss));
-                worst = Math.Max(worst, GradCheck.MaxError(layer.W, gradients.W, loss));
-                worst = Math.Max(worst, GradCheck.MaxError(layer.U, gradients.U, loss));
-                double e = 1e-4;
-                double numeric = (Ops.Dot(layer.Forward(x, h, s + e), g) - Ops.Dot(layer.Forward(x, h, s - e), g)) / (2 * e);
-                worst = Math.Max(worst, Math.Abs(numeric - ds) / Math.Max(1e-3, Math.Abs(numeric) + Math.Abs(ds)));
+                double worst = Math.Max(NumericalGradient.MaxRelativeError(x, dx, loss), NumericalGradient.MaxRelativeError(h, dh, loss));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.U, gradients.U, loss));
+                double numeric = NumericalGradient.Derivative(v => Ops.Dot(layer.Forward(x, h, v), g), s, 1e-4);
+                worst = Math.Max(worst, NumericalGradient.RelativeError(numeric, ds));
                 return worst;
             }
         }
@@ -453,6 +425,7 @@ internal static class Layers
     public const string CompositeCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -468,11 +441,11 @@ internal static class Layers
                 if (Math.Abs(value - layer.Loss(x, target)) > 1e-12) throw new Exception("training forward differs");
                 var dx = layer.LossBackward(tape, gradients);
                 Func<double> loss = () => layer.Loss(x, target);
-                double worst = GradCheck.MaxError(x, dx, loss);
+                double worst = NumericalGradient.MaxRelativeError(x, dx, loss);
                 var parameters = layer.Parameters(gradients);
                 if (parameters.Count != 10) throw new Exception("Parameters: " + string.Join(", ", parameters));
                 foreach (var p in parameters)
-                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(p.Value, p.Gradient, loss));
                 // accumulation: a second backward doubles every gradient
                 var before = gradients.Cell.Wz.Clone();
                 layer.Loss(x, target, tape);
@@ -552,6 +525,7 @@ internal static class Layers
     public const string EdgeCasesCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn.Generic;
 
         public static class Check
@@ -564,7 +538,7 @@ internal static class Layers
                 identity.Forward(x, it);
                 var g = Matrix<double>.RandomNormal(5, 3, 9);
                 var dI = identity.Backward(it, g, new Identity.Gradients(identity));
-                double worst = GradCheck.MaxError(x, dI, () => Ops.Dot(identity.Forward(x), g));
+                double worst = NumericalGradient.MaxRelativeError(x, dI, () => Ops.Dot(identity.Forward(x), g));
 
                 var affine = new Affine(3, 4);
                 var y = Matrix<double>.RandomNormal(1, 3, 5);
@@ -573,8 +547,8 @@ internal static class Layers
                 affine.Forward(x, y, at);
                 var (dx, dy) = affine.Backward(at, g, ag);
                 Func<double> affineLoss = () => Ops.Dot(affine.Forward(x, y), g);
-                worst = Math.Max(worst, Math.Max(GradCheck.MaxError(x, dx, affineLoss), GradCheck.MaxError(y, dy, affineLoss)));
-                worst = Math.Max(worst, GradCheck.MaxError(affine.W, ag.W, affineLoss));
+                worst = Math.Max(worst, Math.Max(NumericalGradient.MaxRelativeError(x, dx, affineLoss), NumericalGradient.MaxRelativeError(y, dy, affineLoss)));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(affine.W, ag.W, affineLoss));
 
                 var mlp = new Mlp<double>();
                 var target = Matrix<double>.RandomNormal(5, 2, 6);
@@ -584,12 +558,11 @@ internal static class Layers
                 mlp.Loss(x, target, temperature, tape);
                 var (dX, dT) = mlp.LossBackward(tape, gradients);
                 Func<double> loss = () => mlp.Loss(x, target, temperature);
-                worst = Math.Max(worst, GradCheck.MaxError(x, dX, loss));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(x, dX, loss));
                 foreach (var p in mlp.Parameters(gradients))
-                    worst = Math.Max(worst, GradCheck.MaxError(p.Value, p.Gradient, loss));
-                double e = 1e-4;
-                double numeric = (mlp.Loss(x, target, temperature + e) - mlp.Loss(x, target, temperature - e)) / (2 * e);
-                worst = Math.Max(worst, Math.Abs(numeric - dT) / Math.Max(1e-3, Math.Abs(numeric) + Math.Abs(dT)));
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(p.Value, p.Gradient, loss));
+                double numeric = NumericalGradient.Derivative(t => mlp.Loss(x, target, t), temperature, 1e-4);
+                worst = Math.Max(worst, NumericalGradient.RelativeError(numeric, dT));
                 return worst;
             }
         }
@@ -621,6 +594,7 @@ internal static class Layers
     public const string ShapeOpsCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -635,9 +609,9 @@ internal static class Layers
                 var g = Matrix<double>.RandomNormal(y.Rows, y.Cols, 4);
                 var dx = layer.Backward(tape, g, gradients);
                 Func<double> loss = () => Ops.Dot(layer.Forward(x), g);
-                double worst = GradCheck.MaxError(x, dx, loss);
-                worst = Math.Max(worst, GradCheck.MaxError(layer.W, gradients.W, loss));
-                return Math.Max(worst, GradCheck.MaxError(layer.V, gradients.V, loss));
+                double worst = NumericalGradient.MaxRelativeError(x, dx, loss);
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss));
+                return Math.Max(worst, NumericalGradient.MaxRelativeError(layer.V, gradients.V, loss));
             }
         }
         """;

@@ -181,6 +181,7 @@ public sealed class RegisteredOpTests
     private const string NetCheck = """
         using System;
         using LayerGen;
+        using LayerGen.TestSupport;
         using Nn;
 
         public static class Check
@@ -197,11 +198,11 @@ public sealed class RegisteredOpTests
                 if (Math.Abs(value - layer.Loss(x, target)) > 1e-12) throw new Exception("training forward differs");
                 var dx = layer.LossBackward(tape, gradients);
                 Func<double> loss = () => layer.Loss(x, target);
-                double worst = GradCheck.MaxError(x, dx, loss);
-                worst = Math.Max(worst, GradCheck.MaxError(layer.W, gradients.W, loss));
-                worst = Math.Max(worst, GradCheck.MaxError(layer.B, gradients.B, loss));
-                worst = Math.Max(worst, GradCheck.MaxError(layer.V, gradients.V, loss));
-                worst = Math.Max(worst, GradCheck.MaxError(layer.S, gradients.S, loss));
+                double worst = NumericalGradient.MaxRelativeError(x, dx, loss);
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.B, gradients.B, loss));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.V, gradients.V, loss));
+                worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.S, gradients.S, loss));
                 return worst;
             }
 
@@ -243,7 +244,7 @@ public sealed class RegisteredOpTests
     [Fact]
     public void Every_form_of_registered_op_is_exact_against_central_differences()
     {
-        var assembly = TestCompiler.Load(Layers.GradCheck, UserOps, Net, NetCheck);
+        var assembly = TestCompiler.Load(UserOps, Net, NetCheck);
         double error = (double)TestCompiler.Invoke(assembly, "Check", "Run")!;
         Assert.True(error < 1e-6, $"max relative error {error}");
     }
@@ -251,14 +252,14 @@ public sealed class RegisteredOpTests
     [Fact]
     public void The_registered_backward_runs_once_per_call_of_the_op()
     {
-        var assembly = TestCompiler.Load(Layers.GradCheck, UserOps, Net, NetCheck);
+        var assembly = TestCompiler.Load(UserOps, Net, NetCheck);
         Assert.Equal("2 1", TestCompiler.Invoke(assembly, "Check", "Calls"));
     }
 
     [Fact]
     public void A_gradient_of_the_wrong_shape_is_a_clear_exception_naming_the_backward()
     {
-        var assembly = TestCompiler.Load(Layers.GradCheck, UserOps, Net, NetCheck);
+        var assembly = TestCompiler.Load(UserOps, Net, NetCheck);
         string message = (string)TestCompiler.Invoke(assembly, "Check", "WrongShape")!;
         Assert.Contains("Nn.MyOps.MishBackward", message);
         Assert.Contains("the gradient for x is [6, 3] but x is [5, 3]", message);
@@ -290,6 +291,7 @@ public sealed class RegisteredOpTests
     private const string GenericLayer = """
         using System.Numerics;
         using LayerGen;
+        using LayerGen.TestSupport;
 
         namespace Nn;
 
@@ -313,7 +315,7 @@ public sealed class RegisteredOpTests
                 layer.Forward(x, tape);
                 var dx = layer.Backward(tape, g, gradients);
                 System.Func<double> loss = () => Ops.Dot(layer.Forward(x), g);
-                return System.Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(layer.W, gradients.W, loss));
+                return System.Math.Max(NumericalGradient.MaxRelativeError(x, dx, loss), NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss));
             }
         }
         """;
@@ -321,13 +323,14 @@ public sealed class RegisteredOpTests
     [Fact]
     public void A_generic_op_is_called_with_the_layers_type_parameter()
     {
-        var assembly = TestCompiler.Load(Layers.GradCheck, UserOps, GenericLayer);
+        var assembly = TestCompiler.Load(UserOps, GenericLayer);
         double error = (double)TestCompiler.Invoke(assembly, "Nn.GenericCheck", "Run")!;
         Assert.True(error < 1e-6, $"max relative error {error}");
     }
 
     private const string OtherAssemblyLayer = """
         using LayerGen;
+        using LayerGen.TestSupport;
 
         namespace App;
 
@@ -351,7 +354,7 @@ public sealed class RegisteredOpTests
                 layer.Forward(x, tape);
                 var dx = layer.Backward(tape, g, gradients);
                 System.Func<double> loss = () => Ops.Dot(layer.Forward(x), g);
-                return System.Math.Max(GradCheck.MaxError(x, dx, loss), GradCheck.MaxError(layer.W, gradients.W, loss));
+                return System.Math.Max(NumericalGradient.MaxRelativeError(x, dx, loss), NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss));
             }
         }
         """;
@@ -372,7 +375,7 @@ public sealed class RegisteredOpTests
         AppDomain.CurrentDomain.AssemblyResolve += resolve;
         try
         {
-            var result = TestCompiler.Run(new[] { MetadataReference.CreateFromImage(opsImage.ToArray()) }, Layers.GradCheck, OtherAssemblyLayer);
+            var result = TestCompiler.Run(new[] { MetadataReference.CreateFromImage(opsImage.ToArray()) }, OtherAssemblyLayer);
             Assert.True(result.CompileErrors.Count == 0, result.Dump());
             Assert.Empty(result.AnalyzerDiagnostics);
             using var stream = new MemoryStream();

@@ -326,7 +326,7 @@ public sealed class AnalyzerTests
 
     private static async Task<IReadOnlyList<Diagnostic>> DiagnosticsOf(string source)
     {
-        var compilation = GeneratorHarness.CreateCompilation(source);
+        var compilation = TestCompiler.RoslynFloor.Compile(source);
         var diagnostics = await compilation
             .WithAnalyzers([new ForwardAnalyzer()], (AnalyzerOptions?)null)
             .GetAnalyzerDiagnosticsAsync();
@@ -341,7 +341,7 @@ public sealed class AnalyzerTests
             // No reference-assembly download at test time: the .NET 10 reference assemblies come from a package.
             ReferenceAssemblies = new ReferenceAssemblies("net10.0"),
         };
-        test.TestState.AdditionalReferences.AddRange(GeneratorHarness.References);
+        test.TestState.AdditionalReferences.AddRange(TestCompiler.References);
         return test.RunAsync();
     }
 }

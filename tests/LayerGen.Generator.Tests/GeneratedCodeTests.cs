@@ -11,20 +11,20 @@ public sealed class GeneratedCodeTests
     [Fact]
     public void OpLayers_GeneratedCodeCompilesWithoutErrorsOrWarnings() =>
         // The op layers use one shared test layer (Linear) as a sublayer.
-        AssertCompilesCleanly(GeneratorHarness.CreateCompilation([TestSources.LoadOpLayers("OpLayers.cs"), .. TestSources.All().Select(TestSources.Load)]));
+        AssertCompilesCleanly(TestCompiler.RoslynFloor.Compile([TestSources.LoadOpLayers("OpLayers.cs"), .. TestSources.All().Select(TestSources.Load)]));
 
     [Fact]
     public void TestLayers_GeneratedCodeCompilesWithoutErrorsOrWarnings() =>
-        AssertCompilesCleanly(GeneratorHarness.CreateCompilation([.. TestSources.All().Select(TestSources.Load)]));
+        AssertCompilesCleanly(TestCompiler.RoslynFloor.Compile([.. TestSources.All().Select(TestSources.Load)]));
 
     private static void AssertCompilesCleanly(Compilation input)
     {
         var inputProblems = input.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.True(inputProblems.Count == 0, "the input itself has problems:\n" + string.Join("\n", inputProblems));
 
-        var run = GeneratorHarness.Run(input);
-        Assert.Null(run.Result.Results.Single().Exception);
-        Assert.NotEmpty(run.Files);
+        var run = TestCompiler.RoslynFloor.Generate(input);
+        Assert.Null(run.RunResult.Results.Single().Exception);
+        Assert.NotEmpty(run.Generated);
         var problems = run.Output.GetDiagnostics()
             .Where(d => d.Severity >= DiagnosticSeverity.Warning)
             .Select(d => $"{Path.GetFileName(d.Location.SourceTree?.FilePath)}{d.Location.GetLineSpan().StartLinePosition}: {d.Id} {d.GetMessage()}")

@@ -16,8 +16,8 @@ public sealed class IncrementalTests
     [Fact]
     public void SameInputTwice_EveryTrackedStepIsCachedOrUnchanged()
     {
-        var compilation = GeneratorHarness.CreateCompilation(TestSources.Load("Mlp.cs"), TestSources.Load("Dense.cs"));
-        var driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var compilation = TestCompiler.RoslynFloor.Compile(TestSources.Load("Mlp.cs"), TestSources.Load("Dense.cs"));
+        var driver = TestCompiler.RoslynFloor.CreateDriver(trackSteps: true).RunGenerators(compilation);
         AssertProducedOutput(driver);
 
         var second = driver.RunGenerators(compilation.Clone()).GetRunResult().Results.Single();
@@ -30,14 +30,14 @@ public sealed class IncrementalTests
     [Fact]
     public void UnrelatedEdit_OutputsAreCached()
     {
-        var compilation = GeneratorHarness.CreateCompilation(TestSources.Load("Mlp.cs"), TestSources.Load("Dense.cs"));
-        var driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var compilation = TestCompiler.RoslynFloor.Compile(TestSources.Load("Mlp.cs"), TestSources.Load("Dense.cs"));
+        var driver = TestCompiler.RoslynFloor.CreateDriver(trackSteps: true).RunGenerators(compilation);
         AssertProducedOutput(driver);
 
         // A new file with an unrelated class, and an edit of an existing file outside any layer.
         var edited = compilation
             .AddSyntaxTrees(CSharpSyntaxTree.ParseText(
-                "namespace Elsewhere; public class Unrelated { public int Count() => 42; }", GeneratorHarness.ParseOptions, path: "Unrelated.cs"));
+                "namespace Elsewhere; public class Unrelated { public int Count() => 42; }", TestCompiler.RoslynFloor.ParseOptions, path: "Unrelated.cs"));
         var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
 
         foreach (var step in TrackedSteps)
@@ -49,14 +49,14 @@ public sealed class IncrementalTests
     public void CommentEditInsideLayerFile_OutputsAreCached()
     {
         string dense = TestSources.Load("Dense.cs");
-        var compilation = GeneratorHarness.CreateCompilation(dense);
-        var driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var compilation = TestCompiler.RoslynFloor.Compile(dense);
+        var driver = TestCompiler.RoslynFloor.CreateDriver(trackSteps: true).RunGenerators(compilation);
         AssertProducedOutput(driver);
 
         // A comment after the class changes the syntax tree but not the layer: the models must compare equal.
         // (At the top it would move the lines that generated comments cite, a legitimate change of the output.)
         var oldTree = compilation.SyntaxTrees.Single();
-        var newTree = CSharpSyntaxTree.ParseText(dense + "\n// a trailing comment\n", GeneratorHarness.ParseOptions, path: oldTree.FilePath);
+        var newTree = CSharpSyntaxTree.ParseText(dense + "\n// a trailing comment\n", TestCompiler.RoslynFloor.ParseOptions, path: oldTree.FilePath);
         var result = driver.RunGenerators(compilation.ReplaceSyntaxTree(oldTree, newTree)).GetRunResult().Results.Single();
 
         foreach (var step in TrackedSteps)
@@ -105,9 +105,9 @@ public sealed class IncrementalTests
         int split = mlpFile.IndexOf("/// <summary>A two-hidden-layer", StringComparison.Ordinal);
         string linearSource = mlpFile[..split];
         string mlpSource = "using LayerGen;\n\nnamespace LayerGen.TestLayers;\n\n" + mlpFile[split..];
-        var compilation = GeneratorHarness.CreateCompilation(linearSource, mlpSource);
-        Assert.Empty(GeneratorHarness.Errors(compilation));
-        var driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var compilation = TestCompiler.RoslynFloor.Compile(linearSource, mlpSource);
+        Assert.Empty(InMemoryCompiler.Errors(compilation));
+        var driver = TestCompiler.RoslynFloor.CreateDriver(trackSteps: true).RunGenerators(compilation);
         AssertProducedOutput(driver);
         return (compilation, driver);
     }
@@ -118,16 +118,16 @@ public sealed class IncrementalTests
         string source = oldTree.ToString();
         string edited = source.Replace(oldText, newText, StringComparison.Ordinal);
         Assert.NotEqual(source, edited);
-        var result = compilation.ReplaceSyntaxTree(oldTree, CSharpSyntaxTree.ParseText(edited, GeneratorHarness.ParseOptions, path: oldTree.FilePath));
-        Assert.Empty(GeneratorHarness.Errors(result));
+        var result = compilation.ReplaceSyntaxTree(oldTree, CSharpSyntaxTree.ParseText(edited, TestCompiler.RoslynFloor.ParseOptions, path: oldTree.FilePath));
+        Assert.Empty(InMemoryCompiler.Errors(result));
         return result;
     }
 
     [Fact]
     public void NoStepOutputHoldsARoslynObject()
     {
-        var compilation = GeneratorHarness.CreateCompilation([.. TestSources.All().Select(TestSources.Load)]);
-        var result = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation).GetRunResult().Results.Single();
+        var compilation = TestCompiler.RoslynFloor.Compile([.. TestSources.All().Select(TestSources.Load)]);
+        var result = TestCompiler.RoslynFloor.CreateDriver(trackSteps: true).RunGenerators(compilation).GetRunResult().Results.Single();
 
         var problems = new List<string>();
         int walked = 0;

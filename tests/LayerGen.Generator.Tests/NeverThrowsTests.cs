@@ -86,7 +86,7 @@ public sealed class NeverThrowsTests
     [MemberData(nameof(Corpus))]
     public async Task GeneratorAndAnalyzerNeverThrow(string name, string source)
     {
-        await AssertNeverThrows(name, GeneratorHarness.CreateCompilation(source));
+        await AssertNeverThrows(name, TestCompiler.RoslynFloor.Compile(source));
     }
 
     /// <summary>Every prefix of the real test layers (cut every 11 characters), as if typed left to right.</summary>
@@ -100,15 +100,15 @@ public sealed class NeverThrowsTests
     {
         string text = TestSources.Load(file);
         for (int cut = 0; cut <= text.Length; cut += 11)
-            await AssertNeverThrows($"{file}[..{cut}]", GeneratorHarness.CreateCompilation(text[..cut]), analyzers: cut % 33 == 0);
+            await AssertNeverThrows($"{file}[..{cut}]", TestCompiler.RoslynFloor.Compile(text[..cut]), analyzers: cut % 33 == 0);
     }
 
     private static async Task AssertNeverThrows(string name, Compilation compilation, bool analyzers = true)
     {
-        var run = GeneratorHarness.Run(compilation);
-        var generatorResult = run.Result.Results.Single();
+        var run = TestCompiler.RoslynFloor.Generate(compilation);
+        var generatorResult = run.RunResult.Results.Single();
         Assert.True(generatorResult.Exception is null, $"{name}: the generator threw {generatorResult.Exception}");
-        var crash = run.DriverDiagnostics.Concat(run.Output.GetDiagnostics()).FirstOrDefault(d => d.Id is "CS8784" or "CS8785");
+        var crash = run.GeneratorDiagnostics.Concat(run.Output.GetDiagnostics()).FirstOrDefault(d => d.Id is "CS8784" or "CS8785");
         Assert.True(crash is null, $"{name}: {crash}");
 
         if (!analyzers)

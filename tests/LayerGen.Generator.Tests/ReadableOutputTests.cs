@@ -10,9 +10,9 @@ public sealed class ReadableOutputTests
 {
     private static IReadOnlyDictionary<string, string> GenerateAll()
     {
-        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation([.. TestSources.All().Select(TestSources.Load)]));
-        Assert.Empty(GeneratorHarness.Errors(run.Output));
-        return run.Files;
+        var run = TestCompiler.RoslynFloor.Generate(TestCompiler.RoslynFloor.Compile([.. TestSources.All().Select(TestSources.Load)]));
+        Assert.Empty(InMemoryCompiler.Errors(run.Output));
+        return run.Generated;
     }
 
     [Fact]

@@ -220,8 +220,7 @@ public class CalleeInferenceTests
             var compilation = TestCompiler.Compile(source);
             var diagnostics = compilation.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new ShapeAnalyzer(), new ForwardAnalyzer()))
                 .GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
-            GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new LayerGenGenerator().AsSourceGenerator() }, parseOptions: TestCompiler.ParseOptions);
-            driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out _, out var generatorDiagnostics);
+            var driver = TestCompiler.Default.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out _, out var generatorDiagnostics);
             return (diagnostics, generatorDiagnostics, driver.GetRunResult());
         });
         // A hang fails the test with a TimeoutException instead of blocking the run.
@@ -251,9 +250,7 @@ public class CalleeInferenceTests
             }
             """;
         var compilation = TestCompiler.Compile(caller, "using LayerGen;\n" + Hidden);
-        GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new LayerGenGenerator().AsSourceGenerator() },
-            parseOptions: TestCompiler.ParseOptions, driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
-        driver = driver.RunGenerators(compilation);
+        var driver = TestCompiler.Default.CreateDriver(trackSteps: true).RunGenerators(compilation);
         var calleeTree = compilation.SyntaxTrees.Last();
         var edited = compilation.ReplaceSyntaxTree(calleeTree,
             calleeTree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(calleeTree.GetText().ToString().Replace("[Shape(784, 256)]", "[Shape(784, 128)]"))));
@@ -271,7 +268,7 @@ public class CalleeInferenceTests
     public void Generated_code_for_undeclared_sublayer_returns_compiles()
     {
         // The inferred shape only feeds the analysis: the generator's output for such a layer still builds.
-        var (_, generated) = TestCompiler.Load("using LayerGen;\n" + Hidden + Corpus.UndeclaredOutput + """
+        var run = TestCompiler.Run("using LayerGen;\n" + Hidden + Corpus.UndeclaredOutput + """
             public partial class Mlp
             {
                 public Hidden1 Hidden = null!;
@@ -282,7 +279,8 @@ public class CalleeInferenceTests
                     => Losses.SoftmaxCrossEntropy(Output.Forward(Hidden.Forward(x)), labels);
             }
             """);
-        Assert.Contains(generated.Keys, k => k.StartsWith("Mlp.Loss", StringComparison.Ordinal));
+        run.Load();
+        Assert.Contains(run.Generated.Keys, k => k.StartsWith("Mlp.Loss", StringComparison.Ordinal));
     }
 
     private static IReadOnlyList<Diagnostic> Analyze(params string[] sources)

@@ -76,7 +76,7 @@ public class RuntimeAssertTests
         }
         """;
 
-    private static readonly Lazy<System.Reflection.Assembly> Assembly = new(() => TestCompiler.Load(Dense).Assembly);
+    private static readonly Lazy<System.Reflection.Assembly> Assembly = new(() => TestCompiler.Load(Dense));
 
     private static string Run(string method) => (string)TestCompiler.Invoke(Assembly.Value, "Nn.Driver", method)!;
 
@@ -118,7 +118,9 @@ public class RuntimeAssertTests
                 public Matrix<float> Forward([Shape("N", "D")] Matrix<float> x) => x * W + x * V;
             }
             """;
-        var generated = TestCompiler.Load(source).Generated;
+        var run = TestCompiler.Run(source);
+        run.Load();
+        var generated = run.Generated;
         string forward = generated.Single(g => g.Key.EndsWith("Odd.Forward.g.cs", StringComparison.Ordinal)).Value;
         Assert.Contains("// Shapes on entry: x [N, D], V [D, C]", forward);
         Assert.DoesNotContain("{x}", forward);
@@ -127,7 +129,9 @@ public class RuntimeAssertTests
     [Fact]
     public void The_check_is_in_the_generated_training_forward()
     {
-        var generated = TestCompiler.Load(Dense).Generated;
+        var run = TestCompiler.Run(Dense);
+        run.Load();
+        var generated = run.Generated;
         string forward = generated.Single(g => g.Key.EndsWith("Dense.Forward.g.cs", StringComparison.Ordinal)).Value;
         Assert.Contains("// Shapes on entry: x [N, D], W [D, C], B [1, C]", forward);
         Assert.Contains("throw new global::LayerGen.ShapeMismatchException(\"Dense.Forward\"", forward);

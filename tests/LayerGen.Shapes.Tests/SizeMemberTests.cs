@@ -290,8 +290,9 @@ public class SizeMemberTests
                 public static string WrongHidden() => Catch(() => new Gated(3, 3, 4).Forward(new Matrix<float>(5, 3), new Gated.Tape()));
             }
             """;
-        var (assembly, generated) = TestCompiler.Load(source);
-        Assert.Contains("Hidden = H", generated.Single(g => g.Key.EndsWith("Gated.Forward.g.cs", StringComparison.Ordinal)).Value);
+        var run = TestCompiler.Run(source);
+        var assembly = run.Load();
+        Assert.Contains("Hidden = H", run.Generated.Single(g => g.Key.EndsWith("Gated.Forward.g.cs", StringComparison.Ordinal)).Value);
         Assert.Equal("no exception", TestCompiler.Invoke(assembly, "Nn.Driver", "Fits"));
         var message = (string)TestCompiler.Invoke(assembly, "Nn.Driver", "WrongHidden")!;
         // H is known from Hidden (3), so W [3, 4] cannot be [D, 2*H].

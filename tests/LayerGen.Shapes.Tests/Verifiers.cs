@@ -8,20 +8,16 @@ using Microsoft.CodeAnalysis.Testing;
 
 namespace LayerGen.Shapes.Tests;
 
-/// <summary>References for test compilations: .NET 10 reference assemblies (offline) plus the LayerGen runtime.</summary>
+/// <summary>References for the analyzer-testing framework: those of <see cref="TestCompiler"/> (.NET 10 reference
+/// assemblies, offline, plus the LayerGen runtime).</summary>
 internal static class TestReferences
 {
-    public static readonly ImmutableArray<MetadataReference> All =
-        Basic.Reference.Assemblies.Net100.References.All.Cast<MetadataReference>()
-            .Append(MetadataReference.CreateFromFile(typeof(Matrix<>).Assembly.Location))
-            .ToImmutableArray();
-
-    /// <summary>No reference package to download: the references come from <see cref="All"/>.</summary>
+    /// <summary>No reference package to download: the references come from <see cref="TestCompiler.References"/>.</summary>
     public static readonly ReferenceAssemblies None = new("net10.0");
 
     public static void Configure(SolutionState state)
     {
-        state.AdditionalReferences.AddRange(All);
+        state.AdditionalReferences.AddRange(TestCompiler.References);
     }
 }
 

@@ -1,4 +1,5 @@
 using LayerGen;
+using LayerGen.TestSupport;
 
 namespace LayerGen.Tests;
 
@@ -12,49 +13,13 @@ internal static class ReferenceGradient
     public const double Relative = 1e-6;
     public const double Absolute = 1e-8;
 
-    /// <summary>∂(Σ dY ⊙ f(X))/∂X by central differences; X is restored afterwards.</summary>
-    /// <remarks>
-    /// The difference f(X + h) − f(X − h) is formed element-wise before weighting by dY, so outputs that do not
-    /// depend on the perturbed element cancel exactly instead of adding round-off of the whole sum.
-    /// </remarks>
-    public static Matrix<double> Numeric(Func<Matrix<double>, Matrix<double>> f, Matrix<double> x, Matrix<double> dY)
-    {
-        var gradient = new Matrix<double>(x.Rows, x.Cols);
-        var span = x.AsSpan();
-        for (int i = 0; i < span.Length; i++)
-        {
-            double saved = span[i];
-            span[i] = saved + Step;
-            var plus = f(x);
-            span[i] = saved - Step;
-            var minus = f(x);
-            span[i] = saved;
-            Assert.True(plus.SameShape(dY), $"f gives {plus.ShapeString} but dY is {dY.ShapeString}");
-            double sum = 0;
-            for (int j = 0; j < dY.Length; j++)
-                sum += dY.AsSpan()[j] * (plus.AsSpan()[j] - minus.AsSpan()[j]);
-            gradient.AsSpan()[i] = sum / (2 * Step);
-        }
-        return gradient;
-    }
+    /// <summary>∂(Σ dY ⊙ f(X))/∂X by central differences (<see cref="NumericalGradient.OfWeightedOutput"/>); X is restored afterwards.</summary>
+    public static Matrix<double> Numeric(Func<Matrix<double>, Matrix<double>> f, Matrix<double> x, Matrix<double> dY) =>
+        NumericalGradient.OfWeightedOutput(f, x, dY, Step);
 
-    /// <summary>∂L/∂X for a scalar function L, by central differences.</summary>
-    public static Matrix<double> NumericScalar(Func<Matrix<double>, double> loss, Matrix<double> x)
-    {
-        var gradient = new Matrix<double>(x.Rows, x.Cols);
-        var span = x.AsSpan();
-        for (int i = 0; i < span.Length; i++)
-        {
-            double saved = span[i];
-            span[i] = saved + Step;
-            double plus = loss(x);
-            span[i] = saved - Step;
-            double minus = loss(x);
-            span[i] = saved;
-            gradient.AsSpan()[i] = (plus - minus) / (2 * Step);
-        }
-        return gradient;
-    }
+    /// <summary>∂L/∂X for a scalar function L, by central differences (<see cref="NumericalGradient.OfScalar"/>).</summary>
+    public static Matrix<double> NumericScalar(Func<Matrix<double>, double> loss, Matrix<double> x) =>
+        NumericalGradient.OfScalar(loss, x, Step);
 
     public static double Frobenius(Matrix<double> a, Matrix<double> b)
     {
