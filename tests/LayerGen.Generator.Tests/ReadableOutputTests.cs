@@ -65,7 +65,7 @@ public sealed class ReadableOutputTests
         Assert.Contains("EnsureShape(ref tape._oneMinusZ, z.Rows, z.Cols);", files["LayerGen.TestLayers.GruCell.Forward.g.cs"]);
 
         // Without [Shape]s nothing is proven: the size is decided at run time (and the op checks it).
-        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation("""
+        var run = TestCompiler.RoslynFloor.Generate(TestCompiler.RoslynFloor.Compile("""
             using LayerGen;
             namespace Unshaped;
             public partial class Dense
@@ -74,7 +74,7 @@ public sealed class ReadableOutputTests
                 [Forward] public Matrix<float> Forward(Matrix<float> x) => x * W + B;
             }
             """));
-        Assert.Empty(GeneratorHarness.Errors(run.Output));
-        Assert.Contains("global::System.Math.Max(xW.Rows, this.B.Rows)", run.Files["Unshaped.Dense.Forward.g.cs"]);
+        Assert.Empty(InMemoryCompiler.Errors(run.Output));
+        Assert.Contains("global::System.Math.Max(xW.Rows, this.B.Rows)", run.Generated["Unshaped.Dense.Forward.g.cs"]);
     }
 }
