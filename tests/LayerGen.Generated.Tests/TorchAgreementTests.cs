@@ -112,6 +112,49 @@ public sealed class TorchAgreementTests
             Close(c, "d" + p.Name, p.Gradient);
     }
 
+    [Fact]
+    public void EmbeddingClassifier()
+    {
+        var c = Reference.GetProperty("embedding_classifier");
+        var layer = new OpLayers.EmbeddingClassifier { Table = D(c, "Table"), W = D(c, "W"), B = D(c, "B") };
+        var tape = new OpLayers.EmbeddingClassifier.LossTape();
+        var gradients = new OpLayers.EmbeddingClassifier.Gradients(layer);
+        int[] ids = [.. c.GetProperty("ids").EnumerateArray().Select(v => v.GetInt32())];
+        double loss = layer.Loss(ids, Labels(c), tape);
+        layer.LossBackward(tape, gradients);
+        Assert.Equal(c.GetProperty("loss").GetDouble(), loss, 1e-9);
+        Close(c, "dTable", gradients.Table);
+        Close(c, "dW", gradients.W);
+        Close(c, "dB", gradients.B);
+    }
+
+    [Fact]
+    public void MaximumMinimum_WithTies()
+    {
+        var c = Reference.GetProperty("maximum_with_row");
+        var layer = new OpLayers.MaximumWithRow { Floor = D(c, "Floor") };
+        var tape = new OpLayers.MaximumWithRow.Tape();
+        var gradients = new OpLayers.MaximumWithRow.Gradients(layer);
+        var output = layer.Forward(D(c, "x"), D(c, "y"), tape);
+        var (dx, dy) = layer.Backward(tape, D(c, "dy"), gradients);
+        Close(c, "out", output);
+        Close(c, "dx", dx);
+        Close(c, "dY", dy);
+        Close(c, "dFloor", gradients.Floor);
+    }
+
+    [Fact]
+    public void Clamp_AtTheBounds()
+    {
+        var c = Reference.GetProperty("clamp");
+        var layer = new OpLayers.ClampOp();
+        var tape = new OpLayers.ClampOp.Tape();
+        var output = layer.Forward(D(c, "x"), tape);
+        var dx = layer.Backward(tape, D(c, "dy"), new OpLayers.ClampOp.Gradients(layer));
+        Close(c, "out", output);
+        Close(c, "dx", dx);
+    }
+
     private static Matrix<double> D(JsonElement c, string name)
     {
         var m = c.GetProperty(name);

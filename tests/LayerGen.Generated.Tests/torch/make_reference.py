@@ -109,9 +109,46 @@ def gru():
     return out
 
 
+def embedding_classifier():
+    # OpLayers.EmbeddingClassifier: cross-entropy of tanh(Table[ids])·W + B; repeated ids add up in dTable.
+    table, w, b = rand(6, 4), rand(4, 3), rand(1, 3, scale=0.1)
+    ids = torch.tensor([4, 0, 4, 2, 4])
+    labels = torch.tensor([2, 0, 1, 1, 0])
+    loss = softmax_cross_entropy(torch.tanh(torch.nn.functional.embedding(ids, table)) @ w + b, labels)
+    loss.backward()
+    return {"Table": mat(table), "W": mat(w), "B": mat(b), "ids": ids.tolist(), "labels": labels.tolist(),
+            "loss": float(loss), "dTable": mat(table.grad), "dW": mat(w.grad), "dB": mat(b.grad)}
+
+
+def maximum_with_row():
+    # OpLayers.MaximumWithRow: min(max(x, Floor), y), with exact ties so that the shared gradient (½ each) is pinned.
+    x, floor, y = rand(3, 4), rand(1, 4), rand(3, 4)
+    with torch.no_grad():
+        x[0, 1] = floor[0, 1]          # max tie
+        y[1, 2] = max(x[1, 2], floor[0, 2])  # min tie
+    dy = rand(3, 4)
+    out = torch.minimum(torch.maximum(x, floor), y)
+    out.backward(dy)
+    return {"x": mat(x), "Floor": mat(floor), "y": mat(y), "dy": mat(dy), "out": mat(out),
+            "dx": mat(x.grad), "dFloor": mat(floor.grad), "dY": mat(y.grad)}
+
+
+def clamp():
+    # OpLayers.ClampOp: clamp(x, -0.6, 0.9); elements exactly at a bound pass the gradient.
+    x = rand(3, 4)
+    with torch.no_grad():
+        x[0, 0] = -0.6
+        x[2, 3] = 0.9
+    dy = rand(3, 4)
+    out = torch.clamp(x, -0.6, 0.9)
+    out.backward(dy)
+    return {"x": mat(x), "dy": mat(dy), "out": mat(out), "dx": mat(x.grad)}
+
+
 def main():
     cases = {"torch": torch.__version__, "dense": dense(), "softmax_classifier": softmax_classifier(), "mlp": mlp(),
-             "layer_norm": layer_norm(), "attention": attention(), "gru": gru()}
+             "layer_norm": layer_norm(), "attention": attention(), "gru": gru(),
+             "embedding_classifier": embedding_classifier(), "maximum_with_row": maximum_with_row(), "clamp": clamp()}
     with open(OUT, "w") as f:
         json.dump(cases, f, indent=1)
         f.write("\n")
