@@ -49,8 +49,8 @@ public static class Checkpoint
     /// <summary>Metadata key of the optimizer's <see cref="Optimizer{T}.LearningRate"/> (round-trip format).</summary>
     public const string LearningRateKey = "layergen.optimizer.learning_rate";
 
-    /// <summary>Metadata key naming the writer and its version, e.g. <c>LayerGen 0.2.0</c>.</summary>
-    public const string WriterKey = "layergen.writer";
+    /// <summary>Metadata key of the layout version of LayerGen's names and metadata (<c>1</c>).</summary>
+    public const string FormatKey = "layergen.format";
 
     /// <summary>The largest header the reference implementation accepts (100 MB).</summary>
     internal const long MaxHeaderLength = 100_000_000;
@@ -346,6 +346,7 @@ public static class Checkpoint
         }
 
         if (!element.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2
+            || offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
             || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw new CheckpointException(path, name, $"data_offsets {(element.TryGetProperty("data_offsets", out var raw) ? raw.GetRawText() : "(absent)")} is not a pair [begin, end] with 0 ≤ begin ≤ end.");
         if (end > dataLength)
@@ -438,7 +439,7 @@ public static class Checkpoint
                 metadata[key] = value;
             }
         }
-        metadata[WriterKey] = $"LayerGen {typeof(Checkpoint).Assembly.GetName().Version?.ToString(3)}";
+        metadata[FormatKey] = "1";
         if (optimizer is not null)
         {
             metadata[OptimizerKey] = OptimizerKind(optimizer);

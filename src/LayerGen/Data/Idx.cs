@@ -84,9 +84,12 @@ public static class Idx
         int pixels = array.Data.Length / Math.Max(count, 1);
         var images = new Matrix<T>(count, count == 0 ? 0 : pixels);
         var destination = images.AsSpan();
-        T factor = T.CreateChecked(scale);
+        // One rounding per pixel value: byte · scale in double, then to T (so 51/255 is the float nearest 0.2).
+        Span<T> table = stackalloc T[256];
+        for (int b = 0; b < table.Length; b++)
+            table[b] = T.CreateChecked(b * scale);
         for (int i = 0; i < destination.Length; i++)
-            destination[i] = T.CreateChecked(array.Data[i]) * factor;
+            destination[i] = table[array.Data[i]];
         return images;
     }
 
