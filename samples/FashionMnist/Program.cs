@@ -1,12 +1,12 @@
 // Fashion-MNIST with LayerGen: a 784-256-128-10 ReLU perceptron (Layers.cs, written as [Forward] layers; LayerGen
-// generates the backward pass) trains with Adam on Debian's dataset-fashion-mnist. Per epoch it shows a progress
+// generates the backward pass) trains with Adam (learning rate on a cosine to 0) on Debian's dataset-fashion-mnist. Per epoch it shows a progress
 // bar, the test accuracy and the epoch time; at the end it writes a loss/accuracy plot (PNG). --save writes a
 // checkpoint (safetensors: weights + Adam state + history) after every epoch; --resume continues from one, taking
 // exactly the steps an uninterrupted run would have taken.
 //
 //   sudo apt-get install -y dataset-fashion-mnist
-//   dotnet run -c Release --project samples/FashionMnist -- --epochs 3 --save fashion.safetensors
-//   dotnet run -c Release --project samples/FashionMnist -- --epochs 5 --resume fashion.safetensors
+//   dotnet run -c Release --project samples/FashionMnist -- --epochs 3 --stop-after 2 --save fashion.safetensors
+//   dotnet run -c Release --project samples/FashionMnist -- --epochs 3 --resume fashion.safetensors
 using System.Diagnostics;
 using System.Globalization;
 using FashionMnistSample;
@@ -37,21 +37,32 @@ var parameters = model.Parameters(gradients);
 var optimizer = new Adam<float>(parameters, learningRate: options.LearningRate);
 var batches = new Batches<float>(data.TrainX, data.TrainY, options.BatchSize, options.Seed, LastBatch.Keep);
 var history = new List<EpochResult>();
+int lastEpoch = Math.Min(options.Epochs, options.StopAfter ?? options.Epochs);
 
 if (options.Resume is not null)
 {
     var clock = Stopwatch.StartNew();
-    var loaded = Checkpoint.Load(options.Resume, parameters, optimizer);
+    CheckpointLoadResult loaded;
+    try
+    {
+        loaded = Checkpoint.Load(options.Resume, parameters, optimizer);
+    }
+    catch (Exception e) when (e is CheckpointException or FileNotFoundException)
+    {
+        AnsiConsole.MarkupLine($"[red]cannot resume:[/] {Markup.Escape(e.Message)}");
+        return 4;
+    }
     history.AddRange(EpochResult.ParseHistory(loaded.Metadata.GetValueOrDefault("history", "")));
     AnsiConsole.MarkupLine($"Resumed [bold]{Markup.Escape(options.Resume)}[/] in {clock.Elapsed.TotalMilliseconds:F1} ms: {history.Count} epochs done, Adam step {optimizer.StepCount}");
 }
 
-AnsiConsole.MarkupLine($"MLP {data.TrainX.Cols}-256-128-10 (ReLU), Adam lr {options.LearningRate}, batch {options.BatchSize}, seed {options.Seed}; epochs {history.Count + 1}..{options.Epochs}");
+AnsiConsole.MarkupLine($"MLP {data.TrainX.Cols}-256-128-10 (ReLU), Adam lr {options.LearningRate}{(options.Cosine ? " (cosine to 0)" : "")}, batch {options.BatchSize}, seed {options.Seed}; epochs {history.Count + 1}..{lastEpoch} of {options.Epochs}");
 
+long totalSteps = (long)options.Epochs * batches.Count;
 var table = new Table().AddColumns("epoch", "train loss", "test accuracy", "epoch time", "steps/s");
 var lossCurve = new List<(double Epoch, double Loss)>();
 long allocatedInSteadyState = 0, steadySteps = 0;
-for (int epoch = history.Count; epoch < options.Epochs; epoch++)
+for (int epoch = history.Count; epoch < lastEpoch; epoch++)
 {
     double lossSum = 0, windowSum = 0;
     int window = 0, step = 0;
@@ -64,6 +75,8 @@ for (int epoch = history.Count; epoch < options.Epochs; epoch++)
         foreach (var batch in batches.Epoch(epoch))
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
+            if (options.Cosine)   // learning rate: cosine from lr to 0 over all the epochs' steps (a function of the step: resumes exactly)
+                optimizer.LearningRate = options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * optimizer.StepCount / totalSteps));
             optimizer.ZeroGrad();
             float loss = model.Loss(batch.Features, batch.Labels!, tape);   // generated training forward
             model.LossBackward(tape, gradients);                           // generated backward

@@ -6,7 +6,7 @@ namespace FashionMnistSample;
 
 /// <summary>The command line.</summary>
 internal sealed record Options(string DataDirectory, int Epochs, int BatchSize, double LearningRate, int Seed,
-    string? Save, string? Resume, string PlotPath, bool Quiet, double? Target)
+    string? Save, string? Resume, string PlotPath, bool Quiet, double? Target, bool Cosine, int? StopAfter)
 {
     /// <summary>Where Debian's dataset-fashion-mnist puts the files.</summary>
     public const string DefaultDataDirectory = "/usr/share/datasets/fashion-mnist";
@@ -18,12 +18,14 @@ internal sealed record Options(string DataDirectory, int Epochs, int BatchSize, 
                            or $FASHION_MNIST_DIR)
           --epochs N       train until N epochs are done in total (default 3; a resumed run continues the count)
           --batch N        mini-batch size (default 64)
-          --lr X           Adam learning rate (default 0.001)
+          --lr X           Adam's initial learning rate (default 0.001)
           --seed N         initial weights and batch order (default 1)
           --save FILE      write a safetensors checkpoint after every epoch (atomic)
           --resume FILE    continue from a checkpoint (weights, Adam state, history)
           --plot FILE      the loss/accuracy plot (default fashion-mnist.png)
           --quiet          no progress bar (for timing)
+          --constant-lr    keep the learning rate at --lr (default: a cosine from --lr to 0 over all --epochs)
+          --stop-after N   stop once N epochs are done (an interruption: resume later with the same --epochs)
           --target X       exit 1 unless the final test accuracy is at least X (e.g. 0.87)
         """;
 
@@ -31,7 +33,7 @@ internal sealed record Options(string DataDirectory, int Epochs, int BatchSize, 
     public static Options? Parse(string[] args)
     {
         var options = new Options(Environment.GetEnvironmentVariable("FASHION_MNIST_DIR") ?? DefaultDataDirectory,
-            3, 64, 1e-3, 1, null, null, "fashion-mnist.png", false, null);
+            3, 64, 1e-3, 1, null, null, "fashion-mnist.png", false, null, true, null);
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -48,6 +50,8 @@ internal sealed record Options(string DataDirectory, int Epochs, int BatchSize, 
                     "--resume" => options with { Resume = Value() },
                     "--plot" => options with { PlotPath = Value() },
                     "--quiet" => options with { Quiet = true },
+                    "--constant-lr" => options with { Cosine = false },
+                    "--stop-after" => options with { StopAfter = int.Parse(Value(), CultureInfo.InvariantCulture) },
                     "--target" => options with { Target = double.Parse(Value(), CultureInfo.InvariantCulture) },
                     "--help" or "-h" => throw new FormatException(""),
                     _ => throw new FormatException($"unknown option '{args[i]}'"),

@@ -3,7 +3,8 @@
 
 Same data (Debian's dataset-fashion-mnist, pixels scaled to [0, 1] and standardized with mean 0.2860 and
 standard deviation 0.3530), same MLP 784-256-128-10 (ReLU, ReLU, linear logits, mean softmax cross-entropy),
-same optimizer (Adam, lr 1e-3, PyTorch's defaults otherwise), same batch size (64, last partial batch kept),
+same optimizer (Adam, lr 1e-3 decayed along a cosine to 0 over all steps, set before each step as the C# sample
+does; --constant-lr keeps it; PyTorch's defaults otherwise), same batch size (64, last partial batch kept),
 a shuffled order per epoch. Prints per epoch: the training time (the loop over batches only: zero_grad, forward,
 backward, step, exactly what the C# sample times) and the test accuracy.
 
@@ -14,6 +15,7 @@ backward, step, exactly what the C# sample times) and the test accuracy.
 """
 import argparse
 import gzip
+import math
 import os
 import struct
 import sys
@@ -66,6 +68,7 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--constant-lr", action="store_true")
     parser.add_argument("--data", default=os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
     args = parser.parse_args()
     if args.threads > 0:
@@ -79,6 +82,8 @@ def main():
         torch.nn.Linear(128, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     n = train_x.shape[0]
+    total_steps = args.epochs * ((n + args.batch - 1) // args.batch)
+    step_count = 0
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; MLP 784-256-128-10, Adam lr 1e-3, batch {args.batch}")
     times = []
     for epoch in range(args.epochs):
@@ -90,6 +95,10 @@ def main():
         for b in range(0, n, args.batch):
             idx = order[b:b + args.batch]
             x, y = train_x[idx], train_y[idx]
+            if not args.constant_lr:
+                for group in optimizer.param_groups:
+                    group["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * step_count / total_steps))
+            step_count += 1
             optimizer.zero_grad(set_to_none=False)
             loss = torch.nn.functional.cross_entropy(model(x), y)
             loss.backward()
