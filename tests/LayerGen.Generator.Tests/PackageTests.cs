@@ -128,6 +128,8 @@ public sealed class PackageTests(ITestOutputHelper output)
                 string metadata = nuspec.ReadToEnd();
                 Assert.Contains("System.Numerics.Tensors", metadata);
                 Assert.DoesNotContain("LayerGen.Generator", metadata);   // not a package dependency
+                Assert.Contains("<readme>README.md</readme>", metadata);
+                Assert.Contains("README.md", entries);
             }
             Assert.Single(Directory.GetFiles(feed, "*.nupkg"));
 
@@ -151,6 +153,7 @@ public sealed class PackageTests(ITestOutputHelper output)
                     <ImplicitUsings>enable</ImplicitUsings>
                     <!-- Generated code must compile without a single warning. -->
                     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                    <EmitCompilerGeneratedFiles>true</EmitCompilerGeneratedFiles>
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="LayerGen" Version="{version}" />
@@ -163,6 +166,11 @@ public sealed class PackageTests(ITestOutputHelper output)
             //    dW = xᵀ·1 = ((1, 1), (2, 2)); dB = (1, 1); W00 after SGD(0.1) = 0.5 − 0.1 = 0.4.
             string result = Run("dotnet", "run -c Release", app);
             Assert.Contains("y=1.100,0.800 dx=-0.500,1.250 dW=1.000,1.000,2.000,2.000 dB=1.000,1.000 W00=0.400", result);
+            //    The generated files are where README.md says, stamped with the package's version (pre-release suffix included).
+            var generated = Directory.GetFiles(Path.Combine(app, "obj"), "*.g.cs", SearchOption.AllDirectories)
+                .Where(f => f.Contains(Path.Combine("generated", "LayerGen.Generator", "LayerGen.Generator.LayerGenGenerator"), StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(generated);
+            Assert.All(generated, f => Assert.Contains($"GeneratedCode(\"LayerGen\", \"{version}\")", File.ReadAllText(f)));
 
             // 4. The analyzers run in the consumer's build: a weight stored [out, in] is a build error with the
             //    promised message, at the product, and the build fails.

@@ -13,8 +13,25 @@ namespace LayerGen.Generator.Emit;
 /// </summary>
 internal static class Emitter
 {
-    /// <summary>The version written into <c>[GeneratedCode]</c>.</summary>
-    public static readonly string Version = typeof(Emitter).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
+    /// <summary>
+    /// The version written into <c>[GeneratedCode]</c>: the package's version, pre-release suffix included (the
+    /// assembly's informational version is <c>$(Version)</c>, e.g. <c>0.2.0-preview.1</c>; build metadata after a
+    /// <c>+</c> is dropped).
+    /// </summary>
+    public static readonly string Version = PackageVersion();
+
+    private static string PackageVersion()
+    {
+        var assembly = typeof(Emitter).Assembly;
+        string? informational = ((System.Reflection.AssemblyInformationalVersionAttribute?)System.Attribute.GetCustomAttribute(
+            assembly, typeof(System.Reflection.AssemblyInformationalVersionAttribute)))?.InformationalVersion;
+        if (!string.IsNullOrEmpty(informational))
+        {
+            int metadata = informational!.IndexOf('+');
+            return metadata < 0 ? informational : informational.Substring(0, metadata);
+        }
+        return assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+    }
 
     private static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"LayerGen\", \"{Version}\")]";
 

@@ -70,8 +70,17 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>The weight-decay factor λ: an L2 term in the gradient for Adam, decoupled for <see cref="AdamW{T}"/>.</summary>
     public double WeightDecay { get; }
 
-    /// <summary>The number of completed <see cref="Step"/> calls (t in the bias corrections).</summary>
-    public long StepCount { get; private set; }
+    /// <inheritdoc/>
+    /// <remarks>PyTorch's names: <c>exp_avg</c> (m) and <c>exp_avg_sq</c> (v).</remarks>
+    public override IReadOnlyList<string> StateNames { get; } = ["exp_avg", "exp_avg_sq"];
+
+    /// <inheritdoc/>
+    public override Span<T> GetState(string stateName, int parameterIndex) => stateName switch
+    {
+        "exp_avg" => _firstMoments[CheckParameterIndex(parameterIndex)],
+        "exp_avg_sq" => _secondMoments[CheckParameterIndex(parameterIndex)],
+        _ => base.GetState(stateName, parameterIndex),
+    };
 
     /// <inheritdoc/>
     public override void Step()

@@ -68,6 +68,44 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <exception cref="InvalidOperationException">A parameter's value or gradient changed size since the optimizer was created.</exception>
     public abstract void Step();
 
+    /// <summary>
+    /// The number of completed <see cref="Step"/> calls. Saved and restored by <see cref="Checkpoint"/>, so a
+    /// resumed run continues the count (Adam's bias corrections, SGD's first momentum step).
+    /// </summary>
+    public long StepCount { get; protected set; }
+
+    /// <summary>
+    /// The names of the per-parameter state buffers this optimizer keeps, in PyTorch's names (<c>exp_avg</c>,
+    /// <c>exp_avg_sq</c>, <c>momentum_buffer</c>); empty for a stateless optimizer. Each name has one buffer per
+    /// parameter, as long as that parameter's value (see <see cref="GetState"/>).
+    /// </summary>
+    /// <remarks>
+    /// <see cref="Checkpoint"/> saves and restores exactly these buffers and <see cref="StepCount"/>. An optimizer
+    /// that keeps other state overrides this property and <see cref="GetState"/>, or it cannot resume exactly.
+    /// </remarks>
+    public virtual IReadOnlyList<string> StateNames => [];
+
+    /// <summary>
+    /// The state buffer <paramref name="stateName"/> (one of <see cref="StateNames"/>) of parameter
+    /// <paramref name="parameterIndex"/>, row-major like the parameter's value; writable, for restoring.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="stateName"/> is not one of <see cref="StateNames"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="parameterIndex"/> is outside <see cref="Parameters"/>.</exception>
+    public virtual Span<T> GetState(string stateName, int parameterIndex)
+        => throw new ArgumentException($"{OptimizerName} keeps no state '{stateName}'.", nameof(stateName));
+
+    /// <summary>Called after a checkpoint restored <see cref="StepCount"/> and the state buffers.</summary>
+    private protected virtual void OnStateRestored()
+    {
+    }
+
+    /// <summary>Restores the step count (used by <see cref="Checkpoint"/>).</summary>
+    internal void RestoreStepCount(long stepCount)
+    {
+        StepCount = stepCount;
+        OnStateRestored();
+    }
+
     /// <summary>Sets every parameter's gradient to zero (call before each backward pass: gradients accumulate).</summary>
     public void ZeroGrad()
     {
@@ -114,6 +152,14 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new InvalidOperationException(
                 $"{OptimizerName}.Step: parameter '{parameter.Name}' has value {parameter.Value.ShapeString} and gradient {parameter.Gradient.ShapeString} " +
                 $"but had {expectedLength} elements when the optimizer was created; parameters must keep their shapes.");
+    }
+
+    /// <summary>Returns <paramref name="parameterIndex"/> if it indexes <see cref="Parameters"/>, else throws.</summary>
+    private protected int CheckParameterIndex(int parameterIndex)
+    {
+        if ((uint)parameterIndex >= (uint)_parameters.Length)
+            throw new ArgumentOutOfRangeException(nameof(parameterIndex), parameterIndex, $"{OptimizerName}: parameter index must be in [0, {_parameters.Length}).");
+        return parameterIndex;
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless <paramref name="value"/> is finite and ≥ 0.</summary>

@@ -56,6 +56,21 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     public bool Nesterov { get; }
 
     /// <inheritdoc/>
+    /// <remarks>With momentum, PyTorch's <c>momentum_buffer</c> (b); without, none.</remarks>
+    public override IReadOnlyList<string> StateNames => _momentumBuffers is null ? [] : MomentumStateNames;
+
+    private static readonly string[] MomentumStateNames = ["momentum_buffer"];
+
+    /// <inheritdoc/>
+    public override Span<T> GetState(string stateName, int parameterIndex)
+        => stateName == "momentum_buffer" && _momentumBuffers is not null
+            ? _momentumBuffers[CheckParameterIndex(parameterIndex)]
+            : base.GetState(stateName, parameterIndex);
+
+    /// <inheritdoc/>
+    private protected override void OnStateRestored() => _hasMomentumState = StepCount > 0;
+
+    /// <inheritdoc/>
     public override void Step()
     {
         T lr = T.CreateChecked(LearningRate);
@@ -102,5 +117,6 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         }
         if (_momentumBuffers is not null)
             _hasMomentumState = true;
+        StepCount++;
     }
 }
