@@ -21,6 +21,11 @@ public sealed class ModelCacheTests
         namespace Nn;
         public partial class Dense
         {
+            public int Before()
+            {
+                return 0;
+            }
+
             [Forward]
             [return: Shape("N", "C")]
             public Matrix<double> Forward([Shape("N", "D")] Matrix<double> x) => Ops.Relu(x * Wt + B);
@@ -233,11 +238,16 @@ public sealed class ModelCacheTests
     [Fact]
     public void A_new_line_above_the_method_rebinds_it()
     {
-        // The generated comments cite the forward's line: a line added in another body above it moves it.
+        // The generated comments cite the forward's line: a line added inside another body above it moves it.
         var session = Start();
         var before = session.Generated;
-        session.Edit(LayerFile, session.Text(LayerFile).Replace("public partial class Dense\n{", "public partial class Dense\n{\n    public int Above()\n    {\n        return 0;\n    }"));
+        session.Edit(LayerFile, session.Text(LayerFile).Replace("return 0;", "int zero = 0;\n        return zero;"));
         AssertRebuilt(session, before, DenseFile);
+        // Within a line, nothing moves: cached.
+        before = session.Generated;
+        session.Edit(LayerFile, session.Text(LayerFile).Replace("int zero = 0;", "int zero = 0 + 0;"));
+        Assert.Equal(0, session.LastBindings);
+        Assert.Equal(before, session.Generated);
     }
 
     [Fact]
