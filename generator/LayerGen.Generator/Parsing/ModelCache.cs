@@ -135,6 +135,18 @@ internal static class ModelCache
         }
     }
 
+    /// <summary>Benchmarks only: computes the compilation key (re-hashing only the trees not seen before); false when none.</summary>
+    internal static bool Prepare(Compilation compilation) => Facts(compilation, CancellationToken.None) is not null;
+
+    /// <summary>Benchmarks only: the declaration surfaces of <paramref name="trees"/> from scratch; the number of bodies cut out.</summary>
+    internal static int HashSurfaces(IEnumerable<SyntaxTree> trees)
+    {
+        int bodies = 0;
+        foreach (var tree in trees)
+            bodies += TreeFacts.Create(tree).Bodies.Length;
+        return bodies;
+    }
+
     /// <summary>Tests only: how many compilation keys hold entries.</summary>
     internal static int GenerationCount
     {
