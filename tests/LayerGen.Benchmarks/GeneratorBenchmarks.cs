@@ -27,6 +27,8 @@ namespace LayerGen.Benchmarks;
 /// the outputs equal a fresh compilation's.</item>
 /// <item><c>CompilationKey200Layers</c>: the model cache's key of a new compilation after the unrelated edit (one tree
 /// re-hashed, 21 reused); <c>SurfaceHash200Layers</c>: the declaration surfaces of all 22 trees from scratch.</item>
+/// <item><c>RoslynFloor200Layers</c>: the unrelated edit with a generator whose transform binds nothing (it reads the
+/// method's name): what <c>ForAttributeWithMetadataName</c> itself costs on a new compilation, the floor of any cache.</item>
 /// <item><c>Parse200Layers</c> and <c>Emit200Layers</c>: the generator's own code alone, from bound operations to models
 /// and from models to text (differentiate, plan, emit); <c>TypeFacts200Layers</c>: of the parser, the type-level facts
 /// (<c>Symbols.LayerType</c>) it captures for every method.</item>
@@ -55,6 +57,8 @@ public class GeneratorBenchmarks
     private int _bodyEdit;
     private CSharpCompilation _keyed = null!;
     private int _keyEdit;
+    private CSharpCompilation _floorEdited = null!;
+    private GeneratorDriver _floor = null!;
     private List<(IMethodSymbol Method, IOperation? Body)> _bound = [];
     private List<ForwardMethodModel> _models = [];
     private int _edit;
@@ -159,6 +163,41 @@ public class GeneratorBenchmarks
         _bodyEdited = _bodyEdited.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(text, _parseOptions, path: old.FilePath));
         _warmBody = _warmBody.RunGenerators(_bodyEdited);
         return _warmBody.GetRunResult();
+    }
+
+    /// <summary>
+    /// The floor Roslyn sets for the unrelated edit: a generator with the same <c>ForAttributeWithMetadataName</c> whose
+    /// transform only reads the method's name (no binding, no parse), rerun after the same edit.
+    /// </summary>
+    [GlobalSetup(Target = nameof(RoslynFloor200Layers))]
+    public void SetupFloor()
+    {
+        Setup();
+        _floorEdited = Compilation(_layerTrees);
+        _floor = CSharpGeneratorDriver.Create([new FloorGenerator().AsSourceGenerator()], parseOptions: _parseOptions).RunGenerators(_floorEdited);
+    }
+
+    /// <summary>See <see cref="SetupFloor"/>.</summary>
+    [Benchmark]
+    public GeneratorDriverRunResult RoslynFloor200Layers()
+    {
+        var old = _floorEdited.SyntaxTrees.First(t => t.FilePath == "Unrelated.cs");
+        _floorEdited = _floorEdited.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(
+            $"namespace Other; public class Unrelated {{ public int Value => {++_edit}; }}", _parseOptions, path: old.FilePath));
+        _floor = _floor.RunGenerators(_floorEdited);
+        return _floor.GetRunResult();
+    }
+
+    /// <summary>The same candidates as LayerGen's generator; the transform reads only the method's name.</summary>
+    private sealed class FloorGenerator : IIncrementalGenerator
+    {
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            var names = context.SyntaxProvider.ForAttributeWithMetadataName(Symbols.ForwardAttributeName,
+                predicate: static (node, _) => node is MethodDeclarationSyntax { AttributeLists.Count: > 0 },
+                transform: static (context, _) => context.TargetSymbol.ContainingType.Name + "." + context.TargetSymbol.Name);
+            context.RegisterSourceOutput(names.Collect(), static (_, _) => { });
+        }
     }
 
     /// <summary>The model cache's key of a new compilation after an unrelated edit: one tree re-hashed.</summary>
