@@ -368,6 +368,49 @@ public sealed class ModelCacheTests
     }
 
     [Fact]
+    public void A_layer_with_a_primary_constructor_depends_on_its_whole_file()
+    {
+        // A body can capture a primary constructor's parameter: no body of that type is cut out, the method reads its tree.
+        var session = new Session(Layer, LayerParameters, Model, UserOps, Unrelated, Usings, """
+            using LayerGen;
+            namespace Nn;
+            public partial class Scaled(int size)
+            {
+                public int Size() { return size; }
+                public Matrix<double> W = Matrix<double>.Ones(2, 2);
+                [Forward] public Matrix<double> Forward(Matrix<double> x) => Ops.Relu(x * W);
+            }
+            """.Replace("public partial class Scaled", "public class Above\n{\n    public int Count() { return 0; }\n}\npublic partial class Scaled"));
+        AssertUsesCache(session);
+        // A line added in a cut-out body above it, in the same file: the declarations are the same, the file is not.
+        var before = session.Generated;
+        session.Edit(6, session.Text(6).Replace("{ return 0; }", "{\n        return 0;\n    }"));
+        Assert.Equal(1, session.LastBindings);
+        AssertRebuilt(session, before, "Nn.Scaled.Forward.g.cs");
+        // Its own class's body is part of the declarations: every method is bound again.
+        before = session.Generated;
+        session.Edit(6, session.Text(6).Replace("public int Size() { return size; }", "public int Size() { return size + 1; }"));
+        Assert.Equal(3, session.LastBindings);
+        Assert.Equal(before, session.Generated);
+    }
+
+    [Fact]
+    public void A_blank_line_between_members_rebinds_only_the_methods_below_it()
+    {
+        var session = Start();
+        var before = session.Generated;
+        // Above Dense.Forward (file 0): its lines move, Net.Forward (which reads it) is bound again too.
+        session.Edit(LayerFile, session.Text(LayerFile).Replace("public partial class Dense\n{", "public partial class Dense\n{\n"));
+        Assert.Equal(2, session.LastBindings);
+        AssertRebuilt(session, before, DenseFile);
+        // Below every [Forward] of its file: nothing moves.
+        before = session.Generated;
+        session.Edit(ModelFile, session.Text(ModelFile) + "\n\n");
+        Assert.Equal(0, session.LastBindings);
+        Assert.Equal(before, session.Generated);
+    }
+
+    [Fact]
     public void Body_with_a_directive_stays_in_the_declarations()
     {
         // '#if' inside another body acts beyond it: that body is part of the declaration surface, so an edit of it rebinds.

@@ -22,9 +22,10 @@ namespace LayerGen.Generator.Parsing;
 /// <list type="bullet">
 /// <item><b>Every declaration of the compilation</b> (types, members, signatures, attributes, field and parameter
 /// initializers, usings and global usings, namespaces, extension methods, partial parts, base types: everything name
-/// lookup, overload resolution and the parser's symbol reads see). The surface of each tree is its exact
-/// text with the member-level bodies (method, constructor, operator and accessor bodies, expression bodies) cut out,
-/// each replaced by a marker of its kind; a body is cut out only when nothing outside it can depend on its text (no
+/// lookup, overload resolution and the parser's symbol reads see). The surface of each tree is its tokens and its
+/// trivia but whitespace and line ends (comments, directives, disabled text stay) with the
+/// member-level bodies (method, constructor, operator and accessor bodies, expression bodies) cut out, each replaced
+/// by a marker of its kind; a body is cut out only when nothing outside it can depend on its text (no
 /// preprocessor directive inside it, no <c>field</c> keyword in an accessor, not in a type with a primary constructor,
 /// whose parameters a body can capture). The compilation key hashes every tree's surface (path and parse options
 /// included, in tree order), the compilation options and each metadata reference (by object identity: Roslyn itself
@@ -173,11 +174,13 @@ internal static class ModelCache
     /// <summary>A compilation's key, its trees' facts and the entry table of that key.</summary>
     private sealed class CompilationFacts
     {
+        private readonly IReadOnlyList<SyntaxTree> _syntaxTrees;
         private readonly TreeFacts[] _trees;
         private readonly Dictionary<SyntaxTree, int> _index;
 
-        private CompilationFacts(TreeFacts[] trees, Dictionary<SyntaxTree, int> index, ConcurrentDictionary<long, Entry> entries)
+        private CompilationFacts(IReadOnlyList<SyntaxTree> syntaxTrees, TreeFacts[] trees, Dictionary<SyntaxTree, int> index, ConcurrentDictionary<long, Entry> entries)
         {
+            _syntaxTrees = syntaxTrees;
             _trees = trees;
             _index = index;
             Entries = entries;
@@ -209,7 +212,7 @@ internal static class ModelCache
                     trees[i] = facts;
                     index[tree] = i++;
                 }
-                return new CompilationFacts(trees, index, GenerationOf(hasher.Finish()));
+                return new CompilationFacts(all, trees, index, GenerationOf(hasher.Finish()));
             }
             catch (Exception)
             {
@@ -227,7 +230,7 @@ internal static class ModelCache
             int ordinal = facts.BodyContaining(node.Span);
             return ordinal >= 0
                 ? new Dependency(tree, ordinal, facts.Bodies[ordinal].Line, facts.Bodies[ordinal].Text)
-                : new Dependency(tree, -1, 0, facts.Full);
+                : new Dependency(tree, -1, 0, facts.Full(_syntaxTrees[tree]));
         }
 
         /// <summary>Every dependency still reads the same text (at the same line) in this compilation.</summary>
@@ -238,7 +241,7 @@ internal static class ModelCache
                 if (read.Tree >= _trees.Length)
                     return false;
                 var facts = _trees[read.Tree];
-                if (read.Ordinal < 0 ? facts.Full != read.Text
+                if (read.Ordinal < 0 ? facts.Full(_syntaxTrees[read.Tree]) != read.Text
                     : read.Ordinal >= facts.Bodies.Length || facts.Bodies[read.Ordinal].Line != read.Line || facts.Bodies[read.Ordinal].Text != read.Text)
                     return false;
             }
@@ -252,16 +255,33 @@ internal static class ModelCache
     /// <summary>One tree's declaration surface, the hash of its full text and its cut-out bodies in document order.</summary>
     private sealed class TreeFacts
     {
-        private TreeFacts(Digest surface, Digest full, BodyFacts[] bodies)
+        private readonly object _lock = new();
+        private Digest? _full;
+
+        private TreeFacts(Digest surface, BodyFacts[] bodies)
         {
             Surface = surface;
-            Full = full;
             Bodies = bodies;
         }
 
         public Digest Surface { get; }
-        public Digest Full { get; }
         public BodyFacts[] Bodies { get; }
+
+        /// <summary>The hash of <paramref name="tree"/>'s whole text (this tree's), computed on first use: few reads need it.</summary>
+        public Digest Full(SyntaxTree tree)
+        {
+            lock (_lock)
+            {
+                if (_full is not { } full)
+                {
+                    using var hasher = new Hasher();
+                    var text = tree.GetText();
+                    hasher.Append(text, new TextSpan(0, text.Length));
+                    _full = full = hasher.Finish();
+                }
+                return full;
+            }
+        }
 
         public static TreeFacts Create(SyntaxTree tree)
         {
@@ -270,7 +290,6 @@ internal static class ModelCache
             CutBodies(tree.GetRoot(), cut);
             using var surface = new Hasher();
             using var body = new Hasher();
-            using var full = new Hasher();
             surface.Append(tree.FilePath);
             if (tree.Options is CSharpParseOptions options)
             {
@@ -288,20 +307,47 @@ internal static class ModelCache
                 surface.Append(IdentityOf(tree.Options));
             }
             var bodies = new BodyFacts[cut.Count];
-            int position = 0;
             for (int i = 0; i < cut.Count; i++)
             {
                 var span = cut[i].Span;
-                surface.Append(text, TextSpan.FromBounds(position, span.Start));
-                surface.Append((int)cut[i].Kind());
-                surface.Append((int)(cut[i].Parent?.Kind() ?? SyntaxKind.None));
                 body.Append(text, span);
                 bodies[i] = new BodyFacts(span.Start, span.End, text.Lines.GetLinePosition(span.Start).Line, body.Finish());
-                position = span.End;
             }
-            surface.Append(text, TextSpan.FromBounds(position, text.Length));
-            full.Append(text, new TextSpan(0, text.Length));
-            return new TreeFacts(surface.Finish(), full.Finish(), bodies);
+            // Outside the cut-out bodies: every token and every trivia that is not whitespace (so a blank line between
+            // members changes no declaration; the bodies below it record their lines).
+            var cutNodes = new HashSet<SyntaxNode>(cut);
+            foreach (var element in tree.GetRoot().DescendantNodesAndTokens(node => !cutNodes.Contains(node)))
+            {
+                if (element.IsNode)
+                {
+                    if (cutNodes.Contains(element.AsNode()!))
+                    {
+                        surface.Append(-1L);
+                        surface.Append((int)element.Kind());
+                        surface.Append((int)(element.Parent?.Kind() ?? SyntaxKind.None));
+                    }
+                    continue;
+                }
+                var token = element.AsToken();
+                Trivia(surface, token.LeadingTrivia);
+                surface.Append((int)token.Kind());
+                surface.Append(token.Text);
+                Trivia(surface, token.TrailingTrivia);
+            }
+            return new TreeFacts(surface.Finish(), bodies);
+        }
+
+        /// <summary>Hashes every trivia but whitespace and line ends (comments, directives, disabled text, skipped tokens).</summary>
+        private static void Trivia(Hasher surface, SyntaxTriviaList trivia)
+        {
+            foreach (var piece in trivia)
+            {
+                // Comments stay: an '// <auto-generated/>' header changes the file's nullable context.
+                if (piece.Kind() is SyntaxKind.WhitespaceTrivia or SyntaxKind.EndOfLineTrivia)
+                    continue;
+                surface.Append((int)piece.Kind());
+                surface.Append(piece.ToFullString());
+            }
         }
 
         /// <summary>The index of the cut-out body that contains <paramref name="span"/>, or −1.</summary>
