@@ -315,26 +315,48 @@ internal static class ModelCache
             }
             // Outside the cut-out bodies: every token and every trivia that is not whitespace (so a blank line between
             // members changes no declaration; the bodies below it record their lines).
-            var cutNodes = new HashSet<SyntaxNode>(cut);
-            foreach (var element in tree.GetRoot().DescendantNodesAndTokens(node => !cutNodes.Contains(node)))
+            int next = 0;
+            HashSurface(tree.GetRoot(), cut, ref next, surface);
+            return new TreeFacts(surface.Finish(), bodies);
+        }
+
+        /// <summary>Hashes the tokens and trivia of <paramref name="node"/>, a marker in place of each cut-out body (in document order).</summary>
+        private static void HashSurface(SyntaxNode node, List<SyntaxNode> cut, ref int next, Hasher surface)
+        {
+            foreach (var child in node.ChildNodesAndTokens())
             {
-                if (element.IsNode)
+                if (child.AsNode() is { } inner)
                 {
-                    if (cutNodes.Contains(element.AsNode()!))
+                    if (next < cut.Count && inner == cut[next])
                     {
                         surface.Append(-1L);
-                        surface.Append((int)element.Kind());
-                        surface.Append((int)(element.Parent?.Kind() ?? SyntaxKind.None));
+                        surface.Append((int)inner.Kind());
+                        surface.Append((int)(node.Kind()));
+                        next++;
+                    }
+                    else if (next < cut.Count && inner.FullSpan.Contains(cut[next].Span))
+                    {
+                        HashSurface(inner, cut, ref next, surface);
+                    }
+                    else
+                    {
+                        foreach (var token in inner.DescendantTokens())
+                            Token(token, surface);
                     }
                     continue;
                 }
-                var token = element.AsToken();
-                Trivia(surface, token.LeadingTrivia);
-                surface.Append((int)token.Kind());
-                surface.Append(token.Text);
-                Trivia(surface, token.TrailingTrivia);
+                Token(child.AsToken(), surface);
             }
-            return new TreeFacts(surface.Finish(), bodies);
+        }
+
+        private static void Token(SyntaxToken token, Hasher surface)
+        {
+            if (token.HasLeadingTrivia)
+                Trivia(surface, token.LeadingTrivia);
+            surface.Append((int)token.Kind());
+            surface.Append(token.Text);
+            if (token.HasTrailingTrivia)
+                Trivia(surface, token.TrailingTrivia);
         }
 
         /// <summary>Hashes every trivia but whitespace and line ends (comments, directives, disabled text, skipped tokens).</summary>
@@ -435,13 +457,16 @@ internal static class ModelCache
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly char[] _chars = new char[2048];
-        private readonly byte[] _bytes = new byte[4096];
+        // Appends are many and small (one per token): they are buffered, the hash sees 8 KB blocks.
+        private readonly byte[] _buffer = new byte[8192];
+        private int _count;
 
         public void Append(long value)
         {
+            if (_count + 8 > _buffer.Length)
+                Flush();
             for (int i = 0; i < 8; i++)
-                _bytes[i] = (byte)(value >> (8 * i));
-            _hash.AppendData(_bytes, 0, 8);
+                _buffer[_count++] = (byte)(value >> (8 * i));
         }
 
         public void Append(string value)
@@ -477,6 +502,7 @@ internal static class ModelCache
         /// <summary>The digest of everything appended; the hasher starts afresh.</summary>
         public Digest Finish()
         {
+            Flush();
             var bytes = _hash.GetHashAndReset();
             return new Digest(BitConverter.ToUInt64(bytes, 0), BitConverter.ToUInt64(bytes, 8), BitConverter.ToUInt64(bytes, 16), BitConverter.ToUInt64(bytes, 24));
         }
@@ -486,10 +512,18 @@ internal static class ModelCache
         {
             for (int i = 0; i < count; i++)
             {
-                _bytes[2 * i] = (byte)_chars[i];
-                _bytes[2 * i + 1] = (byte)(_chars[i] >> 8);
+                if (_count + 2 > _buffer.Length)
+                    Flush();
+                _buffer[_count++] = (byte)_chars[i];
+                _buffer[_count++] = (byte)(_chars[i] >> 8);
             }
-            _hash.AppendData(_bytes, 0, 2 * count);
+        }
+
+        private void Flush()
+        {
+            if (_count > 0)
+                _hash.AppendData(_buffer, 0, _count);
+            _count = 0;
         }
 
         public void Dispose() => _hash.Dispose();
