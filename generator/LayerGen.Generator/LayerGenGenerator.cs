@@ -20,6 +20,7 @@ public sealed class LayerGenGenerator : IIncrementalGenerator
     {
         // 1. Find [Forward] methods (cheap syntactic filter) and parse each into an equatable model: symbols and
         //    IOperation are read here and nowhere later, so unrelated edits leave the model equal and the rest cached.
+        //    A method whose declarations and read bodies are unchanged gets its previous model without binding (ModelCache).
         var methods = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 Symbols.ForwardAttributeName,

@@ -19,7 +19,18 @@ namespace LayerGen.Benchmarks;
 /// <item><c>Cold200Layers</c> (baseline): a new driver on a fresh compilation of 200 layers (Dense, LayerNorm from
 /// primitives, an MLP with a loss over two sublayers; 20 files): everything computed, binding the bodies included.</item>
 /// <item><c>UnrelatedEdit200Layers</c>: the same driver rerun after an edit of a file without layers (an IDE keystroke
-/// elsewhere). Its outputs are served from the cache (checked in setup), but Roslyn reruns every method's transform.</item>
+/// elsewhere). Its outputs are served from the cache (checked in setup, with a driver that tracks its steps; the measured
+/// drivers do not track them, as in the IDE); Roslyn reruns every method's transform, which
+/// the model cache (<c>ModelCache</c>) answers without binding. <c>UnrelatedEdit200LayersUncached</c>: the same with the
+/// model cache switched off (every body bound again, as before it). <c>…Tracked</c> and <c>…TrackedUncached</c>: both
+/// with a driver that tracks its steps, as this benchmark measured before the model cache.</item>
+/// <item><c>ForwardBodyEdit200Layers</c>: a keystroke inside one <c>[Forward]</c> body (a constant of one LayerNorm,
+/// alternating between two values): that method is bound again, the 199 others come from the model cache; setup checks
+/// the outputs equal a fresh compilation's.</item>
+/// <item><c>CompilationKey200Layers</c>: the model cache's key of a new compilation after the unrelated edit (one tree
+/// re-hashed, 21 reused); <c>SurfaceHash200Layers</c>: the declaration surfaces of all 22 trees from scratch.</item>
+/// <item><c>RoslynFloor200Layers</c>: the unrelated edit with a generator whose transform binds nothing (it reads the
+/// method's name): what <c>ForAttributeWithMetadataName</c> itself costs on a new compilation, the floor of any cache.</item>
 /// <item><c>Parse200Layers</c> and <c>Emit200Layers</c>: the generator's own code alone, from bound operations to models
 /// and from models to text (differentiate, plan, emit); <c>TypeFacts200Layers</c>: of the parser, the type-level facts
 /// (<c>Symbols.LayerType</c>) it captures for every method.</item>
@@ -43,6 +54,13 @@ public class GeneratorBenchmarks
     private SyntaxTree[] _appTrees = [];
     private CSharpCompilation _edited = null!;
     private GeneratorDriver _warm = null!;
+    private CSharpCompilation _bodyEdited = null!;
+    private GeneratorDriver _warmBody = null!;
+    private int _bodyEdit;
+    private CSharpCompilation _keyed = null!;
+    private int _keyEdit;
+    private CSharpCompilation _floorEdited = null!;
+    private GeneratorDriver _floor = null!;
     private List<(IMethodSymbol Method, IOperation? Body)> _bound = [];
     private List<ForwardMethodModel> _models = [];
     private int _edit;
@@ -63,13 +81,34 @@ public class GeneratorBenchmarks
         var layers = Compilation(_layerTrees);
         Require(layers, Layers, "200 layers");
 
-        // The unrelated edit: after one run, the second one must serve every output from the cache.
+        // The unrelated edit: after one run, the second one must serve every output from the cache. Checked with a
+        // driver that tracks its steps; the measured driver does not (as in the IDE: tracking alone costs ~200 ms here).
         _edited = layers;
+        _bodyEdit = 0;
         _warm = NewDriver(track: true).RunGenerators(layers);
         UnrelatedEdit200Layers();
         var steps = _warm.GetRunResult().Results[0].TrackedOutputSteps.SelectMany(kv => kv.Value).SelectMany(s => s.Outputs);
         if (steps.Any(o => o.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged)))
             throw new InvalidOperationException("an unrelated edit changed a generator output");
+        _warm = NewDriver().RunGenerators(_edited);
+
+        // The keystroke in one [Forward] body: after two edits (there and back and there again), the outputs must be
+        // exactly those of a fresh compilation that shares nothing with the cache.
+        _bodyEdited = layers;
+        _warmBody = NewDriver().RunGenerators(layers);
+        ForwardBodyEdit200Layers();
+        ForwardBodyEdit200Layers();
+        ForwardBodyEdit200Layers();
+        var fresh = NewDriver().RunGenerators(CSharpCompilation.Create("Fresh",
+                _bodyEdited.SyntaxTrees.Select(t => CSharpSyntaxTree.ParseText(t.ToString(), _parseOptions, path: t.FilePath)), _references,
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true)))
+            .GetRunResult().Results[0].GeneratedSources.ToDictionary(g => g.HintName, g => g.SourceText.ToString());
+        var served = _warmBody.GetRunResult().Results[0].GeneratedSources;
+        if (served.Length != fresh.Count || served.Any(g => !fresh.TryGetValue(g.HintName, out var text) || text != g.SourceText.ToString()))
+            throw new InvalidOperationException("after a [Forward] body edit, the outputs differ from a fresh compilation's");
+        if (!served.Any(g => g.SourceText.ToString().Contains("1E-06", StringComparison.OrdinalIgnoreCase) || g.SourceText.ToString().Contains("1e-6f", StringComparison.Ordinal)))
+            throw new InvalidOperationException("the [Forward] body edit is not in the generated code");
+        _keyed = layers;
 
         // The generator's own code: bound bodies → models → text.
         foreach (var tree in layers.SyntaxTrees)
@@ -103,6 +142,106 @@ public class GeneratorBenchmarks
         _warm = _warm.RunGenerators(_edited);
         return _warm.GetRunResult();
     }
+
+    /// <summary>As <see cref="UnrelatedEdit200Layers"/>, with the model cache off: every body bound again.</summary>
+    [GlobalSetup(Target = nameof(UnrelatedEdit200LayersUncached))]
+    public void SetupUncached()
+    {
+        Setup();
+        ModelCache.Enabled = false;
+        UnrelatedEdit200Layers();
+    }
+
+    /// <summary>The same driver after an edit of a file without layers, without the model cache.</summary>
+    [Benchmark]
+    public GeneratorDriverRunResult UnrelatedEdit200LayersUncached() => UnrelatedEdit200Layers();
+
+    /// <summary>As <see cref="UnrelatedEdit200Layers"/>, with a driver that tracks its steps (as the earlier runs of this benchmark did).</summary>
+    [GlobalSetup(Target = nameof(UnrelatedEdit200LayersTracked))]
+    public void SetupTracked() => SetupTracked(cache: true);
+
+    /// <summary>As <see cref="SetupTracked()"/>, with the model cache off.</summary>
+    [GlobalSetup(Target = nameof(UnrelatedEdit200LayersTrackedUncached))]
+    public void SetupTrackedUncached() => SetupTracked(cache: false);
+
+    private void SetupTracked(bool cache)
+    {
+        Setup();
+        ModelCache.Enabled = cache;
+        _warm = NewDriver(track: true).RunGenerators(_edited);
+        UnrelatedEdit200Layers();
+    }
+
+    /// <summary>The unrelated edit with a step-tracking driver.</summary>
+    [Benchmark]
+    public GeneratorDriverRunResult UnrelatedEdit200LayersTracked() => UnrelatedEdit200Layers();
+
+    /// <summary>The unrelated edit with a step-tracking driver, without the model cache.</summary>
+    [Benchmark]
+    public GeneratorDriverRunResult UnrelatedEdit200LayersTrackedUncached() => UnrelatedEdit200Layers();
+
+    /// <summary>The same driver after a keystroke inside one [Forward] body (LayerNorm L1 of file 0: 1e-5f ⇄ 1e-6f).</summary>
+    [Benchmark]
+    public GeneratorDriverRunResult ForwardBodyEdit200Layers()
+    {
+        var old = _bodyEdited.SyntaxTrees.First(t => t.FilePath == "Layers0.cs");
+        string text = LayerSource(0);
+        int at = text.IndexOf("1e-5f", StringComparison.Ordinal);
+        if (++_bodyEdit % 2 == 1)
+            text = text.Substring(0, at) + "1e-6f" + text.Substring(at + 5);
+        _bodyEdited = _bodyEdited.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(text, _parseOptions, path: old.FilePath));
+        _warmBody = _warmBody.RunGenerators(_bodyEdited);
+        return _warmBody.GetRunResult();
+    }
+
+    /// <summary>
+    /// The floor Roslyn sets for the unrelated edit: a generator with the same <c>ForAttributeWithMetadataName</c> whose
+    /// transform only reads the method's name (no binding, no parse), rerun after the same edit.
+    /// </summary>
+    [GlobalSetup(Target = nameof(RoslynFloor200Layers))]
+    public void SetupFloor()
+    {
+        Setup();
+        _floorEdited = Compilation(_layerTrees);
+        _floor = CSharpGeneratorDriver.Create([new FloorGenerator().AsSourceGenerator()], parseOptions: _parseOptions).RunGenerators(_floorEdited);
+    }
+
+    /// <summary>See <see cref="SetupFloor"/>.</summary>
+    [Benchmark]
+    public GeneratorDriverRunResult RoslynFloor200Layers()
+    {
+        var old = _floorEdited.SyntaxTrees.First(t => t.FilePath == "Unrelated.cs");
+        _floorEdited = _floorEdited.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(
+            $"namespace Other; public class Unrelated {{ public int Value => {++_edit}; }}", _parseOptions, path: old.FilePath));
+        _floor = _floor.RunGenerators(_floorEdited);
+        return _floor.GetRunResult();
+    }
+
+    /// <summary>The same candidates as LayerGen's generator; the transform reads only the method's name.</summary>
+    private sealed class FloorGenerator : IIncrementalGenerator
+    {
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            var names = context.SyntaxProvider.ForAttributeWithMetadataName(Symbols.ForwardAttributeName,
+                predicate: static (node, _) => node is MethodDeclarationSyntax { AttributeLists.Count: > 0 },
+                transform: static (context, _) => context.TargetSymbol.ContainingType.Name + "." + context.TargetSymbol.Name);
+            context.RegisterSourceOutput(names.Collect(), static (_, _) => { });
+        }
+    }
+
+    /// <summary>The model cache's key of a new compilation after an unrelated edit: one tree re-hashed.</summary>
+    [Benchmark]
+    public bool CompilationKey200Layers()
+    {
+        var old = _keyed.SyntaxTrees.First(t => t.FilePath == "Unrelated.cs");
+        _keyed = _keyed.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(
+            $"namespace Other; public class Unrelated {{ public int Value => {++_keyEdit}; }}", _parseOptions, path: old.FilePath));
+        return ModelCache.Prepare(_keyed);
+    }
+
+    /// <summary>The declaration surfaces of the 22 trees of the 200-layer project, from scratch.</summary>
+    [Benchmark]
+    public int SurfaceHash200Layers() => ModelCache.HashSurfaces(_layerTrees);
 
     /// <summary>The parser alone on the 200 bound methods (symbols + IOperation → models).</summary>
     [Benchmark]

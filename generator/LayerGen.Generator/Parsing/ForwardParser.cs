@@ -17,16 +17,28 @@ namespace LayerGen.Generator.Parsing;
 /// </summary>
 internal static class ForwardParser
 {
-    /// <summary>The generator's transform: the model, or null when the target is not a method.</summary>
+    /// <summary>
+    /// The generator's transform: the model, or null when the target is not a method. The model of a method whose
+    /// dependencies did not change since the last compilation is served by <see cref="ModelCache"/> without binding.
+    /// </summary>
     public static ForwardMethodModel? ParseForGenerator(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         if (context.TargetSymbol is not IMethodSymbol method || context.TargetNode is not MethodDeclarationSyntax syntax)
             return null;
+        SyntaxNode? bodyNode = (SyntaxNode?)syntax.Body ?? syntax.ExpressionBody;
+        var semanticModel = context.SemanticModel;
+        return ModelCache.GetOrParse(semanticModel.Compilation, syntax, bodyNode,
+            reads => Bind(method, bodyNode, semanticModel, reads, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Binds the body and parses it, recording the syntax read outside the declarations into <paramref name="reads"/>.</summary>
+    private static ForwardMethodModel? Bind(IMethodSymbol method, SyntaxNode? bodyNode, SemanticModel semanticModel, BodyReads? reads,
+        CancellationToken cancellationToken)
+    {
         try
         {
-            SyntaxNode? bodyNode = (SyntaxNode?)syntax.Body ?? syntax.ExpressionBody;
-            var body = bodyNode is null ? null : context.SemanticModel.GetOperation(bodyNode, cancellationToken);
-            return Parse(method, body, cancellationToken).Model;
+            var body = bodyNode is null ? null : semanticModel.GetOperation(bodyNode, cancellationToken);
+            return Parse(method, body, cancellationToken, reads: reads).Model;
         }
         catch (OperationCanceledException)
         {
@@ -35,7 +47,8 @@ internal static class ForwardParser
         catch (Exception)
         {
             // Half-typed code must never break the build: a method we cannot read is simply not generated
-            // (the analyzer, which runs the same parser, reports what it can).
+            // (the analyzer, which runs the same parser, reports what it can). A failed parse is not cached.
+            reads?.Unreadable();
             return null;
         }
     }
@@ -45,11 +58,12 @@ internal static class ForwardParser
     /// <param name="body">Its body operation (block, arrow body or <c>IMethodBodyOperation</c>), or null.</param>
     /// <param name="cancellationToken">Cancellation.</param>
     /// <param name="calls">When not null, receives every <c>[Forward]</c> method called and where (for LG0006).</param>
+    /// <param name="reads">When not null, receives the syntax read outside the declarations (for <see cref="ModelCache"/>).</param>
     public static ParseResult Parse(IMethodSymbol method, IOperation? body, CancellationToken cancellationToken,
-        List<(IMethodSymbol Callee, Location Location)>? calls = null)
+        List<(IMethodSymbol Callee, Location Location)>? calls = null, BodyReads? reads = null)
     {
         SharedParse.ParsesByAssembly?.AddOrUpdate(method.ContainingAssembly?.Name ?? "", 1, static (_, n) => n + 1);
-        var scope = new CalleeShapes();
+        var scope = new CalleeShapes { Reads = reads };
         scope.InProgress.Add(method.OriginalDefinition);
         var parser = new BodyParser(method, cancellationToken, calls, scope);
         return parser.Run(body);
@@ -70,6 +84,9 @@ internal static class ForwardParser
         public HashSet<IMethodSymbol> InProgress { get; } = new(SymbolEqualityComparer.Default);
 
         public int Depth { get; set; }
+
+        /// <summary>The generator's record of the bodies read (the getters inlined, the callees parsed), or null.</summary>
+        public BodyReads? Reads { get; init; }
     }
 
     /// <summary>A callee's facts: it has errors (nothing is generated for it); its inferred result shape, if any.</summary>
@@ -533,6 +550,12 @@ internal static class ForwardParser
                 return Unsupported(member.Syntax, $"reading the computed property '{name}' declared in a base type (LayerGen inlines only the layer's own computed properties; make it an ordinary property or move it)");
             if (_inlining.Contains(definition) || _inlining.Count >= CalleeShapes.MaxDepth)
                 return Unsupported(member.Syntax, $"reading the computed property '{name}', whose getter reads itself");
+            // The getter's text decides what is inlined (and whether it can be): a dependency of the model.
+            if (_scope.Reads is { } reads)
+            {
+                foreach (var reference in definition.DeclaringSyntaxReferences)
+                    reads.ReadBodies(reference.GetSyntax(_cancellationToken));
+            }
             if (Symbols.GetterExpression(definition, _cancellationToken, out string reason) is not { } expression)
                 return Unsupported(member.Syntax, $"reading the computed property '{name}': {reason}");
             if (member.SemanticModel is not { } callerModel || !callerModel.Compilation.ContainsSyntaxTree(expression.SyntaxTree))
@@ -937,6 +960,7 @@ internal static class ForwardParser
             {
                 // The generator cannot read this callee either (its transform fails the same way): nothing is generated for it.
                 facts = new CalleeFacts(true, null);
+                _scope.Reads?.Unreadable();
             }
             finally
             {
@@ -965,6 +989,8 @@ internal static class ForwardParser
                 ? callerModel
                 : callerModel.Compilation.GetSemanticModel(declaration.SyntaxTree);
             SyntaxNode bodyNode = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody!;
+            // The callee's facts (errors, inferred shape) come from its body: a dependency of the caller's model.
+            _scope.Reads?.Read(bodyNode);
             var body = model.GetOperation(bodyNode, _cancellationToken);
             var parsed = new BodyParser(definition, _cancellationToken, null, _scope).Run(body);
             // A callee with errors is not generated and has no trustworthy shapes; its own diagnostics say what is wrong.
