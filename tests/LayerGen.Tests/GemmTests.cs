@@ -9,6 +9,7 @@ namespace LayerGen.Tests;
 /// leading dimensions wider than the matrices, alpha/beta, NaN in C with beta = 0, on the AVX2 path and the
 /// portable one.
 /// </summary>
+[Collection(GemmGlobals.Name)]
 public class GemmTests
 {
     public static TheoryData<int> SquareSizes => [1, 3, 7, 17, 33, 65, 129, 257];
@@ -375,3 +376,15 @@ public class GemmTests
             }
     }
 }
+
+/// <summary>
+/// GemmTests switch process-wide GEMM settings (the portable path, the thread count) and count allocations: they run
+/// alone, never beside the tests that multiply matrices on other threads (CI once saw 5312 B in the allocation check while
+/// the checkpoint and training tests ran GEMMs in parallel).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class GemmGlobals
+{
+    public const string Name = "GEMM globals";
+}
+
