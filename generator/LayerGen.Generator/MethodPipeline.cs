@@ -34,8 +34,18 @@ internal static class MethodPipeline
     public static MethodPlan Plan(ForwardMethodModel method, ForwardBody body, BackwardProgram backward, ShapeResult shapes) =>
         MethodPlan.Create(method, body, backward, shapes);
 
-    /// <summary>Emit: the plan printed as C#.</summary>
-    public static string Emit(MethodPlan plan) => Emitter.EmitMethod(plan);
+    /// <summary>Emit: the plan printed as C#, with the plans of its loop bodies (regions), each through the same passes.</summary>
+    public static string Emit(MethodPlan plan)
+    {
+        var regions = new System.Collections.Generic.List<MethodPlan>();
+        foreach (var region in Emitter.AllRegions(plan.Method))
+        {
+            var shapes = Shapes(region);
+            var backward = Differentiate(region.Body!, shapes);
+            regions.Add(Plan(region, region.Body!, backward, shapes));
+        }
+        return Emitter.EmitMethod(plan, regions);
+    }
 
     /// <summary>All four passes for a method whose model has a body.</summary>
     public static string Run(ForwardMethodModel method)

@@ -39,7 +39,8 @@ internal sealed record Activity(bool[] Live, bool[] Useful, bool[] Active, int[]
             }
         }
         for (int v = 0; v < n; v++)
-            active[v] = useful[v] && body.Values[v].IsVaried && body.Values[v].Kind != ValueKind.Other;
+            active[v] = useful[v] && body.Values[v].IsVaried
+                && (body.Values[v].Kind != ValueKind.Other || body.Instructions[definer[v]].Op == OpKind.Loop);
         return new Activity(live, useful, active, definer);
     }
 }
@@ -103,6 +104,12 @@ internal static class Differentiator
             // backward writes into a destination is one step per operand instead (AdjointRules).
             if (instruction.Op == OpKind.ForwardCall && instruction.Call!.Registered is not { BackwardInto: true })
                 steps.Add(new AdjointStep(i, BackwardKernel.CallBackward, -1, CallBackwardReads(instruction)));
+            // A loop's backward walks its iterations in reverse, from ∂L/∂ each loop result (the LoopResults, which add
+            // nothing themselves: the loop reads their adjoints), and returns the gradients of the outer values it read.
+            if (instruction.Op == OpKind.LoopResult)
+                continue;
+            if (instruction.Op == OpKind.Loop)
+                steps.Add(new AdjointStep(i, BackwardKernel.CallBackward, -1, LoopResults(body, i).Where(r => activity.Active[r]).Select(Ref.D).ToArray()));
 
             for (int p = 0; p < instruction.Operands.Count; p++)
             {
@@ -153,10 +160,26 @@ internal static class Differentiator
                 // First contribution overwrites, later ones add; parameter gradients always add (PyTorch semantics).
                 Accumulate = isParameter || !initialized.Add(step.Target),
                 Alias = step.Kernel == BackwardKernel.CallGradient && !isParameter && contributions[step.Target] == 1
-                    && body.Values[step.Target].Kind == ValueKind.Matrix,
+                    && body.Values[step.Target].Kind is ValueKind.Matrix or ValueKind.Sequence,
             };
         }
         return new BackwardProgram(activity, steps, contributions, InputDemand.Analyze(body, activity, steps));
+    }
+
+    /// <summary>The LoopResult values of the loop instruction at <paramref name="index"/>, by result position.</summary>
+    public static int[] LoopResults(ForwardBody body, int index)
+    {
+        var instruction = body.Instructions[index];
+        var results = new int[instruction.Loop!.Carried.Count];
+        for (int k = 0; k < results.Length; k++)
+            results[k] = -1;
+        for (int i = index + 1; i < body.Instructions.Count; i++)
+        {
+            var other = body.Instructions[i];
+            if (other.Op == OpKind.LoopResult && other.Operands[0] == instruction.Result)
+                results[other.Axis] = other.Result;
+        }
+        return results;
     }
 
     /// <summary>
@@ -228,7 +251,7 @@ internal static class InputDemand
                 // A callee's backward: a sublayer or self call adds into parameter gradients; its returned argument
                 // gradients feed what the CallGradient steps after it (already visited) feed.
                 var call = instructions[step.Instruction].Call!;
-                parameter = call.Kind is CalleeKind.Sublayer or CalleeKind.Self && call.FrozenGradientsType is null;
+                parameter = call.Kind is CalleeKind.Sublayer or CalleeKind.Self or CalleeKind.Region && call.FrozenGradientsType is null;
                 for (int later = s + 1; later < steps.Count; later++)
                 {
                     if (steps[later].Kernel == BackwardKernel.CallGradient && steps[later].Instruction == step.Instruction)

@@ -11,7 +11,7 @@ namespace LayerGen.Generator.Emit;
 /// Writes the generated C#: per <c>[Forward]</c> method its tape class, training forward and backward; per layer type
 /// its <c>Gradients</c> class and <c>Parameters(Gradients)</c>. A pure function of the models.
 /// </summary>
-internal static class Emitter
+internal static partial class Emitter
 {
     /// <summary>
     /// The version written into <c>[GeneratedCode]</c>: the package's version, pre-release suffix included (the
@@ -133,7 +133,10 @@ internal static class Emitter
     // ====================================================================== per method: Tape, Forward, Backward
 
     /// <summary>The tape class, training forward and backward of one method.</summary>
-    public static string EmitMethod(MethodPlan plan)
+    public static string EmitMethod(MethodPlan plan) => EmitMethod(plan, System.Array.Empty<MethodPlan>());
+
+    /// <summary>The tape class, training forward and backward of one method and of each of its loop bodies (regions).</summary>
+    public static string EmitMethod(MethodPlan plan, IReadOnlyList<MethodPlan> regions)
     {
         var method = plan.Method;
         var w = new SourceWriter();
@@ -143,6 +146,15 @@ internal static class Emitter
         EmitForward(w, plan);
         w.Line();
         EmitBackward(w, plan);
+        foreach (var region in regions)
+        {
+            w.Line();
+            EmitTape(w, region);
+            w.Line();
+            EmitForward(w, region);
+            w.Line();
+            EmitBackward(w, region);
+        }
         CloseTypes(w, method.Layer);
         return w.ToString();
     }
@@ -257,7 +269,10 @@ internal static class Emitter
 
             switch (instruction.Op)
             {
-                case OpKind.Input or OpKind.Parameter:
+                case OpKind.Input or OpKind.Parameter or OpKind.LoopResult:
+                    break; // a loop's results are declared by the loop
+                case OpKind.Loop:
+                    EmitLoopForward(w, plan, instruction);
                     break;
                 case OpKind.Constant:
                     if (!instruction.IsLiteral)
@@ -377,7 +392,7 @@ internal static class Emitter
             }
             // A [Forward] callee checks its own ops; a registered op (Ops.Log, a user's op) is checked here.
             bool forwardCallee = instruction.Op == OpKind.ForwardCall && !instruction.Call!.IsRegisteredOp;
-            if (instruction.Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant) && !forwardCallee && body.Values[v].Kind != ValueKind.Other)
+            if (instruction.Op is not (OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.LoopResult) && !forwardCallee && body.Values[v].Kind != ValueKind.Other)
                 EmitAnomalyCheck(w, method, method.Name, name, instruction.Source, instruction.Line);
             if (plan.SavedField[v] is { } saved)
                 w.Line($"tape.{saved} = {Operand(plan, v)};");
@@ -491,12 +506,12 @@ internal static class Emitter
                 + string.Concat(inputs.Select(_ => ", true"));
             if (differentiable.Count == 1)
             {
-                w.Line($"return {coreName}({arguments}){(differentiable[0].Kind == ValueKind.Matrix ? "!" : "")};");
+                w.Line($"return {coreName}({arguments}){(differentiable[0].Kind is ValueKind.Matrix or ValueKind.Sequence ? "!" : "")};");
             }
             else
             {
                 w.Line($"var all = {coreName}({arguments});");
-                w.Line($"return ({string.Join(", ", differentiable.Select(p => $"all.d{MethodPlan.Pascal(p.Name)}{(p.Kind == ValueKind.Matrix ? "!" : "")}"))});");
+                w.Line($"return ({string.Join(", ", differentiable.Select(p => $"all.d{MethodPlan.Pascal(p.Name)}{(p.Kind is ValueKind.Matrix or ValueKind.Sequence ? "!" : "")}"))});");
             }
             w.Close();
             w.Line();
@@ -554,7 +569,7 @@ internal static class Emitter
             string? field = plan.BufferField[v] ?? plan.SavedField[v];
             if (field is null)
                 continue;
-            bool reference = body.Values[v].Kind == ValueKind.Matrix || (body.Values[v].Kind == ValueKind.Other && body.Values[v].TypeName.EndsWith("[]", System.StringComparison.Ordinal));
+            bool reference = body.Values[v].Kind is ValueKind.Matrix or ValueKind.Sequence || (body.Values[v].Kind == ValueKind.Other && body.Values[v].TypeName.EndsWith("[]", System.StringComparison.Ordinal));
             if (!any)
                 w.Line("// the forward values Backward reads, from the tape");
             any = true;
@@ -599,7 +614,7 @@ internal static class Emitter
                     lastStatement = header;
                 }
                 string source = instruction.Source;
-                bool whole = instruction.Statement == "return " + source || instruction.Statement.EndsWith(" = " + source, System.StringComparison.Ordinal)
+                bool whole = instruction.Statement == source || instruction.Statement == "return " + source || instruction.Statement.EndsWith(" = " + source, System.StringComparison.Ordinal)
                     || instruction.Statement.EndsWith("= " + source, System.StringComparison.Ordinal);
                 if (source.Length > 0 && !whole)
                     w.Line($"//   {source}");
@@ -638,6 +653,12 @@ internal static class Emitter
                 w.Line($"{name}.Clear();");
                 w.Close();
                 results.Add(name);
+            }
+            else if (p.Kind == ValueKind.Sequence)
+            {
+                // No loop reads this sequence (LG0005): a list of zero gradients, allocated (a step that wastes an input).
+                w.Line($"// {p.Name} does not affect the result: its gradients are zero");
+                results.Add($"({plan.NeedFlags[v]} ? global::LayerGen.SequenceGradients.ZerosLike({p.Name}) : null)");
             }
             else
             {
@@ -704,7 +725,12 @@ internal static class Emitter
     /// <summary>What a core backward returns: the input gradients, a skipped matrix one as null.</summary>
     private static string CoreReturnType(IReadOnlyList<MethodParameter> differentiable, string element)
     {
-        string Type(MethodParameter p) => p.Kind == ValueKind.Matrix ? $"global::LayerGen.Matrix<{element}>?" : p.TypeName;
+        string Type(MethodParameter p) => p.Kind switch
+        {
+            ValueKind.Matrix => $"global::LayerGen.Matrix<{element}>?",
+            ValueKind.Sequence => $"global::System.Collections.Generic.IReadOnlyList<global::LayerGen.Matrix<{element}>>?",
+            _ => p.TypeName,
+        };
         return differentiable.Count == 1
             ? Type(differentiable[0])
             : "(" + string.Join(", ", differentiable.Select(p => $"{Type(p)} d{MethodPlan.Pascal(p.Name)}")) + ")";
@@ -736,7 +762,10 @@ internal static class Emitter
                 break;
             default:
                 // Null unless a guarded block needs it; later blocks read it as dX! (they run only where it was assigned).
-                w.Line($"global::LayerGen.Matrix<{layer.ElementType}>? {declaration.Name} = null;  // assigned only if needed");
+                string type = plan.Body.Values[declaration.Value].Kind == ValueKind.Sequence
+                    ? $"global::System.Collections.Generic.IReadOnlyList<global::LayerGen.Matrix<{layer.ElementType}>>"
+                    : $"global::LayerGen.Matrix<{layer.ElementType}>";
+                w.Line($"{type}? {declaration.Name} = null;  // assigned only if needed");
                 break;
         }
     }
@@ -765,6 +794,12 @@ internal static class Emitter
             var call = instruction.Call!;
             string invocation = $"{call.Receiver}.{call.Backward}{call.TypeArguments}({string.Join(", ", step.Reads.Select((_, i) => R(i)))})";
             StoreCallGradients(w, facts, invocation, note);
+            return;
+        }
+
+        if (step.Kernel == BackwardKernel.CallBackward && instruction.Op == OpKind.Loop)
+        {
+            EmitLoopBackward(w, plan, index);
             return;
         }
 
@@ -972,7 +1007,7 @@ internal static class Emitter
         }
         int differentiable = call.Parameters.Count(p => p.IsDifferentiable);
         // A core's matrix gradients are nullable (null where not needed); this one was needed.
-        string needed = call.Parameters[position].Kind == ValueKind.Matrix ? "!" : "";
+        string needed = call.Parameters[position].Kind is ValueKind.Matrix or ValueKind.Sequence ? "!" : "";
         return (differentiable == 1 ? local : $"{local}.d{MethodPlan.Pascal(call.Parameters[position].Name)}") + needed;
     }
 

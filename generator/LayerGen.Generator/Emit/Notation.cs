@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Collections.Generic;
 using LayerGen.Generator.Differentiation;
 using LayerGen.Generator.Model;
@@ -19,7 +20,8 @@ internal static class Notation
         string b = instruction.Operands.Count > 1 ? N(1) : "";
         string? expr = instruction.Op switch
         {
-            OpKind.Input or OpKind.Parameter => null,
+            OpKind.Input or OpKind.Parameter or OpKind.LoopResult => null,
+            OpKind.Loop => LoopForward(plan, instruction),
             OpKind.Constant => instruction.IsLiteral ? null : instruction.Source,
             OpKind.MatMul => $"{a}{(instruction.TransposeA ? "ᵀ" : "")}·{b}{(instruction.TransposeB ? "ᵀ" : "")}",
             OpKind.Transpose => a + "ᵀ",
@@ -95,6 +97,8 @@ internal static class Notation
             BackwardKernel.MatrixDot => $"⟨{R(0)}, {R(1)}⟩",
             BackwardKernel.CallBackward when instruction.Call!.IsRegisteredOp => RegisteredBackward(instruction, step, R),
             BackwardKernel.RegisteredInto => Derivative(plan, instruction, step, R),
+            BackwardKernel.CallBackward when instruction.Op == OpKind.Loop =>
+                $"for {instruction.Loop!.Index} from the last iteration back to the first: {Callee(instruction)}Backward({string.Join(", ", step.Reads.Select((_, i) => R(i)))}) (carried adjoints passed back, the rest summed)",
             BackwardKernel.CallBackward => $"{Callee(instruction)}Backward({R(0)})",
             BackwardKernel.CallGradient when instruction.Call!.IsRegisteredOp => $"{instruction.Call!.Backward}(…).∂{instruction.Call!.Parameters[step.Position].Name}",
             BackwardKernel.CallGradient => $"{Callee(instruction)}Backward(…).d{PascalParameter(instruction, step.Position)}",
@@ -131,6 +135,23 @@ internal static class Notation
         for (int p = 0; p < call.Parameters.Count && p < instruction.Operands.Count; p++)
             text = text.Replace("{" + call.Parameters[p].Name + "}", Name(plan, instruction.Operands[p]));
         return text;
+    }
+
+    /// <summary><c>h2 = for t in [0, xs.Count): h = ForwardLoop1(t, xs[t], h)</c>.</summary>
+    private static string LoopForward(MethodPlan plan, Instruction instruction)
+    {
+        var facts = instruction.Loop!;
+        var results = Differentiation.Differentiator.LoopResults(plan.Body, plan.Backward.Activity.Definer[instruction.Result])
+            .Select(r => r >= 0 ? Name(plan, r) : "_").ToList();
+        string left = results.Count == 1 ? results[0] : "(" + string.Join(", ", results) + ")";
+        string bound = facts.Inclusive ? "]" : ")";
+        var arguments = facts.Inputs.Select(input => input.Kind switch
+        {
+            Model.LoopInputKind.Index => facts.Index,
+            Model.LoopInputKind.Item => $"{Name(plan, instruction.Operands[input.Operand])}[{facts.Index}]",
+            _ => instruction.Call!.Parameters[input.Operand].Name,
+        });
+        return $"{left} = for {facts.Index} in [{Name(plan, instruction.Operands[0])}, {Name(plan, instruction.Operands[1])}{bound}: {instruction.Call!.MethodName}({string.Join(", ", arguments)})";
     }
 
     private static string Callee(Instruction instruction)

@@ -13,6 +13,12 @@ internal enum ValueKind
 
     /// <summary>Anything else (labels <c>int[]</c>, an <c>int</c> slice bound, a <c>bool</c>): never differentiable.</summary>
     Other,
+
+    /// <summary>
+    /// A sequence of matrices, <c>IReadOnlyList&lt;Matrix&lt;T&gt;&gt;</c> (a forward input read by loops as <c>xs[t]</c>):
+    /// differentiable unless <c>[NoGrad]</c>; its gradient is a list of the same length.
+    /// </summary>
+    Sequence,
 }
 
 /// <summary>
@@ -104,6 +110,17 @@ internal enum OpKind
     /// the layer itself, a static helper, or a registered op.
     /// </summary>
     ForwardCall,
+
+    // ---- control flow
+    /// <summary>
+    /// A counted loop (<see cref="Instruction.Loop"/>): its body is a region, a method of its own generated through the
+    /// same passes (<see cref="ForwardMethodModel.Regions"/>), called once per iteration with its own tape. Operands:
+    /// start, end, then the outer values the body reads (<see cref="LoopFacts.Inputs"/>). Its value is a handle whose
+    /// <see cref="LoopResult"/>s are the loop-carried variables after the loop.
+    /// </summary>
+    Loop,
+    /// <summary>Loop-carried variable <see cref="Instruction.Axis"/> after the loop (operand: the loop's handle).</summary>
+    LoopResult,
 }
 
 /// <summary>
@@ -127,6 +144,7 @@ internal enum OpKind
 /// <param name="Source">The user's expression, for comments.</param>
 /// <param name="Statement">The user's statement that contains it, for comments.</param>
 /// <param name="Line">1-based line of the expression in the user's file.</param>
+/// <param name="Loop">Loop: its header, region and how the operands reach the region.</param>
 internal sealed record Instruction(
     int Result,
     OpKind Op,
@@ -139,7 +157,43 @@ internal sealed record Instruction(
     ForwardCallee? Call = null,
     string Source = "",
     string Statement = "",
-    int Line = 0);
+    int Line = 0,
+    LoopFacts? Loop = null);
+
+/// <summary>How a region parameter of a loop body is fed each iteration.</summary>
+internal enum LoopInputKind
+{
+    /// <summary>The loop variable itself (<c>t</c>).</summary>
+    Index,
+    /// <summary>An outer value passed as is every iteration (read-only in the body).</summary>
+    Value,
+    /// <summary>An outer variable the body assigns: its value before the iteration (the first: the value before the loop).</summary>
+    Carried,
+    /// <summary>Element <c>xs[t]</c> of an outer sequence (the operand is the sequence).</summary>
+    Item,
+}
+
+/// <summary>One region parameter of a loop body and where its argument comes from.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Kind">Index, value, carried or item.</param>
+/// <param name="Operand">The position in the loop instruction's operands (−1 for the index).</param>
+internal sealed record LoopInput(LoopInputKind Kind, int Operand);
+
+/// <summary>What a <see cref="OpKind.Loop"/> instruction says beyond its operands.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Region">The name of the body's region method (<c>ForwardLoop1</c>), one of <see cref="ForwardMethodModel.Regions"/>.</param>
+/// <param name="Index">The loop variable's name.</param>
+/// <param name="Inclusive">The condition is <c>t &lt;= end</c> rather than <c>t &lt; end</c>.</param>
+/// <param name="Inputs">Per region parameter, in order: where its argument comes from.</param>
+/// <param name="Carried">Per loop result (region result), the position in <paramref name="Inputs"/> of its carried parameter.</param>
+/// <param name="Header">The loop's header as the user wrote it, for comments.</param>
+internal sealed record LoopFacts(
+    string Region,
+    string Index,
+    bool Inclusive,
+    EquatableArray<LoopInput> Inputs,
+    EquatableArray<int> Carried,
+    string Header);
 
 /// <summary>An SSA value.</summary>
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
@@ -238,6 +292,8 @@ internal enum CalleeKind
     /// takes it) and ∂L/∂result, and takes the returned gradients like a callee's.
     /// </summary>
     RegisteredOp,
+    /// <summary>A loop body: a region method of this layer generated alongside its method (<see cref="OpKind.Loop"/>).</summary>
+    Region,
 }
 
 /// <summary>A parameter of a forward method.</summary>

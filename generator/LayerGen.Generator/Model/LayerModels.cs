@@ -14,6 +14,12 @@ namespace LayerGen.Generator.Model;
 /// A tuple-returning method (<c>(Matrix&lt;T&gt; h, Matrix&lt;T&gt; c) Step(…)</c>): its elements, in order (name, type,
 /// kind); <see cref="ReturnKind"/> is then <see cref="ValueKind.Other"/>. Empty for a single result.
 /// </param>
+/// <param name="Regions">
+/// The loop bodies of this method (and, nested, of theirs): each a private method of the layer, generated through the
+/// same passes, whose parameters are the loop variable and the outer values the body reads and whose results are the
+/// variables it assigns. Empty for straight-line code.
+/// </param>
+/// <param name="IsRegion">This model is a loop body (a region), not a user's method: only its training forward and backward exist.</param>
 internal sealed record ForwardMethodModel(
     LayerTypeModel Layer,
     string Name,
@@ -23,8 +29,21 @@ internal sealed record ForwardMethodModel(
     ValueKind ReturnKind,
     Shape? ReturnShape,
     ForwardBody? Body,
-    EquatableArray<MethodParameter> ReturnElements = default)
+    EquatableArray<MethodParameter> ReturnElements = default,
+    EquatableArray<ForwardMethodModel> Regions = default,
+    bool IsRegion = false)
 {
+    /// <summary>The region named <paramref name="name"/> (a loop body of this method).</summary>
+    public ForwardMethodModel RegionNamed(string name)
+    {
+        foreach (var region in Regions)
+        {
+            if (region.Name == name)
+                return region;
+        }
+        throw new System.InvalidOperationException($"no region '{name}' in '{Name}'");
+    }
+
     /// <summary>The method returns a tuple: Backward takes one ∂L/∂element per element.</summary>
     public bool ReturnsTuple => ReturnElements.Count > 0;
 }

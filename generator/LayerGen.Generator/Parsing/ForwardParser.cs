@@ -15,7 +15,7 @@ namespace LayerGen.Generator.Parsing;
 /// Turns a <c>[Forward]</c> method (its symbol and the <c>IOperation</c> tree of its body) into the equatable IR, or
 /// into a list of problems. The generator and the analyzer both call <see cref="Parse"/>, so they cannot disagree.
 /// </summary>
-internal static class ForwardParser
+internal static partial class ForwardParser
 {
     /// <summary>
     /// The generator's transform: the model, or null when the target is not a method. The model of a method whose
@@ -95,7 +95,7 @@ internal static class ForwardParser
         public static readonly CalleeFacts Unknown = new(false, null);
     }
 
-    private sealed class BodyParser
+    private sealed partial class BodyParser
     {
         private readonly IMethodSymbol _method;
         private readonly CancellationToken _cancellationToken;
@@ -179,7 +179,7 @@ internal static class ForwardParser
                 result,
                 _reserved.OrderBy(s => s, StringComparer.Ordinal).ToEquatableArray(),
                 _results.ToEquatableArray());
-            return new ParseResult(model with { Body = forwardBody }, _problems, _spans);
+            return new ParseResult(model with { Body = forwardBody, Regions = _regions.ToEquatableArray() }, _problems, _spans, _regionSpans);
         }
 
         // ------------------------------------------------------------------ signature
@@ -195,7 +195,7 @@ internal static class ForwardParser
 
             if (_method.ReturnsVoid)
                 Invalid("returns void; it must return Matrix<T>, T or a tuple of them");
-            else if (Symbols.KindOf(_method.ReturnType, _element) == ValueKind.Other && Symbols.TupleElements(_method.ReturnType, _element) is null)
+            else if (Symbols.KindOf(_method.ReturnType, _element) is ValueKind.Other or ValueKind.Sequence && Symbols.TupleElements(_method.ReturnType, _element) is null)
                 Invalid($"returns '{_method.ReturnType.ToDisplayString()}'; it must return Matrix<T>, T or a tuple of them");
             if (_method.IsAsync)
                 Invalid("is async");
@@ -253,6 +253,18 @@ internal static class ForwardParser
 
             int result = -1;
             bool returned = false;
+            ParseStatements(statements, ref result, ref returned);
+            if (!returned && _problems.Count == 0)
+                Unsupported(body.Syntax, "a body without a final 'return'");
+            return result;
+        }
+
+        /// <summary>
+        /// Parses statements in order, binding locals as they are assigned; <paramref name="returned"/> is set by the
+        /// final <c>return</c> (never inside a loop body: a region has no return of its own).
+        /// </summary>
+        private void ParseStatements(IEnumerable<IOperation> statements, ref int result, ref bool returned)
+        {
             foreach (var statement in statements)
             {
                 _cancellationToken.ThrowIfCancellationRequested();
@@ -261,8 +273,21 @@ internal static class ForwardParser
                     Unsupported(statement.Syntax, "a statement after 'return'");
                     break;
                 }
+                if (_region is not null && statement is IReturnOperation)
+                {
+                    Unsupported(statement.Syntax, "'return' inside a loop body (return after the loop)");
+                    continue;
+                }
                 switch (statement)
                 {
+                    case IBlockOperation block:
+                        ParseStatements(block.Operations, ref result, ref returned);
+                        break;
+
+                    case IForLoopOperation loop:
+                        ForLoop(loop);
+                        break;
+
                     case IVariableDeclarationGroupOperation group:
                         foreach (var declaration in group.Declarations)
                         {
@@ -388,9 +413,6 @@ internal static class ForwardParser
                         break;
                 }
             }
-            if (!returned && _problems.Count == 0)
-                Unsupported(body.Syntax, "a body without a final 'return'");
-            return result;
         }
 
         private static readonly System.Collections.Immutable.ImmutableArray<IOperation> ImmutableArrayEmpty =
@@ -446,6 +468,14 @@ internal static class ForwardParser
                     int a = Parse(instance);
                     return a < 0 ? -1 : Emit(OpKind.Transpose, transpose, "transposed", a);
                 }
+
+                case IPropertyReferenceOperation { Property.IsIndexer: true } item when TryItem(item, out int itemValue):
+                    return itemValue;
+
+                case IPropertyReferenceOperation { Property.IsIndexer: true } indexer when Symbols.SequenceItem(indexer.Instance?.Type) is not null:
+                    return Unsupported(indexer.Syntax, _region is null
+                        ? "an element of a sequence outside a loop (read 'xs[t]' inside 'for (int t = 0; t < xs.Count; t++)')"
+                        : "an element of a sequence other than 'xs[t]' with the loop variable of this loop");
 
                 case IPropertyReferenceOperation { Property.IsIndexer: true } indexer:
                     return Unsupported(indexer.Syntax, "element access ('[...]'); use Ops (SliceRows, SliceColumns, Sum) instead");
@@ -1052,6 +1082,10 @@ internal static class ForwardParser
                 case IAnonymousFunctionOperation:
                 case IInvalidOperation:
                     return false;
+                // A sequence's length never carries gradient: xs.Count.
+                case IPropertyReferenceOperation { Property.Name: "Count", Instance: { } sequence }
+                    when Symbols.SequenceItem(sequence.Type) is not null:
+                    return IsShapeSource(sequence);
                 // A shape read never carries gradient, whatever the matrix: x.Cols, h.Rows, W.Rows.
                 case IPropertyReferenceOperation { Property.Name: "Rows" or "Cols" or "Length", Instance: { } instance }
                     when Symbols.MatrixElement(instance.Type) is not null:

@@ -19,4 +19,6 @@ internal sealed record Problem(string Id, EquatableArray<string> Arguments, stri
 /// <param name="Model">The model; its <see cref="ForwardMethodModel.Body"/> is null when there are errors.</param>
 /// <param name="Problems">Errors and warnings, for the analyzer (the generator ignores them).</param>
 /// <param name="ValueSpans">Where each value was read or defined (file path, start, length), for LG0005; analyzer only.</param>
-internal sealed record ParseResult(ForwardMethodModel? Model, IReadOnlyList<Problem> Problems, IReadOnlyDictionary<int, (string Path, int Start, int Length)> ValueSpans);
+/// <param name="RegionSpans">The same per loop body (region), by region name; null for straight-line code.</param>
+internal sealed record ParseResult(ForwardMethodModel? Model, IReadOnlyList<Problem> Problems, IReadOnlyDictionary<int, (string Path, int Start, int Length)> ValueSpans,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<int, (string Path, int Start, int Length)>>? RegionSpans = null);

@@ -29,6 +29,16 @@ internal static class Symbols
     public static ITypeSymbol? MatrixElement(ITypeSymbol? type) =>
         type is INamedTypeSymbol { Arity: 1 } named && IsLayerGenType(named, "Matrix") ? named.TypeArguments[0] : null;
 
+    /// <summary>
+    /// The item type of a sequence a loop may index (<c>IReadOnlyList&lt;Matrix&lt;T&gt;&gt;</c>, <c>IReadOnlyList&lt;int[]&gt;</c>),
+    /// or null when <paramref name="type"/> is not <c>System.Collections.Generic.IReadOnlyList&lt;E&gt;</c>.
+    /// </summary>
+    public static ITypeSymbol? SequenceItem(ITypeSymbol? type) =>
+        type is INamedTypeSymbol { Arity: 1, Name: "IReadOnlyList" } named
+        && named.ContainingNamespace is { Name: "Generic", ContainingNamespace: { Name: "Collections", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } }
+            ? named.TypeArguments[0]
+            : null;
+
     /// <summary>Whether the symbol carries the LayerGen attribute <paramref name="name"/> (<c>NoGradAttribute</c>).</summary>
     public static bool HasAttribute(ISymbol symbol, string name) =>
         symbol.GetAttributes().Any(a => IsLayerGenType(a.AttributeClass, name));
@@ -107,6 +117,8 @@ internal static class Symbols
     {
         if (MatrixElement(type) is not null)
             return ValueKind.Matrix;
+        if (SequenceItem(type) is { } item && MatrixElement(item) is not null)
+            return ValueKind.Sequence;
         if (type is not null && element is not null && SymbolEqualityComparer.Default.Equals(type, element))
             return ValueKind.Scalar;
         return ValueKind.Other;
@@ -175,13 +187,19 @@ internal static class Symbols
     /// The <c>[Shape]</c> of a forward-method parameter: two dimensions on a matrix; on <c>int[]</c> labels one
     /// dimension (the number of labels), recorded as <c>[count, 1]</c>.
     /// </summary>
-    public static Shape? DeclaredShape(IParameterSymbol parameter, ValueKind kind)
+    public static Shape? DeclaredShape(IParameterSymbol parameter, ValueKind kind) => DeclaredShape(parameter.Type, parameter.GetAttributes(), kind);
+
+    /// <summary>
+    /// The <c>[Shape]</c> of a value of type <paramref name="type"/> with <paramref name="attributes"/>: two dimensions on a
+    /// matrix, or on a sequence of matrices (the shape of every element); one dimension on <c>int[]</c> labels.
+    /// </summary>
+    public static Shape? DeclaredShape(ITypeSymbol type, IEnumerable<AttributeData> attributes, ValueKind kind)
     {
-        if (kind == ValueKind.Matrix)
-            return ShapeOf(parameter.GetAttributes());
-        if (parameter.Type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Int32 })
+        if (kind is ValueKind.Matrix or ValueKind.Sequence)
+            return ShapeOf(attributes);
+        if (type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Int32 })
         {
-            foreach (var attribute in parameter.GetAttributes())
+            foreach (var attribute in attributes)
             {
                 if (IsLayerGenType(attribute.AttributeClass, "ShapeAttribute") && attribute.ConstructorArguments.Length == 1
                     && attribute.ConstructorArguments[0] is { Kind: TypedConstantKind.Array, Values.Length: 1 } argument

@@ -232,6 +232,11 @@ internal sealed class MethodPlan
                     Names[v] = instruction.Text!;
                     Storage[v] = Planning.Storage.Literal;
                     break;
+                // A carried matrix after a loop is the last iteration's result, owned by that iteration's tape.
+                case OpKind.LoopResult:
+                    Names[v] = Unique(value.Name);
+                    Storage[v] = value.Kind == ValueKind.Matrix ? Planning.Storage.Borrowed : Planning.Storage.Local;
+                    break;
                 case OpKind.ForwardCall when value.Kind == ValueKind.Matrix && instruction.Call!.Registered is not { ForwardInto: true }:
                     Names[v] = Unique(value.Name);
                     Storage[v] = Planning.Storage.Borrowed;
@@ -279,6 +284,25 @@ internal sealed class MethodPlan
         {
             if (step.Target >= 0 && NeedsAdjointBuffer(step.Target))
                 ReadByBackward[step.Target] = true;
+        }
+        // A loop's backward sizes its accumulators from the outer values, its zero dOutputs from the unused results and
+        // the zero gradients of unvisited elements from the sequence.
+        for (int i = 0; i < instructions.Count; i++)
+        {
+            var loop = instructions[i];
+            if (loop.Op != OpKind.Loop || !activity.Active[loop.Result])
+                continue;
+            foreach (var step in Backward.Steps)
+            {
+                if (step.Kernel == BackwardKernel.CallGradient && step.Instruction == i
+                    && Body.Values[loop.Operands[step.Position]].Kind is ValueKind.Matrix or ValueKind.Sequence)
+                    ReadByBackward[loop.Operands[step.Position]] = true;
+            }
+            foreach (int result in Differentiator.LoopResults(Body, i))
+            {
+                if (result >= 0 && !activity.Active[result] && Body.Values[result].Kind == ValueKind.Matrix)
+                    ReadByBackward[result] = true;
+            }
         }
         for (int v = 0; v < Body.Values.Count; v++)
         {
@@ -331,6 +355,8 @@ internal sealed class MethodPlan
                     TapeFields.Add(new TapeField(SavedField[v]!, value.TypeName + (reference ? "?" : ""), $"{Names[v]}: saved for Backward"));
                     break;
             }
+            if (instruction.Op == OpKind.Loop)
+                Loops[v] = PlanLoop(instruction, Field, Unique);
             if (instruction.Op == OpKind.SoftmaxCrossEntropy)
             {
                 ProbabilitiesField[v] = Field(Names[v] + "Probabilities");
@@ -350,6 +376,80 @@ internal sealed class MethodPlan
 
         // Last: where each adjoint and call result is declared (needs the names, buffers and need flags above).
         _layout = BackwardLayout.Create(this);
+    }
+
+    /// <summary>Per loop instruction (by its handle value): the locals and tape fields of its forward and backward.</summary>
+    public Dictionary<int, LoopPlan> Loops { get; } = new();
+
+    private LoopPlan PlanLoop(Instruction instruction, System.Func<string, string> field, System.Func<string, string> unique)
+    {
+        var facts = instruction.Loop!;
+        var activity = Backward.Activity;
+        string element = Method.Layer.ElementType;
+        string matrix = $"global::LayerGen.Matrix<{element}>";
+        string baseName = Names[instruction.Result];
+        int index = Backward.Activity.Definer[instruction.Result];
+        string tapeType = Method.Layer.FullName + "." + instruction.Call!.TapeType;
+        var plan = new LoopPlan(
+            TapesField: field(baseName + "Tapes"),
+            StartField: field(baseName + "Start"),
+            CountField: field(baseName + "Count"),
+            TapeType: tapeType,
+            Tapes: unique(baseName + "Tapes"),
+            Start: unique(baseName + "Start"),
+            End: unique(baseName + "End"),
+            Count: unique(baseName + "Count"),
+            Index: unique(facts.Index),
+            Step: unique(baseName + "Step"),
+            StepGradients: unique(baseName + "StepGradients"),
+            Results: Differentiator.LoopResults(Body, index));
+        TapeFields.Add(new TapeField(plan.TapesField, $"global::System.Collections.Generic.List<{tapeType}>?",
+            $"one tape per iteration of {facts.Header}: grown once to the longest run, reused afterwards"));
+        TapeFields.Add(new TapeField(plan.StartField, "int", $"the first value of {facts.Index} in the recorded run"));
+        TapeFields.Add(new TapeField(plan.CountField, "int", "how many iterations the recorded run made"));
+        if (!activity.Active[instruction.Result])
+            return plan;
+        // The carried adjoints, walking back; a result the rest of the body does not use starts from zero.
+        for (int k = 0; k < facts.Carried.Count; k++)
+        {
+            var parameter = instruction.Call.Parameters[facts.Inputs[facts.Carried[k]].Operand];
+            plan.CarriedAdjoints[k] = unique(baseName + "D" + Pascal(parameter.Name));
+            int result = plan.Results[k];
+            if ((result < 0 || !activity.Active[result]) && Body.Values[instruction.Operands[facts.Inputs[facts.Carried[k]].Operand]].Kind == ValueKind.Matrix)
+            {
+                plan.ZeroResultFields[k] = field(baseName + "Zero" + Pascal(parameter.Name));
+                TapeFields.Add(new TapeField(plan.ZeroResultFields[k], matrix + "?", $"∂L/∂{parameter.Name} after the loop, which nothing reads: zero"));
+            }
+        }
+        // The gradients summed over the iterations: outer values read by the body, and sequence elements.
+        foreach (var step in Backward.Steps)
+        {
+            if (step.Kernel != BackwardKernel.CallGradient || step.Instruction != index)
+                continue;
+            int position = step.Position;
+            var input = facts.Inputs.First(x => x.Operand == position);
+            if (input.Kind == LoopInputKind.Carried)
+                continue;
+            var parameter = instruction.Call.Parameters[position];
+            var outer = Body.Values[instruction.Operands[position]];
+            plan.Accumulators[position] = unique(baseName + "D" + Pascal(parameter.Name));
+            if (input.Kind == LoopInputKind.Item)
+            {
+                plan.AccumulatorFields[position] = field(baseName + "D" + Pascal(parameter.Name));
+                TapeFields.Add(new TapeField(plan.AccumulatorFields[position], $"global::System.Collections.Generic.List<{matrix}>?",
+                    $"∂L/∂ each element of {Names[instruction.Operands[position]]}: the list Backward returns"));
+                plan.ZeroItemFields[position] = field(baseName + Pascal(parameter.Name) + "Zeros");
+                TapeFields.Add(new TapeField(plan.ZeroItemFields[position], $"global::System.Collections.Generic.List<{matrix}?>?",
+                    $"zero gradients of the elements of {Names[instruction.Operands[position]]} the loop did not visit"));
+            }
+            else if (outer.Kind == ValueKind.Matrix)
+            {
+                plan.AccumulatorFields[position] = field(baseName + "D" + Pascal(parameter.Name));
+                TapeFields.Add(new TapeField(plan.AccumulatorFields[position], matrix + "?",
+                    $"∂L/∂{Names[instruction.Operands[position]]} summed over the iterations: adjoint work buffer"));
+            }
+        }
+        return plan;
     }
 
     /// <summary>

@@ -79,7 +79,22 @@ internal static class ShapeRules
 
         // calls of other [Forward] methods
         [OpKind.ForwardCall] = ForwardCall,
+
+        // control flow: a loop's handle has no shape; a carried variable keeps its shape through every iteration (the
+        // body's own inference checks its result against the carried input, LG1010)
+        [OpKind.Loop] = static (c, i) => null,
+        [OpKind.LoopResult] = LoopResult,
     };
+
+    private static SymbolicShape? LoopResult(ShapeContext c, Instruction i)
+    {
+        foreach (var loop in c.Body.Instructions)
+        {
+            if (loop.Result == i.Operands[0] && loop.Loop is { } facts && i.Axis < facts.Carried.Count)
+                return c.ShapeOf(loop.Operands[facts.Inputs[facts.Carried[i.Axis]].Operand]);
+        }
+        return null;
+    }
 
     /// <summary>Whether every op has a shape rule (a test holds the table to that).</summary>
     public static bool Covers(OpKind op) => Table.ContainsKey(op);
