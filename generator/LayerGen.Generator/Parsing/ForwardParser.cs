@@ -1232,6 +1232,8 @@ internal static partial class ForwardParser
                     return Renderable(parenthesized.Operand);
                 case IParameterReferenceOperation or ILocalReferenceOperation:
                     return true;
+                case IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } indexed } indexer:
+                    return Renderable(indexed) && indexer.Arguments.All(a => a.ArgumentKind != ArgumentKind.DefaultValue && Renderable(a.Value));
                 case IMemberReferenceOperation member when member.Member is IFieldSymbol or IPropertySymbol:
                     return member.Member.IsStatic || member.Instance is null or IInstanceReferenceOperation || Renderable(member.Instance);
                 case IBinaryOperation binary when BinaryText(binary.OperatorKind) is not null:
@@ -1274,6 +1276,8 @@ internal static partial class ForwardParser
                     return parameter.Parameter.Name;
                 case ILocalReferenceOperation local when _locals.TryGetValue(local.Local, out int bound):
                     return Hole(bound);
+                case IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } indexed } indexer:
+                    return $"{Render(indexed)}[{string.Join(", ", indexer.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).Select(a => Render(a.Value)))}]";
                 case IMemberReferenceOperation member when member.Member is IFieldSymbol or IPropertySymbol:
                     if (member.Member.IsStatic)
                         return $"{Symbols.Display(member.ConstrainedToType ?? member.Member.ContainingType)}.{member.Member.Name}";
