@@ -58,7 +58,7 @@ public sealed class AnalyzerTests
     // ------------------------------------------------------------------ LG0002 unsupported construct
 
     [Fact]
-    public Task LG0002_LoopInForward() => Verify(Usings + """
+    public Task LG0002_WhileLoopInForward() => Verify(Usings + """
         public partial class Deep
         {
             public Matrix<float> W = null!;
@@ -66,8 +66,68 @@ public sealed class AnalyzerTests
             [Forward]
             public Matrix<float> Forward(Matrix<float> x)
             {
-                {|LG0002:for (int i = 0; i < 3; i++)
+                {|LG0002:while (x.Rows < 3)
                     x = x * W;|}
+                return x;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LG0002_ForLoopWithAStepOtherThanOne() => Verify(Usings + """
+        public partial class Strided
+        {
+            public Matrix<float> W = null!;
+
+            [Forward]
+            public Matrix<float> Forward(Matrix<float> x)
+            {
+                {|LG0002:for (int i = 0; i < 6; i += 2)
+                    x = x * W;|}
+                return x;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LG0002_SequenceElementOtherThanTheLoopVariable() => Verify(Usings + """
+        public partial class Shifted
+        {
+            public Matrix<float> W = null!;
+
+            [Forward]
+            public Matrix<float> Forward(System.Collections.Generic.IReadOnlyList<Matrix<float>> xs, Matrix<float> h)
+            {
+                for (int t = 1; t < xs.Count; t++)
+                    h = h * W + {|LG0002:xs[t - 1]|};
+                return h;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LG0002_SequenceElementOutsideALoop() => Verify(Usings + """
+        public partial class First
+        {
+            [Forward]
+            public Matrix<float> Forward(System.Collections.Generic.IReadOnlyList<Matrix<float>> xs) => {|LG0002:xs[0]|};
+        }
+        """);
+
+    [Fact]
+    public Task LG0002_ReturnInsideALoop() => Verify(Usings + """
+        public partial class Early
+        {
+            public Matrix<float> W = null!;
+
+            [Forward]
+            public Matrix<float> Forward(Matrix<float> x)
+            {
+                for (int t = 0; t < 3; t++)
+                {
+                    x = x * W;
+                    {|LG0002:return x;|}
+                }
                 return x;
             }
         }

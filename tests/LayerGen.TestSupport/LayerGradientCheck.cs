@@ -40,7 +40,8 @@ public static class LayerGradientCheck
             : ((IReadOnlyList<Parameter<double>>)type.GetMethod("Parameters")!.Invoke(instance, [gradients])!).ToList();
         var differentiable = userParameters
             .Select((p, i) => (p, i))
-            .Where(t => (t.p.ParameterType == typeof(Matrix<double>) || t.p.ParameterType == typeof(double)) && t.p.GetCustomAttribute<NoGradAttribute>() is null)
+            .Where(t => (t.p.ParameterType == typeof(Matrix<double>) || t.p.ParameterType == typeof(double)
+                || t.p.ParameterType == typeof(IReadOnlyList<Matrix<double>>)) && t.p.GetCustomAttribute<NoGradAttribute>() is null)
             .Select(t => t.i)
             .ToArray();
 
@@ -71,12 +72,20 @@ public static class LayerGradientCheck
 
         // Matrix inputs are checked as parameters whose gradient is what Backward returned for them.
         var inputGradientSlots = new Dictionary<int, Matrix<double>>();
+        var sequenceGradientSlots = new Dictionary<int, Matrix<double>[]>();
         var checkedValues = new List<Parameter<double>>(parameters);
         foreach (int index in differentiable)
             if (inputs[index] is Matrix<double> input)
             {
                 inputGradientSlots[index] = new Matrix<double>(input.Rows, input.Cols);
                 checkedValues.Add(new Parameter<double>($"({userParameters[index].Name})", input, inputGradientSlots[index]));
+            }
+            else if (inputs[index] is IReadOnlyList<Matrix<double>> sequence)
+            {
+                // A sequence input: every element is checked against its entry in the returned gradient list.
+                sequenceGradientSlots[index] = [.. sequence.Select(e => new Matrix<double>(e.Rows, e.Cols))];
+                for (int e = 0; e < sequence.Count; e++)
+                    checkedValues.Add(new Parameter<double>($"({userParameters[index].Name}[{e}])", sequence[e], sequenceGradientSlots[index][e]));
             }
         object?[] inputGradients = [];
         var check = GradientCheck.Run(
@@ -88,6 +97,13 @@ public static class LayerGradientCheck
                 for (int j = 0; j < differentiable.Length; j++)
                     if (inputGradientSlots.TryGetValue(differentiable[j], out var slot))
                         ((Matrix<double>)inputGradients[j]!).CopyTo(slot);
+                    else if (sequenceGradientSlots.TryGetValue(differentiable[j], out var slots))
+                    {
+                        var returned = (IReadOnlyList<Matrix<double>>)inputGradients[j]!;
+                        Assert.Equal(slots.Length, returned.Count);
+                        for (int e = 0; e < slots.Length; e++)
+                            returned[e].CopyTo(slots[e]);
+                    }
             },
             epsilon: Step,
             tolerance: tolerance);
@@ -151,7 +167,12 @@ public static class LayerGradientCheck
                 : throw new XunitException($"{backward} should return a tuple of {count} gradients, returned {returned}"),
         };
         // Matrices are owned by the tape (overwritten next call): keep copies.
-        return [.. values.Select(v => v is Matrix<double> m ? m.Clone() : v)];
+        return [.. values.Select(v => v switch
+        {
+            Matrix<double> m => m.Clone(),
+            IReadOnlyList<Matrix<double>> list => (object)list.Select(m => m.Clone()).ToList(),
+            _ => v,
+        })];
     }
 
     private static void Compare(string name, double numeric, double analytic, double tolerance, List<string> failures)
@@ -196,6 +217,11 @@ public static class LayerGradientCheck
         {
             case (Matrix<double> e, Matrix<double> a): AssertClose(e, a, what); break;
             case (double e, double a): Assert.True(Math.Abs(e - a) <= 1e-12 * Math.Max(1, Math.Abs(e)), $"{what}: {a:R}, expected {e:R}"); break;
+            case (IReadOnlyList<Matrix<double>> e, IReadOnlyList<Matrix<double>> a):
+                Assert.Equal(e.Count, a.Count);
+                for (int i = 0; i < e.Count; i++)
+                    AssertClose(e[i], a[i], $"{what}[{i}]");
+                break;
             default: throw new XunitException($"{what}: {actual?.GetType().Name} vs {expected?.GetType().Name}");
         }
     }

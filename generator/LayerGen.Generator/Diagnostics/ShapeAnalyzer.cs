@@ -192,6 +192,10 @@ public sealed class ShapeAnalyzer : DiagnosticAnalyzer
     /// </summary>
     internal static string? ShapeAttributeProblem(ITypeSymbol type, AttributeData attribute, ISymbol? member = null)
     {
+        // On a sequence (IReadOnlyList<Matrix<T>>, IReadOnlyList<int[]>) [Shape] describes every element.
+        if (Symbols.SequenceItem(type) is { } item && (Symbols.MatrixElement(item) is not null
+                || item is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Int32 }))
+            type = item;
         bool isMatrix = Symbols.MatrixElement(type) is not null;
         bool isLabels = type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Int32 };
         bool isSize = member is not null && Symbols.IsSizeType(member);

@@ -1,0 +1,138 @@
+using System.Collections.Generic;
+using LayerGen;
+
+// Layers with loops (DESIGN.md §7): each construct on its own, in double, for the gradient checks of LoopGradientTests.
+namespace LayerGen.Generated.Tests.LoopLayers;
+
+/// <summary>An Elman RNN over a sequence: the result is the last hidden state; xs and h0 are differentiable.</summary>
+public partial class TanhRnn
+{
+    [Shape("D", "H")] public Matrix<double> Wx = Matrix<double>.RandomNormal(3, 4, 1, 0, 0.5);
+    [Shape("H", "H")] public Matrix<double> Wh = Matrix<double>.RandomNormal(4, 4, 2, 0, 0.5);
+    [Shape(1, "H")] public Matrix<double> B = Matrix<double>.RandomNormal(1, 4, 3, 0, 0.5);
+
+    [Forward]
+    public Matrix<double> Forward([Shape("N", "D")] IReadOnlyList<Matrix<double>> xs, [Shape("N", "H")] Matrix<double> h0)
+    {
+        var h = h0;
+        for (int t = 0; t < xs.Count; t++)
+            h = Ops.Tanh(xs[t] * Wx + h * Wh + B);
+        return h;
+    }
+}
+
+/// <summary>
+/// An LSTM language-model step over time: two carried matrices (h, c) started inside the method, a loss summed over the
+/// steps (a carried scalar), per-step labels.
+/// </summary>
+public partial class LstmLoss
+{
+    [Shape("H")] public int Hidden = 4;
+    public Matrix<double> W = Matrix<double>.RandomNormal(3 + 4, 16, 4, 0, 0.5);
+    public Matrix<double> B = Matrix<double>.RandomNormal(1, 16, 5, 0, 0.5);
+    public Matrix<double> Out = Matrix<double>.RandomNormal(4, 5, 6, 0, 0.5);
+
+    [Forward]
+    public double Loss(IReadOnlyList<Matrix<double>> xs, IReadOnlyList<int[]> ys)
+    {
+        var h = Matrix<double>.Zeros(xs[0].Rows, Hidden);
+        var c = Matrix<double>.Zeros(xs[0].Rows, Hidden);
+        double loss = 0;
+        for (int t = 0; t < xs.Count; t++)
+        {
+            var z = Ops.Concat(xs[t], h, 1) * W + B;
+            var i = Ops.Sigmoid(Ops.SliceColumns(z, 0, Hidden));
+            var f = Ops.Sigmoid(Ops.SliceColumns(z, Hidden, Hidden));
+            var o = Ops.Sigmoid(Ops.SliceColumns(z, 2 * Hidden, Hidden));
+            var u = Ops.Tanh(Ops.SliceColumns(z, 3 * Hidden, Hidden));
+            c = Ops.Mul(f, c) + Ops.Mul(i, u);
+            h = Ops.Mul(o, Ops.Tanh(c));
+            loss += Losses.SoftmaxCrossEntropy(h * Out, ys[t]);
+        }
+        return loss / xs.Count;
+    }
+}
+
+/// <summary>A value computed before the loop and read by every iteration: its gradient is summed over the iterations.</summary>
+public partial class LoopInvariantValue
+{
+    public Matrix<double> W = Matrix<double>.RandomNormal(3, 3, 7, 0, 0.5);
+
+    [Forward]
+    public Matrix<double> Forward(Matrix<double> x, [NoGrad] int steps)
+    {
+        var u = Ops.Sigmoid(x * W);
+        var h = x;
+        for (int k = 0; k < steps; k++)
+            h = Ops.Tanh(Ops.Mul(h, u) + x);
+        return h;
+    }
+}
+
+/// <summary>Nested loops, an inclusive bound from a parameter, and a scalar input carried through.</summary>
+public partial class NestedLoops
+{
+    public Matrix<double> W = Matrix<double>.RandomNormal(3, 3, 8, 0, 0.5);
+
+    [Forward]
+    public Matrix<double> Forward(IReadOnlyList<Matrix<double>> xs, Matrix<double> h0, double scale, [NoGrad] int depth)
+    {
+        var h = h0;
+        for (int t = 1; t < xs.Count; t++)
+        {
+            for (int d = 1; d <= depth; d++)
+                h = Ops.Tanh(h * W) * scale;
+            h = h + xs[t];
+        }
+        return h;
+    }
+}
+
+/// <summary>An affine sublayer called once per step.</summary>
+public partial class Affine
+{
+    public Matrix<double> W = Matrix<double>.RandomNormal(4, 4, 9, 0, 0.5);
+    public Matrix<double> B = Matrix<double>.RandomNormal(1, 4, 10, 0, 0.5);
+
+    [Forward] public Matrix<double> Forward(Matrix<double> x) => x * W + B;
+}
+
+/// <summary>Sublayer and static helper calls inside a loop; the loss accumulates with -= and the loop variable is read as a constant.</summary>
+public partial class CallsInLoop
+{
+    public Affine Cell = new();
+
+    [Forward]
+    public double Loss([NoGrad] IReadOnlyList<Matrix<double>> xs, Matrix<double> h0)
+    {
+        var h = h0;
+        double total = 0;
+        for (int t = 0; t < xs.Count; t++)
+        {
+            h = Helpers.Mix(Cell.Forward(h), xs[t]);
+            total -= Ops.Sum(h) * (t + 1);
+        }
+        return total + Ops.SumOfSquares(h);
+    }
+}
+
+/// <summary>A static [Forward] helper.</summary>
+public static partial class Helpers
+{
+    [Forward] public static Matrix<double> Mix(Matrix<double> a, Matrix<double> b) => Ops.Tanh(a + b);
+}
+
+/// <summary>A loop that does not run (start ≥ end) passes its variables through unchanged.</summary>
+public partial class MaybeEmptyLoop
+{
+    public Matrix<double> W = Matrix<double>.RandomNormal(3, 3, 11, 0, 0.5);
+
+    [Forward]
+    public Matrix<double> Forward(Matrix<double> x, [NoGrad] int from, [NoGrad] int to)
+    {
+        var h = x * W;
+        for (int t = from; t < to; t++)
+            h = Ops.Tanh(h * W);
+        return h;
+    }
+}
