@@ -136,3 +136,25 @@ public partial class MaybeEmptyLoop
         return h;
     }
 }
+
+/// <summary>A float RNN language-model loss over time, for the allocation test: everything it needs comes in or lives on the tape.</summary>
+public partial class FloatRnnLoss
+{
+    public Matrix<float> Wx = Matrix<float>.RandomNormal(8, 16, 20, 0, 0.3f);
+    public Matrix<float> Wh = Matrix<float>.RandomNormal(16, 16, 21, 0, 0.3f);
+    public Matrix<float> B = Matrix<float>.Zeros(1, 16);
+    public Matrix<float> Out = Matrix<float>.RandomNormal(16, 8, 22, 0, 0.3f);
+
+    [Forward]
+    public float Loss([NoGrad] IReadOnlyList<Matrix<float>> xs, IReadOnlyList<int[]> ys, [NoGrad] Matrix<float> h0)
+    {
+        var h = h0;
+        float loss = 0;
+        for (int t = 0; t < xs.Count; t++)
+        {
+            h = Ops.Tanh(xs[t] * Wx + h * Wh + B);
+            loss += Losses.SoftmaxCrossEntropy(h * Out, ys[t]);
+        }
+        return loss;
+    }
+}
