@@ -29,6 +29,9 @@ public sealed class GoldenTests
     public void ScaledDotProductAttention() => Verify(["Attention.cs"], [("Attention", "Forward")]);
 
     [Fact]
+    public void CharRnnLoopOverTime() => Verify(["Recurrent.cs"], [("CharRnn", "Loss"), ("LstmEncoder", "Forward")]);
+
+    [Fact]
     public void GenericDense() => Verify(["GenericDense.cs"], [("Dense", "Forward")]);
 
     /// <summary>Every test layer together: one compilation, no errors, no hint-name collisions.</summary>
@@ -38,8 +41,9 @@ public sealed class GoldenTests
         var run = TestCompiler.RoslynFloor.Generate(TestCompiler.RoslynFloor.Compile([.. TestSources.All().Select(TestSources.Load)]));
         Assert.Null(run.RunResult.Results.Single().Exception);
         Assert.Empty(InMemoryCompiler.Errors(run.Output));
-        // 8 [Forward] methods (Dense, SoftmaxClassifier, Linear, Mlp, LayerNorm, GruCell, Attention, Dense<T>) and 8 layer types.
-        Assert.Equal(16, run.Generated.Count);
+        // 10 [Forward] methods (Dense, SoftmaxClassifier, Linear, Mlp, LayerNorm, GruCell, Attention, Dense<T>, CharRnn,
+        // LstmEncoder) and 10 layer types.
+        Assert.Equal(20, run.Generated.Count);
     }
 
     private static void Verify(string[] layerFiles, (string Type, string Method)[] forwards, [CallerMemberName] string testName = "")

@@ -154,6 +154,17 @@ internal static class DiagnosticDescriptors
         description: "The shape inferred for the returned value must equal the [return: Shape] declaration.",
         helpLinkUri: HelpRoot + "LG1003.md");
 
+    /// <summary>LG1010: a variable a loop assigns changes shape from one iteration to the next.</summary>
+    public static readonly DiagnosticDescriptor LoopCarriedShapeChanges = new(
+        id: "LG1010",
+        title: "A loop-carried value changes shape",
+        messageFormat: "'{0}' is {1} before an iteration of the loop but {2} after it: {3}; a value a loop carries must keep its shape",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A variable assigned in a loop body and read by the next iteration must have the same shape at the end of every iteration as at its start.",
+        helpLinkUri: HelpRoot + "LG1010.md");
+
     /// <summary>LG1004: call input does not match the callee's declared shape.</summary>
     public static readonly DiagnosticDescriptor SublayerInputMismatch = new(
         id: "LG1004",
@@ -247,6 +258,7 @@ internal static class DiagnosticDescriptors
         "LG1001" => ProductInnerDimensions,
         "LG1002" => IncompatibleElementwiseShapes,
         "LG1003" => ReturnShapeMismatch,
+        "LG1010" => LoopCarriedShapeChanges,
         "LG1004" => SublayerInputMismatch,
         "LG1005" => LossTargetMismatch,
         "LG1006" => SymbolBoundTwice,

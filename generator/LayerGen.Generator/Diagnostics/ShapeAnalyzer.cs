@@ -34,7 +34,8 @@ public sealed class ShapeAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.InvalidShapeAttribute,
         DiagnosticDescriptors.ConcatMismatch,
         DiagnosticDescriptors.SliceOutOfBounds,
-        DiagnosticDescriptors.ShapeCanBeDeclared);
+        DiagnosticDescriptors.ShapeCanBeDeclared,
+        DiagnosticDescriptors.LoopCarriedShapeChanges);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -64,7 +65,28 @@ public sealed class ShapeAnalyzer : DiagnosticAnalyzer
                 return; // LG0xxx errors: the shapes of a body the generator rejects are not checked
             var tree = method.DeclaringSyntaxReferences.FirstOrDefault()?.SyntaxTree;
             var root = tree?.GetRoot(block.CancellationToken);
-            var result = ShapeInference.Infer(parsed.Model, (instruction, position) => OperandText(root, parsed, instruction, position), block.CancellationToken);
+            Report(block, method, tree, root, parsed);
+            // Each loop body (region) is inferred on its own, its problems located with its own value spans.
+            foreach (var region in Emit.Emitter.AllRegions(parsed.Model))
+            {
+                if (parsed.RegionSpans is { } spans && spans.TryGetValue(region.Name, out var regionSpans))
+                    Report(block, method, tree, root, parsed with { Model = region, ValueSpans = regionSpans });
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception)
+        {
+            // Never crash the IDE on half-typed code: say nothing rather than something wrong.
+        }
+    }
+
+    private static void Report(OperationBlockAnalysisContext block, IMethodSymbol method, SyntaxTree? tree, SyntaxNode? root, ParseResult parsed)
+    {
+        {
+            var result = ShapeInference.Infer(parsed.Model!, (instruction, position) => OperandText(root, parsed, instruction, position), block.CancellationToken);
             foreach (var problem in result.Problems)
             {
                 if (DiagnosticDescriptors.ById(problem.Id) is not { } descriptor)
@@ -78,14 +100,6 @@ public sealed class ShapeAnalyzer : DiagnosticAnalyzer
                 block.ReportDiagnostic(Diagnostic.Create(descriptor, location, additional,
                     problem.Properties.ToImmutableDictionary(p => p.Key, p => (string?)p.Value), problem.Arguments.ToArray<object>()));
             }
-        }
-        catch (OperationCanceledException)
-        {
-            throw;
-        }
-        catch (Exception)
-        {
-            // Never crash the IDE on half-typed code: say nothing rather than something wrong.
         }
     }
 

@@ -20,6 +20,7 @@ namespace LayerGen.Generator.Model;
 /// variables it assigns. Empty for straight-line code.
 /// </param>
 /// <param name="IsRegion">This model is a loop body (a region), not a user's method: only its training forward and backward exist.</param>
+/// <param name="Carried">A region: per result, the position of the parameter it carries over to the next iteration.</param>
 internal sealed record ForwardMethodModel(
     LayerTypeModel Layer,
     string Name,
@@ -31,7 +32,8 @@ internal sealed record ForwardMethodModel(
     ForwardBody? Body,
     EquatableArray<MethodParameter> ReturnElements = default,
     EquatableArray<ForwardMethodModel> Regions = default,
-    bool IsRegion = false)
+    bool IsRegion = false,
+    EquatableArray<int> Carried = default)
 {
     /// <summary>The region named <paramref name="name"/> (a loop body of this method).</summary>
     public ForwardMethodModel RegionNamed(string name)

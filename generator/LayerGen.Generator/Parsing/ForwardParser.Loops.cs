@@ -360,7 +360,8 @@ internal static partial class ForwardParser
                 body,
                 single is null ? elements.ToEquatableArray() : default,
                 _regions.ToEquatableArray(),
-                IsRegion: true);
+                IsRegion: true,
+                Carried: carried.ToEquatableArray());
         }
 
         /// <summary>Binds an outer variable (or the loop variable) to a new input of this region.</summary>

@@ -167,6 +167,11 @@ internal sealed class ShapeContext
     /// <summary>LG1003: the inferred result against <c>[return: Shape]</c>.</summary>
     public void CheckReturn()
     {
+        if (Method.IsRegion)
+        {
+            CheckCarried();
+            return;
+        }
         if (Method.ReturnKind != ValueKind.Matrix || Method.ReturnShape is null || !HasShape(Body.Result))
             return;
         var declared = Declared(Method.ReturnShape, s => s)!;
@@ -181,6 +186,38 @@ internal sealed class ShapeContext
         {
             Report("LG1003", Body.Result, new[] { Method.Name, Show(actual), Show(declared), clash },
                 SitesOf(actual.Rows, actual.Cols), Unifier.SymbolsOf(actual.Rows, actual.Cols, declared.Rows, declared.Cols));
+        }
+    }
+
+    /// <summary>LG1010: a loop-carried matrix must have the same shape after an iteration as before it.</summary>
+    private void CheckCarried()
+    {
+        var results = Body.AllResults;
+        for (int k = 0; k < Method.Carried.Count && k < results.Count; k++)
+        {
+            var parameter = Method.Parameters[Method.Carried[k]];
+            int input = -1;
+            foreach (var instruction in Body.Instructions)
+            {
+                if (instruction.Op == OpKind.Input && instruction.Text == parameter.Name)
+                    input = instruction.Result;
+            }
+            int result = results[k];
+            if (input < 0 || parameter.Kind != ValueKind.Matrix || !HasShape(input) || !HasShape(result) || result == input)
+                continue;
+            var before = ShapeOf(input);
+            var after = ShapeOf(result);
+            string? clash = null;
+            var a = Unifier.Resolve(after);
+            var b = Unifier.Resolve(before);
+            Agree(after.Rows, before.Rows, result, () => clash = $"rows {Show(a.Rows)} ≠ {Show(b.Rows)}");
+            if (clash is null)
+                Agree(after.Cols, before.Cols, result, () => clash = $"columns {Show(a.Cols)} ≠ {Show(b.Cols)}");
+            if (clash is not null)
+            {
+                Report("LG1010", result, new[] { parameter.Name, Show(before), Show(after), clash },
+                    SitesOf(after.Rows, after.Cols), Unifier.SymbolsOf(after.Rows, after.Cols, before.Rows, before.Cols));
+            }
         }
     }
 
