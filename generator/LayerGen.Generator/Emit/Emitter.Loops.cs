@@ -71,7 +71,7 @@ internal static partial class Emitter
         w.Line($"{targets} = {receiver}{facts.Region}({string.Join(", ", arguments)});");
         w.Close();
         w.Line($"tape.{loop.StartField} = {loop.Start};");
-        w.Line($"tape.{loop.CountField} = global::System.Math.Max(0, {loop.End} - {loop.Start});");
+        w.Line($"tape.{loop.CountField} = {loop.End} > {loop.Start} ? {loop.End} - {loop.Start} : 0;");
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ public partial class CharRnn
     }
 
     [Forward]
-    public float Loss(IReadOnlyList<int[]> inputs, IReadOnlyList<int[]> targets, [NoGrad, Shape("N", "H")] Matrix<float> h0)
+    public float Loss([Shape("N")] IReadOnlyList<int[]> inputs, [Shape("N")] IReadOnlyList<int[]> targets, [NoGrad, Shape("N", "H")] Matrix<float> h0)
     {
         var h = h0;
         float loss = 0;

@@ -62,7 +62,7 @@ namespace LayerGen.TestLayers
                 (h, loss) = this.LossLoop1(t, h, loss, inputs[t], targets[t], lossLoop1Tapes[t - lossLoop1Start]);
             }
             tape._lossLoop1Start = lossLoop1Start;
-            tape._lossLoop1Count = global::System.Math.Max(0, lossLoop1End - lossLoop1Start);
+            tape._lossLoop1Count = lossLoop1End > lossLoop1Start ? lossLoop1End - lossLoop1Start : 0;
             tape._h = h;
             // return loss / inputs.Count  (line 32)
             float c = inputs.Count;
@@ -193,9 +193,14 @@ namespace LayerGen.TestLayers
         {
             global::System.ArgumentNullException.ThrowIfNull(tape);
             tape._recorded = false; // until this forward completes: one that throws leaves nothing for Backward to misread
-            // Shapes on entry: h [N, H], Embed [V, H], Wh [H, H], B [1, H], Why [H, V]
+            // Shapes on entry: h [N, H], inputsT [N], targetsT [N], Embed [V, H], Wh [H, H], B [1, H], Why [H, V]
             global::System.ArgumentNullException.ThrowIfNull(h);
+            global::System.ArgumentNullException.ThrowIfNull(inputsT);
+            global::System.ArgumentNullException.ThrowIfNull(targetsT);
+            int shapeN = h.Rows;
             int shapeH = h.Cols;
+            if (inputsT.Length != shapeN) throw new global::LayerGen.ShapeMismatchException("CharRnn.LossLoop1", $"symbol N: h is [{h.Rows}, {h.Cols}] (N = {shapeN}) but inputsT has {inputsT.Length} labels (N = {inputsT.Length})");
+            if (targetsT.Length != shapeN) throw new global::LayerGen.ShapeMismatchException("CharRnn.LossLoop1", $"symbol N: h is [{h.Rows}, {h.Cols}] (N = {shapeN}) but targetsT has {targetsT.Length} labels (N = {targetsT.Length})");
             int shapeV = this.Embed.Rows;
             if (this.Embed.Cols != shapeH) throw new global::LayerGen.ShapeMismatchException("CharRnn.LossLoop1", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Embed is [{this.Embed.Rows}, {this.Embed.Cols}] (H = {this.Embed.Cols})");
             if (this.Wh.Rows != shapeH) throw new global::LayerGen.ShapeMismatchException("CharRnn.LossLoop1", $"symbol H: h is [{h.Rows}, {h.Cols}] (H = {shapeH}) but Wh is [{this.Wh.Rows}, {this.Wh.Cols}] (H = {this.Wh.Rows})");
@@ -214,7 +219,7 @@ namespace LayerGen.TestLayers
             var hWh = global::LayerGen.Matrix<float>.EnsureShape(ref tape._hWh, h.Rows, this.Wh.Cols);
             global::LayerGen.Ops.MatMul(h, this.Wh, hWh);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(hWh, "CharRnn.LossLoop1", "h * Wh", 29);
-            var embeddingPlusHWh = global::LayerGen.Matrix<float>.EnsureShape(ref tape._embeddingPlusHWh, hWh.Rows, embedding.Cols);
+            var embeddingPlusHWh = global::LayerGen.Matrix<float>.EnsureShape(ref tape._embeddingPlusHWh, embedding.Rows, embedding.Cols);
             global::LayerGen.Ops.Add(embedding, hWh, embeddingPlusHWh);
             if (global::LayerGen.Anomaly.Enabled) global::LayerGen.Anomaly.Check(embeddingPlusHWh, "CharRnn.LossLoop1", "Ops.Embedding(Embed, inputs[t]) + h * Wh", 29);
             var hSum = global::LayerGen.Matrix<float>.EnsureShape(ref tape._hSum, embeddingPlusHWh.Rows, embeddingPlusHWh.Cols);

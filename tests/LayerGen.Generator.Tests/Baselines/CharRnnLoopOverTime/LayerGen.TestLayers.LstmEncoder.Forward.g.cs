@@ -87,7 +87,7 @@ namespace LayerGen.TestLayers
                 (c, h) = this.ForwardLoop1(t, c, h, xs[t], forwardLoop1Tapes[t - forwardLoop1Start]);
             }
             tape._forwardLoop1Start = forwardLoop1Start;
-            tape._forwardLoop1Count = global::System.Math.Max(0, forwardLoop1End - forwardLoop1Start);
+            tape._forwardLoop1Count = forwardLoop1End > forwardLoop1Start ? forwardLoop1End - forwardLoop1Start : 0;
             tape._c = c;
             tape._resultRows = h.Rows;
             tape._resultCols = h.Cols;
