@@ -28,11 +28,19 @@ public sealed class OpCatalogueTests
             {
                 if (method.MethodKind == MethodKind.Ordinary && method.IsStatic && method.DeclaredAccessibility == Accessibility.Public
                     && !method.ReturnsVoid && method.ReturnType.SpecialType != SpecialType.System_Boolean
-                    && method.Parameters.Any(p => p.Type.Name == "Matrix"))
+                    && method.Parameters.Any(p => p.Type.Name == "Matrix") && !IsRegisteredBackward(method))
                     yield return method;
             }
         }
     }
+
+    /// <summary>
+    /// A descriptor's backward that returns its gradients (Conv2dBackward's tuple form, for three differentiable operands):
+    /// the backward of an op, not an op.
+    /// </summary>
+    private static bool IsRegisteredBackward(IMethodSymbol method) =>
+        method.ContainingType.GetMembers().OfType<IMethodSymbol>().Any(o => RegisteredOps.AttributeOf(o) is { } attribute
+            && attribute.NamedArguments.Any(a => a.Key == "Backward" && a.Value.Value as string == method.Name));
 
     /// <summary>A destination-passing form: a same-named overload with fewer parameters exists (it allocates instead).</summary>
     private static bool IsDestinationForm(IMethodSymbol method) =>
