@@ -10,6 +10,8 @@ switch (args.FirstOrDefault())
     case "gemm-quick":
         GemmQuick.Run(args[1..]);
         return 0;
+    case "conv":
+        return ConvBenchmarks.Report(args[1..]);
     case "peak":
         PeakBenchmarks.Report();
         return 0;

@@ -292,3 +292,40 @@ public partial class MaximumWithRow
     // A trainable per-column floor, then a minimum of two inputs: both operands of both ops get gradients.
     [Forward] public Matrix<double> Forward(Matrix<double> x, Matrix<double> y) => Ops.Minimum(Ops.Maximum(x, Floor), y);
 }
+
+// ---------------------------------------------------------------- images (one per row, (C, H, W) order)
+// The image shapes are layer fields (a struct read by the backward: see Planner.IsValueType, which must know ImageShape).
+
+public partial class Conv2dOp
+{
+    [Shape("K", "CKK")] public Matrix<double> W = Matrix<double>.RandomNormal(3, 2 * 3 * 3, 94);
+    [Shape(1, "K")] public Matrix<double> B = Matrix<double>.RandomNormal(1, 3, 95);
+
+    public ImageShape Image = new(2, 5, 4);
+
+    [Forward] public Matrix<double> Forward(Matrix<double> x) => Ops.Conv2d(x, W, B, Image, 3, 2, 1);
+}
+
+public partial class MaxPool2dOp
+{
+    public ImageShape Image = new(2, 5, 4);
+
+    [Forward] public Matrix<double> Forward(Matrix<double> x) => Ops.MaxPool2d(x, Image, 2, 1);
+}
+
+public partial class SmallCnn
+{
+    [Shape("K", "CKK")] public Matrix<double> Filters = Matrix<double>.RandomNormal(3, 2 * 3 * 3, 96);
+    [Shape(1, "K")] public Matrix<double> FilterBias = Matrix<double>.RandomNormal(1, 3, 97, 0.1, 0.1);
+    [Shape(27, "Classes")] public Matrix<double> W = Matrix<double>.RandomNormal(27, 4, 98);
+    [Shape(1, "Classes")] public Matrix<double> B = Matrix<double>.RandomNormal(1, 4, 99);
+    public ImageShape Image = new(2, 6, 6);
+    public ImageShape Features = new(3, 6, 6);
+
+    // conv 3×3 pad 1 (2 → 3 channels at 6×6) → relu → 2×2 max pool (3×3×3) → dense → softmax cross-entropy.
+    [Forward]
+    public double Loss(Matrix<double> x, [Shape("N")] int[] labels) =>
+        Losses.SoftmaxCrossEntropy(
+            Ops.MaxPool2d(Ops.Relu(Ops.Conv2d(x, Filters, FilterBias, Image, 3, 1, 1)), Features, 2, 2) * W + B,
+            labels);
+}

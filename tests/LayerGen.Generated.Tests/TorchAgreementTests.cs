@@ -169,6 +169,50 @@ public sealed class TorchAgreementTests
         return new Matrix<float>(m.GetProperty("rows").GetInt32(), m.GetProperty("cols").GetInt32(), data);
     }
 
+    [Fact]
+    public void Conv2d_StridedPadded()
+    {
+        var c = Reference.GetProperty("conv2d_strided");
+        var layer = new OpLayers.Conv2dOp { W = D(c, "W"), B = D(c, "B") };
+        var tape = new OpLayers.Conv2dOp.Tape();
+        var gradients = new OpLayers.Conv2dOp.Gradients(layer);
+        var y = layer.Forward(D(c, "x"), tape);
+        var dx = layer.Backward(tape, D(c, "dy"), gradients);
+        Close(c, "y", y);
+        Close(c, "dx", dx);
+        Close(c, "dW", gradients.W);
+        Close(c, "dB", gradients.B);
+    }
+
+    [Fact]
+    public void MaxPool2d_Overlapping()
+    {
+        var c = Reference.GetProperty("max_pool2d_overlapping");
+        var layer = new OpLayers.MaxPool2dOp();
+        var tape = new OpLayers.MaxPool2dOp.Tape();
+        var y = layer.Forward(D(c, "x"), tape);
+        var dx = layer.Backward(tape, D(c, "dy"), new OpLayers.MaxPool2dOp.Gradients(layer));
+        Close(c, "y", y);
+        Close(c, "dx", dx);
+    }
+
+    [Fact]
+    public void SmallCnn()
+    {
+        var c = Reference.GetProperty("small_cnn");
+        var layer = new OpLayers.SmallCnn { Filters = D(c, "Filters"), FilterBias = D(c, "FilterBias"), W = D(c, "W"), B = D(c, "B") };
+        var tape = new OpLayers.SmallCnn.LossTape();
+        var gradients = new OpLayers.SmallCnn.Gradients(layer);
+        double loss = layer.Loss(D(c, "x"), Labels(c), tape);
+        var dx = layer.LossBackward(tape, gradients);
+        Assert.Equal(c.GetProperty("loss").GetDouble(), loss, 1e-9);
+        Close(c, "dx", dx);
+        Close(c, "dFilters", gradients.Filters);
+        Close(c, "dFilterBias", gradients.FilterBias);
+        Close(c, "dW", gradients.W);
+        Close(c, "dB", gradients.B);
+    }
+
     private static int[] Labels(JsonElement c) => [.. c.GetProperty("labels").EnumerateArray().Select(v => v.GetInt32())];
 
     private static void Close(JsonElement c, string name, Matrix<double> actual) => Compare(D(c, name), actual, name, 1e-9);

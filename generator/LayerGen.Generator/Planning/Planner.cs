@@ -589,8 +589,11 @@ internal sealed class MethodPlan
         return instruction.Op == OpKind.Input && _differentiableInputs.Contains(instruction.Text!);
     }
 
+    // TODO(issue #9): carry "is a value type" in the value's model instead of matching names; the runtime's struct
+    // ImageShape (Conv2d, MaxPool2d) is listed so that a saved ImageShape is not declared ImageShape? (CS1503).
     private static bool IsValueType(string typeName) =>
-        typeName is "int" or "long" or "bool" or "float" or "double" || typeName.StartsWith("global::System.ValueTuple", System.StringComparison.Ordinal);
+        typeName is "int" or "long" or "bool" or "float" or "double" or "global::LayerGen.ImageShape"
+        || typeName.StartsWith("global::System.ValueTuple", System.StringComparison.Ordinal);
 
     /// <summary>
     /// A hint made into a C# identifier: a dotted sublayer parameter (<c>L1.W</c>) reads <c>l1W</c>; anything else that

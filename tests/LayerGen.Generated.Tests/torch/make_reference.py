@@ -145,10 +145,42 @@ def clamp():
     return {"x": mat(x), "dy": mat(dy), "out": mat(out), "dx": mat(x.grad)}
 
 
+def conv2d_strided():
+    # OpLayers.Conv2dOp: conv2d over (2, 5, 4) images, 3 filters 3x3, stride 2, padding 1; rows are NCHW images.
+    x, w, b = rand(3, 2 * 5 * 4), rand(3, 2 * 9), rand(1, 3)
+    y = torch.nn.functional.conv2d(x.view(3, 2, 5, 4), w.view(3, 2, 3, 3), b.view(3), stride=2, padding=1).reshape(3, -1)
+    dy = rand(y.shape[0], y.shape[1])
+    y.backward(dy)
+    return {"x": mat(x), "W": mat(w), "B": mat(b), "dy": mat(dy), "y": mat(y), "dx": mat(x.grad), "dW": mat(w.grad), "dB": mat(b.grad)}
+
+
+def max_pool2d_overlapping():
+    # OpLayers.MaxPool2dOp: 2x2 windows, stride 1, over (2, 5, 4) images.
+    x = rand(3, 2 * 5 * 4)
+    y = torch.nn.functional.max_pool2d(x.view(3, 2, 5, 4), 2, 1).reshape(3, -1)
+    dy = rand(y.shape[0], y.shape[1])
+    y.backward(dy)
+    return {"x": mat(x), "dy": mat(dy), "y": mat(y), "dx": mat(x.grad)}
+
+
+def small_cnn():
+    # OpLayers.SmallCnn: conv 3x3 pad 1 (2 -> 3 channels at 6x6), relu, 2x2 max pool, dense, softmax cross-entropy.
+    x, f, fb = rand(4, 72), rand(3, 18, scale=0.5), rand(1, 3, scale=0.1)
+    w, b = rand(27, 4, scale=0.5), rand(1, 4, scale=0.1)
+    labels = torch.tensor([0, 3, 1, 2])
+    h = torch.relu(torch.nn.functional.conv2d(x.view(4, 2, 6, 6), f.view(3, 2, 3, 3), fb.view(3), padding=1))
+    p = torch.nn.functional.max_pool2d(h, 2, 2).reshape(4, 27)
+    loss = softmax_cross_entropy(p @ w + b, labels)
+    loss.backward()
+    return {"x": mat(x), "Filters": mat(f), "FilterBias": mat(fb), "W": mat(w), "B": mat(b), "labels": labels.tolist(),
+            "loss": float(loss), "dx": mat(x.grad), "dFilters": mat(f.grad), "dFilterBias": mat(fb.grad), "dW": mat(w.grad), "dB": mat(b.grad)}
+
+
 def main():
     cases = {"torch": torch.__version__, "dense": dense(), "softmax_classifier": softmax_classifier(), "mlp": mlp(),
              "layer_norm": layer_norm(), "attention": attention(), "gru": gru(),
-             "embedding_classifier": embedding_classifier(), "maximum_with_row": maximum_with_row(), "clamp": clamp()}
+             "embedding_classifier": embedding_classifier(), "maximum_with_row": maximum_with_row(), "clamp": clamp(),
+             "conv2d_strided": conv2d_strided(), "max_pool2d_overlapping": max_pool2d_overlapping(), "small_cnn": small_cnn()}
     with open(OUT, "w") as f:
         json.dump(cases, f, indent=1)
         f.write("\n")

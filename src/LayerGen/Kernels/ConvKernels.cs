@@ -1,0 +1,395 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace LayerGen;
+
+/// <summary>
+/// Conv2d through im2col and <see cref="Gemm.Multiply{T}"/>, one image at a time: image n's im2col matrix
+/// <c>col [C·k·k, OH·OW]</c> (row (c, i, j) holds the input pixel under filter tap (c, i, j) for every output pixel, 0 in
+/// the padding) gives <c>yₙ [K, OH·OW] = weight [K, C·k·k] · col</c>, which is already the (K, OH, OW) layout of the
+/// result row. The backward reuses one im2col per image for <c>dWeight += dYₙ·colᵀ</c>, and writes
+/// <c>dCol = weightᵀ·dYₙ</c>, which col2im adds back onto the input pixels.
+/// </summary>
+/// <remarks>
+/// <para>Parallelism: above <see cref="ParallelThreshold"/> multiply-adds the images are split into one contiguous range
+/// per core and run on the GEMM's persistent worker pool (<see cref="GemmParallel.Run"/>: no allocation, the job on the
+/// caller's stack). Inside a part the per-image GEMMs run on one thread; dWeight and dBias are summed per part and then
+/// reduced by the caller (so the result does not depend on timing). Small convolutions run on the calling thread, where
+/// a large per-image GEMM may still use the pool itself.</para>
+/// <para>Scratch: the im2col/col2im buffer is a <see cref="ThreadStaticAttribute"/> array per element type and thread,
+/// grown (once) to the largest image seen; the per-part partial sums are a second such array on the calling thread.
+/// With kernel 1, stride 1 and no padding the image itself is its im2col matrix and no scratch is used.</para>
+/// </remarks>
+internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Convolutions with fewer multiply-adds (N·K·OH·OW·C·k·k) than this run on the calling thread.</summary>
+    internal const long ParallelThreshold = 256L * 1024;
+
+    [ThreadStatic] private static T[]? t_col;
+    [ThreadStatic] private static T[]? t_partials;
+
+    private struct Job
+    {
+        public T* X, Weight, Bias, Y, DY, DX, Partials;
+        public ConvGeometry G;
+        public int N;
+        public bool NeedDx, NeedDWeight, NeedDBias, Accumulate;
+    }
+
+    /// <summary>The thread's scratch array of at least <paramref name="length"/> elements (grown, never shrunk).</summary>
+    private static T[] Scratch(ref T[]? slot, int length)
+    {
+        var buffer = slot;
+        if (buffer is null || buffer.Length < length)
+            slot = buffer = new T[Math.Max(length, buffer is null ? 0 : buffer.Length * 2)];
+        return buffer;
+    }
+
+    private static bool IsIdentityIm2Col(in ConvGeometry g) => g.Kernel == 1 && g.Stride == 1 && g.Padding == 0;
+
+    private static int Parts(in ConvGeometry g, int n)
+    {
+        long work = (long)n * g.K * g.OutputPixels * g.Patch;
+        int threads = GemmParallel.MaxThreads > 0 ? GemmParallel.MaxThreads : Environment.ProcessorCount;
+        return work < ParallelThreshold || threads <= 1 ? 1 : Math.Min(threads, n);
+    }
+
+    public static void Forward(Matrix<T> x, Matrix<T> weight, Matrix<T> bias, in ConvGeometry g, Matrix<T> result)
+    {
+        int n = x.Rows;
+        if (n == 0)
+            return;
+        fixed (T* px = x.AsReadOnlySpan())
+        fixed (T* pw = weight.AsReadOnlySpan())
+        fixed (T* pb = bias.AsReadOnlySpan())
+        fixed (T* py = result.AsSpan())
+        {
+            var job = new Job { X = px, Weight = pw, Bias = pb, Y = py, G = g, N = n };
+            int parts = Parts(g, n);
+            if (parts <= 1)
+                ForwardPart(&job, 0, 1);
+            else
+                GemmParallel.Run(&ForwardPart, &job, parts);
+        }
+    }
+
+    public static void Backward(Matrix<T> x, Matrix<T> weight, in ConvGeometry g, Matrix<T> dOutput,
+        Matrix<T>? dX, Matrix<T>? dWeight, Matrix<T>? dBias, bool accumulate)
+    {
+        int n = x.Rows;
+        int weights = g.K * g.Patch, stridePartial = weights + g.K;
+        if (n == 0 || (dX is null && dWeight is null && dBias is null))
+        {
+            if (!accumulate)
+            {
+                dWeight?.AsSpan().Clear();
+                dBias?.AsSpan().Clear();
+                dX?.AsSpan().Clear();
+            }
+            return;
+        }
+        int parts = Parts(g, n);
+        var partials = dWeight is null && dBias is null ? null : Scratch(ref t_partials, parts * stridePartial);
+        fixed (T* px = x.AsReadOnlySpan())
+        fixed (T* pw = weight.AsReadOnlySpan())
+        fixed (T* pdy = dOutput.AsReadOnlySpan())
+        fixed (T* pdx = dX is null ? default : dX.AsSpan())
+        fixed (T* pp = partials)
+        {
+            var job = new Job
+            {
+                X = px, Weight = pw, DY = pdy, DX = pdx, Partials = pp, G = g, N = n,
+                NeedDx = dX is not null, NeedDWeight = dWeight is not null, NeedDBias = dBias is not null, Accumulate = accumulate,
+            };
+            if (parts <= 1)
+                BackwardPart(&job, 0, 1);
+            else
+                GemmParallel.Run(&BackwardPart, &job, parts);
+
+            // Reduce the parts' sums in part order (deterministic).
+            if (dWeight is not null)
+                Reduce(pp, weights, stridePartial, parts, dWeight.AsSpan(), accumulate);
+            if (dBias is not null)
+                Reduce(pp + weights, g.K, stridePartial, parts, dBias.AsSpan(), accumulate);
+        }
+    }
+
+    private static void Reduce(T* partials, int length, int stride, int parts, Span<T> destination, bool accumulate)
+    {
+        ElementwiseKernels.Store(new ReadOnlySpan<T>(partials, length), destination, accumulate);
+        for (int p = 1; p < parts; p++)
+            TensorPrimitives.Add(new ReadOnlySpan<T>(partials + (long)p * stride, length), destination, destination);
+    }
+
+    private static (int First, int End) Range(int n, int part, int parts) =>
+        ((int)((long)n * part / parts), (int)((long)n * (part + 1) / parts));
+
+    private static void ForwardPart(void* state, int part, int parts)
+    {
+        ref readonly Job job = ref *(Job*)state;
+        var g = job.G;
+        var (first, end) = Range(job.N, part, parts);
+        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
+        bool identity = IsIdentityIm2Col(g);
+        int saved = GemmParallel.MaxThreads;
+        if (parts > 1)
+            GemmParallel.MaxThreads = 1; // the pool runs this part already
+        try
+        {
+            var scratch = identity ? null : Scratch(ref t_col, patch * pixels);
+            fixed (T* col = scratch)
+            {
+                var w = new ReadOnlySpan<T>(job.Weight, g.K * patch);
+                for (int i = first; i < end; i++)
+                {
+                    T* xi = job.X + (long)i * imageIn;
+                    T* yi = job.Y + (long)i * imageOut;
+                    if (!identity)
+                        Im2Col(xi, col, g);
+                    Gemm.Multiply(false, false, g.K, pixels, patch, T.One, w, patch,
+                        new ReadOnlySpan<T>(identity ? xi : col, patch * pixels), pixels, T.Zero, new Span<T>(yi, imageOut), pixels);
+                    for (int k = 0; k < g.K; k++)
+                    {
+                        var row = new Span<T>(yi + (long)k * pixels, pixels);
+                        TensorPrimitives.Add(row, job.Bias[k], row);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            GemmParallel.MaxThreads = saved;
+        }
+    }
+
+    private static void BackwardPart(void* state, int part, int parts)
+    {
+        ref readonly Job job = ref *(Job*)state;
+        var g = job.G;
+        var (first, end) = Range(job.N, part, parts);
+        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
+        int weights = g.K * patch;
+        bool identity = IsIdentityIm2Col(g);
+        int saved = GemmParallel.MaxThreads;
+        if (parts > 1)
+            GemmParallel.MaxThreads = 1;
+        try
+        {
+            T* dW = job.Partials + (long)part * (weights + g.K);
+            T* dB = dW + weights;
+            if (job.NeedDWeight || job.NeedDBias)
+                new Span<T>(dW, weights + g.K).Clear();
+            // One buffer: col (for dWeight) then dCol (for dX).
+            int colLength = identity ? 0 : patch * pixels;
+            var scratch = identity ? null : Scratch(ref t_col, 2 * colLength);
+            fixed (T* col = scratch)
+            {
+                T* dCol = col + colLength;
+                var w = new ReadOnlySpan<T>(job.Weight, weights);
+                for (int i = first; i < end; i++)
+                {
+                    T* xi = job.X + (long)i * imageIn;
+                    T* dyi = job.DY + (long)i * imageOut;
+                    var dy = new ReadOnlySpan<T>(dyi, imageOut);
+                    if (job.NeedDBias)
+                    {
+                        for (int k = 0; k < g.K; k++)
+                            dB[k] += TensorPrimitives.Sum(new ReadOnlySpan<T>(dyi + (long)k * pixels, pixels));
+                    }
+                    if (job.NeedDWeight)
+                    {
+                        // dW [K, patch] += dYᵢ [K, pixels] · colᵀ (col is [patch, pixels]).
+                        if (!identity)
+                            Im2Col(xi, col, g);
+                        Gemm.Multiply(false, true, g.K, patch, pixels, T.One, dy, pixels,
+                            new ReadOnlySpan<T>(identity ? xi : col, patch * pixels), pixels, T.One, new Span<T>(dW, weights), patch);
+                    }
+                    if (job.NeedDx)
+                    {
+                        // dCol [patch, pixels] = weightᵀ · dYᵢ, then col2im adds it onto the pixels it was read from.
+                        T* dxi = job.DX + (long)i * imageIn;
+                        if (identity)
+                        {
+                            Gemm.Multiply(true, false, patch, pixels, g.K, T.One, w, patch, dy, pixels,
+                                job.Accumulate ? T.One : T.Zero, new Span<T>(dxi, imageIn), pixels);
+                            continue;
+                        }
+                        Gemm.Multiply(true, false, patch, pixels, g.K, T.One, w, patch, dy, pixels, T.Zero, new Span<T>(dCol, colLength), pixels);
+                        if (!job.Accumulate)
+                            new Span<T>(dxi, imageIn).Clear();
+                        Col2Im(dCol, dxi, g);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            GemmParallel.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>
+    /// The output columns [lo, hi) whose input column <c>ow·stride + tap − padding</c> is inside the image (the rest read
+    /// the zero padding).
+    /// </summary>
+    private static (int Lo, int Hi) Inside(int tap, int size, int outSize, int stride, int padding)
+    {
+        int a = padding - tap;
+        int lo = a <= 0 ? 0 : (a + stride - 1) / stride;
+        int b = size - 1 + padding - tap;
+        int hi = b < 0 ? 0 : Math.Min(outSize, b / stride + 1);
+        return (lo, Math.Max(lo, hi));
+    }
+
+    /// <summary>col [C·k·k, OH·OW] = the image's pixel under each filter tap for each output pixel (0 in the padding).</summary>
+    internal static void Im2Col(T* image, T* col, in ConvGeometry g)
+    {
+        int k = g.Kernel, s = g.Stride, p = g.Padding, ow = g.OW, oh = g.OH, pixels = g.OutputPixels;
+        T* row = col;
+        for (int c = 0; c < g.C; c++)
+        {
+            T* plane = image + (long)c * g.InputPixels;
+            for (int ki = 0; ki < k; ki++)
+            {
+                for (int kj = 0; kj < k; kj++, row += pixels)
+                {
+                    var (lo, hi) = Inside(kj, g.W, ow, s, p);
+                    int offset = kj - p; // input column of output column 0
+                    for (int y = 0; y < oh; y++)
+                    {
+                        T* dst = row + (long)y * ow;
+                        int ih = y * s + ki - p;
+                        if ((uint)ih >= (uint)g.H)
+                        {
+                            new Span<T>(dst, ow).Clear();
+                            continue;
+                        }
+                        T* src = plane + (long)ih * g.W + offset;
+                        for (int x = 0; x < lo; x++)
+                            dst[x] = T.Zero;
+                        if (s == 1)
+                        {
+                            new ReadOnlySpan<T>(src + lo, hi - lo).CopyTo(new Span<T>(dst + lo, hi - lo));
+                        }
+                        else
+                        {
+                            for (int x = lo; x < hi; x++)
+                                dst[x] = src[x * s];
+                        }
+                        for (int x = hi; x < ow; x++)
+                            dst[x] = T.Zero;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>image += col2im(dCol): each element of dCol goes back onto the pixel Im2Col read it from (padding drops).</summary>
+    internal static void Col2Im(T* dCol, T* image, in ConvGeometry g)
+    {
+        int k = g.Kernel, s = g.Stride, p = g.Padding, ow = g.OW, oh = g.OH, pixels = g.OutputPixels;
+        T* row = dCol;
+        for (int c = 0; c < g.C; c++)
+        {
+            T* plane = image + (long)c * g.InputPixels;
+            for (int ki = 0; ki < k; ki++)
+            {
+                for (int kj = 0; kj < k; kj++, row += pixels)
+                {
+                    var (lo, hi) = Inside(kj, g.W, ow, s, p);
+                    if (hi <= lo)
+                        continue;
+                    int offset = kj - p;
+                    for (int y = 0; y < oh; y++)
+                    {
+                        int ih = y * s + ki - p;
+                        if ((uint)ih >= (uint)g.H)
+                            continue;
+                        T* src = row + (long)y * ow;
+                        T* dst = plane + (long)ih * g.W + offset;
+                        if (s == 1)
+                        {
+                            var d = new Span<T>(dst + lo, hi - lo);
+                            TensorPrimitives.Add(d, new ReadOnlySpan<T>(src + lo, hi - lo), d);
+                        }
+                        else
+                        {
+                            for (int x = lo; x < hi; x++)
+                                dst[x * s] += src[x];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Max pooling without padding, plane by plane; the backward recomputes each window's argmax (first largest).</summary>
+internal static unsafe class PoolKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static void Forward(Matrix<T> x, in ConvGeometry g, Matrix<T> result)
+    {
+        int planes = x.Rows * g.C;
+        fixed (T* px = x.AsReadOnlySpan())
+        fixed (T* py = result.AsSpan())
+        {
+            for (int q = 0; q < planes; q++)
+            {
+                T* plane = px + (long)q * g.InputPixels;
+                T* output = py + (long)q * g.OutputPixels;
+                for (int y = 0; y < g.OH; y++)
+                    for (int xo = 0; xo < g.OW; xo++)
+                        output[y * g.OW + xo] = plane[ArgMax(plane, g, y, xo)];
+            }
+        }
+    }
+
+    public static void Backward(Matrix<T> x, in ConvGeometry g, Matrix<T> dOutput, Matrix<T> dX, bool accumulate)
+    {
+        if (!accumulate)
+            dX.AsSpan().Clear();
+        int planes = x.Rows * g.C;
+        fixed (T* px = x.AsReadOnlySpan())
+        fixed (T* pdy = dOutput.AsReadOnlySpan())
+        fixed (T* pdx = dX.AsSpan())
+        {
+            for (int q = 0; q < planes; q++)
+            {
+                T* plane = px + (long)q * g.InputPixels;
+                T* dPlane = pdx + (long)q * g.InputPixels;
+                T* dy = pdy + (long)q * g.OutputPixels;
+                for (int y = 0; y < g.OH; y++)
+                    for (int xo = 0; xo < g.OW; xo++)
+                        dPlane[ArgMax(plane, g, y, xo)] += dy[y * g.OW + xo];
+            }
+        }
+    }
+
+    /// <summary>The index in the plane of window (y, x)'s largest element: the first in row-major order on ties; a NaN wins (the first NaN).</summary>
+    private static int ArgMax(T* plane, in ConvGeometry g, int y, int x)
+    {
+        int top = y * g.Stride, left = x * g.Stride;
+        int best = top * g.W + left;
+        T max = plane[best];
+        if (T.IsNaN(max))
+            return best;
+        for (int i = 0; i < g.Kernel; i++)
+        {
+            T* row = plane + (long)(top + i) * g.W + left;
+            for (int j = 0; j < g.Kernel; j++)
+            {
+                T v = row[j];
+                if (v > max)
+                {
+                    max = v;
+                    best = (top + i) * g.W + left + j;
+                }
+                else if (T.IsNaN(v))
+                {
+                    return (top + i) * g.W + left + j;
+                }
+            }
+        }
+        return best;
+    }
+}

@@ -1,0 +1,289 @@
+using System.Numerics;
+using LayerGen;
+using static LayerGen.Tests.ReferenceGradient;
+
+namespace LayerGen.Tests;
+
+/// <summary>
+/// Conv2d and MaxPool2d: forwards against direct loops at odd sizes, strides and paddings (float and double), backwards
+/// against central differences in double, the parallel split against the single-threaded run, 0 B per destination call,
+/// and errors that name the op and the shapes.
+/// </summary>
+public sealed class ConvOpsTests
+{
+    /// <summary>(C, H, W, K, kernel, stride, padding): odd sizes, non-square images, strides that do not divide, padding ≥ kernel/2.</summary>
+    public static TheoryData<int, int, int, int, int, int, int> Geometries() => new()
+    {
+        { 1, 5, 5, 1, 3, 1, 0 },
+        { 2, 7, 5, 3, 3, 1, 1 },
+        { 3, 6, 9, 2, 2, 2, 0 },
+        { 2, 9, 7, 4, 3, 2, 1 },
+        { 1, 8, 8, 3, 5, 3, 2 },
+        { 3, 5, 4, 2, 1, 1, 0 },  // kernel 1: the image is its own im2col
+        { 2, 4, 6, 3, 1, 2, 1 },
+        { 2, 3, 3, 2, 3, 1, 2 },  // padding 2 with a 3×3 kernel: whole rows and columns of padding
+    };
+
+    /// <summary>The direct definition: y[n, k, oh, ow] = b[k] + Σ_c Σ_i Σ_j w[k, c, i, j] · x[n, c, oh·s + i − p, ow·s + j − p].</summary>
+    internal static double[,] NaiveConv(double[,] x, double[,] w, double[,] b, ImageShape input, int kernel, int stride, int padding)
+    {
+        int n = x.GetLength(0), kOut = w.GetLength(0), c = input.Channels, h = input.Height, wd = input.Width;
+        int oh = (h + 2 * padding - kernel) / stride + 1, ow = (wd + 2 * padding - kernel) / stride + 1;
+        var y = new double[n, kOut * oh * ow];
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < kOut; k++)
+                for (int r = 0; r < oh; r++)
+                    for (int q = 0; q < ow; q++)
+                    {
+                        double s = b[0, k];
+                        for (int ch = 0; ch < c; ch++)
+                            for (int ki = 0; ki < kernel; ki++)
+                                for (int kj = 0; kj < kernel; kj++)
+                                {
+                                    int ih = r * stride + ki - padding, iw = q * stride + kj - padding;
+                                    if (ih >= 0 && ih < h && iw >= 0 && iw < wd)
+                                        s += w[k, (ch * kernel + ki) * kernel + kj] * x[i, (ch * h + ih) * wd + iw];
+                                }
+                        y[i, (k * oh + r) * ow + q] = s;
+                    }
+        return y;
+    }
+
+    /// <summary>The direct definition of max pooling: the largest element of each window.</summary>
+    internal static double[,] NaivePool(double[,] x, ImageShape input, int kernel, int stride)
+    {
+        int n = x.GetLength(0), c = input.Channels, h = input.Height, wd = input.Width;
+        int oh = (h - kernel) / stride + 1, ow = (wd - kernel) / stride + 1;
+        var y = new double[n, c * oh * ow];
+        for (int i = 0; i < n; i++)
+            for (int ch = 0; ch < c; ch++)
+                for (int r = 0; r < oh; r++)
+                    for (int q = 0; q < ow; q++)
+                    {
+                        double m = double.NegativeInfinity;
+                        for (int ki = 0; ki < kernel; ki++)
+                            for (int kj = 0; kj < kernel; kj++)
+                                m = Math.Max(m, x[i, (ch * h + r * stride + ki) * wd + q * stride + kj]);
+                        y[i, (ch * oh + r) * ow + q] = m;
+                    }
+        return y;
+    }
+
+    private static void ForwardMatches<T>(int c, int h, int w, int k, int kernel, int stride, int padding, double tolerance)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var input = new ImageShape(c, h, w);
+        var x = Matrix<T>.RandomNormal(3, c * h * w, 1);
+        var weight = Matrix<T>.RandomNormal(k, c * kernel * kernel, 2);
+        var bias = Matrix<T>.RandomNormal(1, k, 3);
+        var expected = NaiveConv(Reference.ToDouble(x), Reference.ToDouble(weight), Reference.ToDouble(bias), input, kernel, stride, padding);
+        var y = Ops.Conv2d(x, weight, bias, input, kernel, stride, padding);
+        Reference.AssertClose(expected, y, tolerance, tolerance, "Conv2d");
+        var into = Matrix<T>.Filled(y.Rows, y.Cols, T.NaN);
+        Ops.Conv2d(x, weight, bias, input, kernel, stride, padding, into);
+        Reference.AssertClose(expected, into, tolerance, tolerance, "Conv2d into");
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Conv2d_matches_the_direct_loops_in_float_and_double(int c, int h, int w, int k, int kernel, int stride, int padding)
+    {
+        ForwardMatches<double>(c, h, w, k, kernel, stride, padding, 1e-12);
+        ForwardMatches<float>(c, h, w, k, kernel, stride, padding, 1e-5);
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Conv2d_backward_matches_central_differences(int c, int h, int w, int k, int kernel, int stride, int padding)
+    {
+        var input = new ImageShape(c, h, w);
+        var x = Matrix<double>.RandomNormal(2, c * h * w, 4);
+        var weight = Matrix<double>.RandomNormal(k, c * kernel * kernel, 5);
+        var bias = Matrix<double>.RandomNormal(1, k, 6);
+        var y = Ops.Conv2d(x, weight, bias, input, kernel, stride, padding);
+        var dy = Matrix<double>.RandomNormal(y.Rows, y.Cols, 7);
+
+        Check("Conv2dBackward dX", Numeric(m => Ops.Conv2d(m, weight, bias, input, kernel, stride, padding), x, dy),
+            (dx, acc) => Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, dx, null, null, acc));
+        Check("Conv2dBackward dWeight", Numeric(m => Ops.Conv2d(x, m, bias, input, kernel, stride, padding), weight, dy),
+            (dw, acc) => Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, null, dw, null, acc));
+        Check("Conv2dBackward dBias", Numeric(m => Ops.Conv2d(x, weight, m, input, kernel, stride, padding), bias, dy),
+            (db, acc) => Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, null, null, db, acc));
+
+        // The fused form writes all three at once, and the allocating form returns the same.
+        var (dX, dW, dB) = Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy);
+        var dX2 = new Matrix<double>(dX.Rows, dX.Cols);
+        var dW2 = new Matrix<double>(dW.Rows, dW.Cols);
+        var dB2 = new Matrix<double>(1, k);
+        Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, dX2, null, null);
+        Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, null, dW2, dB2);
+        Reference.AssertClose(Reference.ToDouble(dX2), dX, 1e-12, 1e-12, "dX");
+        Reference.AssertClose(Reference.ToDouble(dW2), dW, 1e-12, 1e-12, "dWeight");
+        Reference.AssertClose(Reference.ToDouble(dB2), dB, 1e-12, 1e-12, "dBias");
+    }
+
+    [Fact]
+    public void Conv2d_split_over_threads_matches_one_thread()
+    {
+        // Big enough for the image split (above ConvKernels.ParallelThreshold), with an odd image count.
+        var input = new ImageShape(3, 15, 13);
+        var x = Matrix<float>.RandomNormal(13, input.Size, 8);
+        var weight = Matrix<float>.RandomNormal(16, 27, 9);
+        var bias = Matrix<float>.RandomNormal(1, 16, 10);
+        var dy = Matrix<float>.RandomNormal(13, 16 * 15 * 13, 11);
+        Assert.True(13L * 16 * 15 * 13 * 27 > ConvKernels<float>.ParallelThreshold);
+
+        (Matrix<float> Y, Matrix<float> DX, Matrix<float> DW, Matrix<float> DB) Run(int threads)
+        {
+            int saved = GemmParallel.MaxThreads;
+            GemmParallel.MaxThreads = threads;
+            try
+            {
+                var y = Ops.Conv2d(x, weight, bias, input, 3, 1, 1);
+                var (dx, dw, db) = Ops.Conv2dBackward(x, weight, bias, input, 3, 1, 1, dy);
+                return (y, dx, dw, db);
+            }
+            finally
+            {
+                GemmParallel.MaxThreads = saved;
+            }
+        }
+
+        var one = Run(1);
+        var three = Run(3);
+        Reference.AssertClose(Reference.ToDouble(one.Y), three.Y, 1e-5, 1e-5, "y");
+        Reference.AssertClose(Reference.ToDouble(one.DX), three.DX, 1e-5, 1e-5, "dX");
+        Reference.AssertClose(Reference.ToDouble(one.DW), three.DW, 1e-4, 1e-4, "dWeight");
+        Reference.AssertClose(Reference.ToDouble(one.DB), three.DB, 1e-4, 1e-4, "dBias");
+        var expected = NaiveConv(Reference.ToDouble(x), Reference.ToDouble(weight), Reference.ToDouble(bias), input, 3, 1, 1);
+        Reference.AssertClose(expected, three.Y, 1e-4, 1e-4, "y against the direct loops");
+    }
+
+    public static TheoryData<int, int, int, int, int> PoolGeometries() => new()
+    {
+        { 1, 4, 4, 2, 2 },
+        { 2, 7, 5, 2, 2 },  // odd sizes: the last row and column are dropped
+        { 3, 6, 7, 3, 2 },  // overlapping windows
+        { 2, 5, 5, 3, 1 },
+        { 1, 9, 8, 2, 3 },  // stride larger than the kernel: gaps
+    };
+
+    [Theory]
+    [MemberData(nameof(PoolGeometries))]
+    public void MaxPool2d_matches_the_direct_loops_and_its_backward_central_differences(int c, int h, int w, int kernel, int stride)
+    {
+        var input = new ImageShape(c, h, w);
+        var xf = Matrix<float>.RandomNormal(3, input.Size, 12);
+        Reference.AssertClose(NaivePool(Reference.ToDouble(xf), input, kernel, stride), Ops.MaxPool2d(xf, input, kernel, stride), 0, 0, "MaxPool2d float");
+
+        var x = Matrix<double>.RandomNormal(3, input.Size, 13);
+        var y = Ops.MaxPool2d(x, input, kernel, stride);
+        Reference.AssertClose(NaivePool(Reference.ToDouble(x), input, kernel, stride), y, 0, 0, "MaxPool2d");
+        var into = Matrix<double>.Filled(y.Rows, y.Cols, double.NaN);
+        Ops.MaxPool2d(x, input, kernel, stride, into);
+        Reference.AssertClose(Reference.ToDouble(y), into, 0, 0, "MaxPool2d into");
+
+        var dy = Matrix<double>.RandomNormal(y.Rows, y.Cols, 14);
+        Check("MaxPool2dBackward", Numeric(m => Ops.MaxPool2d(m, input, kernel, stride), x, dy),
+            (dx, acc) => Ops.MaxPool2dBackward(x, input, kernel, stride, dy, dx, acc));
+    }
+
+    [Fact]
+    public void MaxPool2d_backward_routes_a_tie_to_the_first_largest_element_as_PyTorch()
+    {
+        // One 1×2×3 image, windows 2×2 stride 1: both windows see two 5s.
+        var input = new ImageShape(1, 2, 3);
+        var x = Matrix<float>.FromRows([[5f, 5f, 1f, 0f, 5f, 5f]]);
+        var y = Ops.MaxPool2d(x, input, 2, 1);
+        Assert.Equal([5f, 5f], y.AsSpan().ToArray());
+        var dx = Matrix<float>.Filled(1, 6, float.NaN);
+        Ops.MaxPool2dBackward(x, input, 2, 1, Matrix<float>.FromRows([[1f, 10f]]), dx);
+        // Window 0 covers indices 0, 1, 3, 4: first 5 at 0. Window 1 covers 1, 2, 4, 5: first 5 at 1.
+        Assert.Equal([1f, 10f, 0f, 0f, 0f, 0f], dx.AsSpan().ToArray());
+    }
+
+    private static IEnumerable<(string Name, Action Run)> DestinationCalls<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var (n, input, k, kernel, stride, padding) in new[]
+        {
+            (3, new ImageShape(2, 7, 5), 3, 3, 2, 1),     // one thread, strided
+            (16, new ImageShape(4, 14, 14), 8, 3, 1, 1),  // split over the threads
+            (4, new ImageShape(3, 6, 6), 2, 1, 1, 0),     // kernel 1: no im2col
+        })
+        {
+            var x = Matrix<T>.RandomNormal(n, input.Size, 1);
+            var w = Matrix<T>.RandomNormal(k, input.Channels * kernel * kernel, 2);
+            var b = Matrix<T>.RandomNormal(1, k, 3);
+            var y = Ops.Conv2d(x, w, b, input, kernel, stride, padding);
+            var dx = NewLike(x);
+            var dw = NewLike(w);
+            var db = NewLike(b);
+            string name = $"{typeof(T).Name} {input} k{kernel} s{stride} p{padding}";
+            yield return ("Conv2d " + name, () => Ops.Conv2d(x, w, b, input, kernel, stride, padding, y));
+            yield return ("Conv2dBackward " + name, () => Ops.Conv2dBackward(x, w, b, input, kernel, stride, padding, y, dx, dw, db));
+            yield return ("Conv2dBackward acc " + name, () => Ops.Conv2dBackward(x, w, b, input, kernel, stride, padding, y, dx, dw, db, accumulate: true));
+            yield return ("Conv2dBackward no dX " + name, () => Ops.Conv2dBackward(x, w, b, input, kernel, stride, padding, y, null, dw, db));
+            var pooled = Ops.MaxPool2d(x, input, 2, 2);
+            yield return ("MaxPool2d " + name, () => Ops.MaxPool2d(x, input, 2, 2, pooled));
+            yield return ("MaxPool2dBackward " + name, () => Ops.MaxPool2dBackward(x, input, 2, 2, pooled, dx, accumulate: true));
+        }
+    }
+
+    private static Matrix<T> NewLike<T>(Matrix<T> m) where T : unmanaged, IFloatingPointIeee754<T> => new(m.Rows, m.Cols);
+
+    [Fact]
+    public void Destination_forms_allocate_nothing_after_warm_up()
+    {
+        var failures = new List<string>();
+        foreach (var (name, run) in DestinationCalls<float>().Concat(DestinationCalls<double>()))
+        {
+            run(); // JIT, the thread's scratch, the GEMM's pool
+            run();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            run();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated != 0)
+                failures.Add($"{name}: {allocated} bytes");
+        }
+        Assert.True(failures.Count == 0, string.Join("; ", failures));
+    }
+
+    [Fact]
+    public void Errors_name_the_op_and_the_shapes()
+    {
+        var input = new ImageShape(3, 5, 5);
+        var x = new Matrix<float>(4, 75);
+        var w = new Matrix<float>(8, 27);
+        var b = new Matrix<float>(1, 8);
+
+        string Shape(Action a) => Assert.Throws<ShapeMismatchException>(a).Message;
+        string Range(Action a) => Assert.Throws<ArgumentOutOfRangeException>(a).Message;
+
+        Assert.Equal("Conv2d: x is [4, 30] but its columns must be C·H·W = 3·5·5 = 75 for input (C, H, W) = (3, 5, 5)",
+            Shape(() => Ops.Conv2d(new Matrix<float>(4, 30), w, b, input, 3)));
+        Assert.Equal("Conv2d: weight is [8, 20] but its columns must be C·kernel·kernel = 3·3·3 = 27 for input (C, H, W) = (3, 5, 5) and kernel 3",
+            Shape(() => Ops.Conv2d(x, new Matrix<float>(8, 20), b, input, 3)));
+        Assert.Equal("Conv2d: bias is [8, 1] but must be [1, 8]: one value per output channel of weight [8, 27]",
+            Shape(() => Ops.Conv2d(x, w, new Matrix<float>(8, 1), input, 3)));
+        Assert.StartsWith("Conv2d: stride is 0 but must be at least 1.", Range(() => Ops.Conv2d(x, w, b, input, 3, stride: 0)));
+        Assert.StartsWith("Conv2d: padding is -1 but must not be negative.", Range(() => Ops.Conv2d(x, w, b, input, 3, padding: -1)));
+        Assert.StartsWith("Conv2d: kernel 9 is larger than the padded input 7×7 (input (C, H, W) = (3, 5, 5), padding 1).",
+            Range(() => Ops.Conv2d(x, new Matrix<float>(8, 243), b, input, 9, 1, 1)));
+        Assert.StartsWith("Conv2d: kernel is 0 but must be at least 1.", Range(() => Ops.Conv2d(x, new Matrix<float>(8, 0), b, input, 0)));
+        Assert.StartsWith("Conv2d: input (C, H, W) = (0, 5, 5) must have every size at least 1.",
+            Range(() => Ops.Conv2d(new Matrix<float>(4, 0), w, b, new ImageShape(0, 5, 5), 3)));
+        Assert.Equal("Conv2d: result is [4, 8] but must be [4, 200]", Shape(() => Ops.Conv2d(x, w, b, input, 3, 1, 1, new Matrix<float>(4, 8))));
+        Assert.Equal("Conv2dBackward: dOutput is [4, 72] but must be [4, 200]",
+            Shape(() => Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, new Matrix<float>(4, 72), null, w, b)));
+        Assert.Equal("Conv2dBackward: dWeight is [8, 26] but must be [8, 27]",
+            Shape(() => Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, new Matrix<float>(4, 200), null, new Matrix<float>(8, 26), b)));
+        Assert.Contains("Conv2d", Assert.Throws<ArgumentException>(() => Ops.Conv2d(x, new Matrix<float>(3, 3), new Matrix<float>(1, 3), input, 1, 1, 0, x)).Message);
+
+        Assert.Equal("MaxPool2d: x is [4, 30] but its columns must be C·H·W = 3·5·5 = 75 for input (C, H, W) = (3, 5, 5)",
+            Shape(() => Ops.MaxPool2d(new Matrix<float>(4, 30), input, 2, 2)));
+        Assert.StartsWith("MaxPool2d: stride is 0 but must be at least 1.", Range(() => Ops.MaxPool2d(x, input, 2, 0)));
+        Assert.StartsWith("MaxPool2d: kernel 6 is larger than the input 5×5 (input (C, H, W) = (3, 5, 5)).", Range(() => Ops.MaxPool2d(x, input, 6, 1)));
+        Assert.Equal("MaxPool2dBackward: dX is [4, 74] but must be [4, 75]",
+            Shape(() => Ops.MaxPool2dBackward(x, input, 2, 2, new Matrix<float>(4, 12), new Matrix<float>(4, 74))));
+    }
+}
