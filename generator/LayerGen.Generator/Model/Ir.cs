@@ -203,7 +203,8 @@ internal sealed record LoopFacts(
 /// <param name="Name">The name hint: the user's local or parameter name, or one derived from the op.</param>
 /// <param name="Shape">The symbolic shape from <c>[Shape]</c> where the user declared one; otherwise null.</param>
 /// <param name="IsVaried">Depends on a trainable parameter or a differentiable input (forward half of activity analysis).</param>
-internal sealed record ValueInfo(int Id, ValueKind Kind, string TypeName, string Name, Shape? Shape, bool IsVaried);
+/// <param name="IsValueType">Its C# type is a value type (a saved copy is declared <c>T</c>, not <c>T?</c>).</param>
+internal sealed record ValueInfo(int Id, ValueKind Kind, string TypeName, string Name, Shape? Shape, bool IsVaried, bool IsValueType = false);
 
 /// <summary>A symbolic matrix shape as <c>[Shape]</c> declares it (rows, cols): each a symbol or an integer literal.</summary>
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>

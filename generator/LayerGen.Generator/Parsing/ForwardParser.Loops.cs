@@ -223,7 +223,7 @@ internal static partial class ForwardParser
                 }
             }
             parameters.Add(new MethodParameter(index.Name, "int", ValueKind.Other, false, null));
-            region.BindRegionInput(index, index.Name, "int", ValueKind.Other, null, varied: false, isParameter: false);
+            region.BindRegionInput(index, index.Name, "int", ValueKind.Other, null, varied: false, isParameter: false, valueType: true);
             var loopInputs = new List<LoopInput> { new(LoopInputKind.Index, -1) };
             var operands = new List<int> { start, end };
             var calleeParameters = new List<MethodParameter>
@@ -269,7 +269,7 @@ internal static partial class ForwardParser
                     differentiable && value.Kind is ValueKind.Matrix or ValueKind.Scalar or ValueKind.Sequence && value.IsVaried, value.Shape));
                 operands.Add(outer);
                 if (kind != LoopInputKind.Item)
-                    region.BindRegionInput(symbol, parameterName, typeName, parameterKind, shape, varied, symbol is IParameterSymbol);
+                    region.BindRegionInput(symbol, parameterName, typeName, parameterKind, shape, varied, symbol is IParameterSymbol, value.IsValueType);
                 else
                     region.BindItem(symbol, parameterName, typeName, parameterKind, shape, varied);
             }
@@ -300,7 +300,7 @@ internal static partial class ForwardParser
             {
                 var symbol = assigned[k];
                 var initial = _values[inputs[k].Outer];
-                int result = NewValue(initial.Kind, initial.TypeName, symbol.Name, initial.Shape, true);
+                int result = NewValue(initial.Kind, initial.TypeName, symbol.Name, initial.Shape, true, initial.IsValueType);
                 _instructions.Add(new Instruction(result, OpKind.LoopResult, new[] { handle }.ToEquatableArray(), Axis: k,
                     Source: symbol.Name, Statement: header, Line: LineOf(loop.Syntax)));
                 _spans[result] = SpanOf(loop.Syntax);
@@ -365,9 +365,9 @@ internal static partial class ForwardParser
         }
 
         /// <summary>Binds an outer variable (or the loop variable) to a new input of this region.</summary>
-        private void BindRegionInput(ISymbol symbol, string name, string type, ValueKind kind, Shape? shape, bool varied, bool isParameter)
+        private void BindRegionInput(ISymbol symbol, string name, string type, ValueKind kind, Shape? shape, bool varied, bool isParameter, bool valueType = false)
         {
-            int id = NewValue(kind, type, name, shape, varied);
+            int id = NewValue(kind, type, name, shape, varied, valueType);
             _instructions.Add(new Instruction(id, OpKind.Input, EquatableArray<int>.Empty, Text: name));
             if (isParameter && symbol is IParameterSymbol parameter)
             {

@@ -236,7 +236,7 @@ internal static partial class ForwardParser
                 var kind = Symbols.KindOf(parameter.Type, _element);
                 bool differentiable = kind != ValueKind.Other && !Symbols.HasAttribute(parameter, "NoGradAttribute");
                 int id = NewValue(kind, Symbols.Display(parameter.Type), parameter.Name,
-                    Symbols.DeclaredShape(parameter, kind), differentiable);
+                    Symbols.DeclaredShape(parameter, kind), differentiable, parameter.Type.IsValueType);
                 _instructions.Add(new Instruction(id, OpKind.Input, EquatableArray<int>.Empty, Text: parameter.Name));
                 _inputs[parameter] = id;
                 _current[parameter] = id;
@@ -1182,7 +1182,7 @@ internal static partial class ForwardParser
                 : operation is IParameterReferenceOperation p ? p.Parameter.Name : "c";
             if (operation is IParameterReferenceOperation pr && _current.TryGetValue(pr.Parameter, out int input))
                 return input;
-            int id = NewValue(kind, Symbols.Display(type), hint, null, false);
+            int id = NewValue(kind, Symbols.Display(type), hint, null, false, type.IsValueType);
             _instructions.Add(new Instruction(id, OpKind.Constant, operands, Text: text, IsLiteral: literal && operands.Count == 0,
                 Source: Normalize(operation.Syntax.ToString()), Statement: _statement, Line: LineOf(operation.Syntax)));
             return id;
@@ -1242,7 +1242,8 @@ internal static partial class ForwardParser
                     return Renderable(unary.Operand);
                 case IInvocationOperation invocation when invocation.TargetMethod.IsStatic:
                     return invocation.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).All(a => Renderable(a.Value));
-                case IObjectCreationOperation { Initializer: null, Constructor: not null } creation when HasHole(creation):
+                // Rendered fully qualified, holes or not: the generated file has no using directives.
+                case IObjectCreationOperation { Initializer: null, Constructor: not null } creation:
                     return creation.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).All(a => Renderable(a.Value));
                 default:
                     return !HasHole(operation);
@@ -1299,7 +1300,7 @@ internal static partial class ForwardParser
                         ? "<" + string.Join(", ", target.TypeArguments.Select(Symbols.Display)) + ">" : "";
                     return $"{receiver}{target.Name}{typeArgs}({string.Join(", ", ordered.Select(a => Render(a.Value)))})";
                 }
-                case IObjectCreationOperation { Initializer: null, Constructor: not null } creation when HasHole(creation):
+                case IObjectCreationOperation { Initializer: null, Constructor: not null } creation:
                 {
                     var ordered = creation.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).OrderBy(a => a.Parameter?.Ordinal ?? 0);
                     return $"new {Symbols.Display(creation.Type!)}({string.Join(", ", ordered.Select(a => Render(a.Value)))})";
@@ -1376,10 +1377,10 @@ internal static partial class ForwardParser
             _ => Camel(op.ToString()),
         };
 
-        private int NewValue(ValueKind kind, string type, string name, Shape? shape, bool varied)
+        private int NewValue(ValueKind kind, string type, string name, Shape? shape, bool varied, bool valueType = false)
         {
             int id = _values.Count;
-            _values.Add(new ValueInfo(id, kind, type, name, shape, varied));
+            _values.Add(new ValueInfo(id, kind, type, name, shape, varied, valueType || kind == ValueKind.Scalar));
             return id;
         }
 

@@ -351,7 +351,7 @@ internal sealed class MethodPlan
                     break;
                 case Planning.Storage.Input or Planning.Storage.Local or Planning.Storage.Borrowed when ReadByBackward[v]:
                     SavedField[v] = Field(Names[v]);
-                    bool reference = value.Kind != ValueKind.Scalar && !IsValueType(value.TypeName);
+                    bool reference = value.Kind != ValueKind.Scalar && !IsValueType(value);
                     TapeFields.Add(new TapeField(SavedField[v]!, value.TypeName + (reference ? "?" : ""), $"{Names[v]}: saved for Backward"));
                     break;
             }
@@ -589,11 +589,9 @@ internal sealed class MethodPlan
         return instruction.Op == OpKind.Input && _differentiableInputs.Contains(instruction.Text!);
     }
 
-    // TODO(issue #9): carry "is a value type" in the value's model instead of matching names; the runtime's struct
-    // ImageShape (Conv2d, MaxPool2d) is listed so that a saved ImageShape is not declared ImageShape? (CS1503).
-    private static bool IsValueType(string typeName) =>
-        typeName is "int" or "long" or "bool" or "float" or "double" or "global::LayerGen.ImageShape"
-        || typeName.StartsWith("global::System.ValueTuple", System.StringComparison.Ordinal);
+    private static bool IsValueType(ValueInfo value) =>
+        value.IsValueType || value.TypeName is "int" or "long" or "bool" or "float" or "double"
+        || value.TypeName.StartsWith("global::System.ValueTuple", System.StringComparison.Ordinal);
 
     /// <summary>
     /// A hint made into a C# identifier: a dotted sublayer parameter (<c>L1.W</c>) reads <c>l1W</c>; anything else that
