@@ -171,4 +171,7 @@ internal unsafe struct GemmJob<T> where T : unmanaged
     /// <summary>Row split: the parts' packed-A buffers, <see cref="PackAStride"/> elements apart.</summary>
     public T* PackA;
     public long PackAStride;
+
+    /// <summary>Row split: the chunk counters of even and odd KC slices.</summary>
+    public fixed int Claims[2];
 }

@@ -98,8 +98,9 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
             return;
         int kcMax = Math.Min(KC, job.K);
         int ncMax = Math.Min(NC, RoundUp(job.N, NR));
-        int rowsPerPart = ((job.M + MR - 1) / MR + parts - 1) / parts * MR;
-        int mcMax = Math.Min(MC, rowsPerPart);
+        int mcMax = Math.Min(ChunkTiles * MR, RoundUp(job.M, MR));
+        job.Claims[0] = 0;
+        job.Claims[1] = 0;
         // Whole cache lines per block (16 floats or 8 doubles), plus a line of slack after each A block for the
         // 2-lane spill of the float A packing.
         long lineElements = 64 / sizeof(T);
@@ -130,44 +131,57 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         int m = job.M, n = job.N, k = job.K, lda = job.Lda, ldb = job.Ldb, ldc = job.Ldc;
         T alpha = job.Alpha, beta = job.Beta;
         T* a = job.A, b = job.B, c = job.C;
-        int tiles = (m + MR - 1) / MR;
-        int m0 = (int)((long)tiles * part / parts) * MR;
-        int m1 = Math.Min(m, (int)((long)tiles * (part + 1) / parts) * MR);
+        // Rows are handed out in chunks of ChunkTiles MR-high tiles, claimed from a per-slice counter, so a part
+        // the machine slows down (another process on its core) takes fewer chunks instead of holding the others
+        // at the next barrier. The counter of the next slice is reset by the last part to reach this slice's
+        // barrier: by then every part has finished claiming from the slice before (which used the same counter).
+        int chunkRows = ChunkTiles * MR;
+        int chunks = (m + chunkRows - 1) / chunkRows;
         T* packA = job.PackA + part * job.PackAStride;
         T* edge = stackalloc T[MR * 16];
         int slice = 0;
-        for (int jc = 0; jc < n; jc += NC)
+        // The job is on the calling thread's stack (never moved): its counters are addressed directly.
+        int* claims = ((GemmJob<T>*)Unsafe.AsPointer(ref Unsafe.AsRef(in job)))->Claims;
         {
-            int nc = Math.Min(NC, n - jc);
-            int panels = (nc + NR - 1) / NR;
-            int q0 = (int)((long)panels * part / parts), q1 = (int)((long)panels * (part + 1) / parts);
-            int j0 = q0 * NR, j1 = Math.Min(nc, q1 * NR);
-            for (int pc = 0; pc < k; pc += KC, slice++)
+            for (int jc = 0; jc < n; jc += NC)
             {
-                int kc = Math.Min(KC, k - pc);
-                T betaSlice = pc == 0 ? beta : T.One;
-                T* packB = job.PackB + (slice & 1) * job.PackBStride;
-                if (j1 > j0)
+                int nc = Math.Min(NC, n - jc);
+                int panels = (nc + NR - 1) / NR;
+                int q0 = (int)((long)panels * part / parts), q1 = (int)((long)panels * (part + 1) / parts);
+                int j0 = q0 * NR, j1 = Math.Min(nc, q1 * NR);
+                for (int pc = 0; pc < k; pc += KC, slice++)
                 {
-                    if (transposeB)
-                        PackBTransposed(b + (long)(jc + j0) * ldb + pc, ldb, kc, j1 - j0, packB + (long)j0 * kc);
-                    else
-                        PackB(b + (long)pc * ldb + jc + j0, ldb, kc, j1 - j0, packB + (long)j0 * kc);
-                }
-                GemmParallel.Barrier(parts);
+                    int kc = Math.Min(KC, k - pc);
+                    T betaSlice = pc == 0 ? beta : T.One;
+                    T* packB = job.PackB + (slice & 1) * job.PackBStride;
+                    if (j1 > j0)
+                    {
+                        if (transposeB)
+                            PackBTransposed(b + (long)(jc + j0) * ldb + pc, ldb, kc, j1 - j0, packB + (long)j0 * kc);
+                        else
+                            PackB(b + (long)pc * ldb + jc + j0, ldb, kc, j1 - j0, packB + (long)j0 * kc);
+                    }
+                    int* claim = claims + (slice & 1);
+                    GemmParallel.Barrier(parts, claims + ((slice + 1) & 1));
 
-                for (int ic = m0; ic < m1; ic += MC)
-                {
-                    int mc = Math.Min(MC, m1 - ic);
-                    if (transposeA)
-                        PackATransposed(a + (long)pc * lda + ic, lda, kc, mc, packA);
-                    else
-                        PackA(a + (long)ic * lda + pc, lda, kc, mc, packA);
-                    MacroKernel(mc, nc, kc, packA, packB, c + (long)ic * ldc + jc, ldc, alpha, betaSlice, edge);
+                    int chunk;
+                    while ((chunk = Interlocked.Increment(ref *claim) - 1) < chunks)
+                    {
+                        int ic = chunk * chunkRows;
+                        int mc = Math.Min(chunkRows, m - ic);
+                        if (transposeA)
+                            PackATransposed(a + (long)pc * lda + ic, lda, kc, mc, packA);
+                        else
+                            PackA(a + (long)ic * lda + pc, lda, kc, mc, packA);
+                        MacroKernel(mc, nc, kc, packA, packB, c + (long)ic * ldc + jc, ldc, alpha, betaSlice, edge);
+                    }
                 }
             }
         }
     }
+
+    /// <summary>Row split: MR-high tiles per claimed chunk of rows (48 rows for MR = 6).</summary>
+    private const int ChunkTiles = 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit] // the edge tile is always written by the kernel before it is read

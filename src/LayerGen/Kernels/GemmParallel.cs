@@ -136,14 +136,20 @@ internal static unsafe class GemmParallel
     /// Waits until all <paramref name="parts"/> parts of the running product have called it. Only for the parts of
     /// a product started by <see cref="Run"/> (with one part it returns at once).
     /// </summary>
-    public static void Barrier(int parts)
+    /// <param name="parts">The number of parts of the product.</param>
+    /// <param name="resetByLast">Set to 0 by the last part to arrive, before the others are released.</param>
+    public static void Barrier(int parts, int* resetByLast)
     {
         if (parts <= 1)
+        {
+            *resetByLast = 0;
             return;
+        }
         int phase = Volatile.Read(ref s_phase);
         if (Interlocked.Increment(ref s_arrived) == parts)
         {
             // Last to arrive: reset the count before releasing the others (they cannot arrive again until then).
+            *resetByLast = 0;
             s_arrived = 0;
             Volatile.Write(ref s_phase, phase + 1);
             return;
