@@ -174,4 +174,7 @@ internal unsafe struct GemmJob<T> where T : unmanaged
 
     /// <summary>Row split: the chunk counters of even and odd KC slices.</summary>
     public fixed int Claims[2];
+
+    /// <summary>Row split: MR-high tiles per claimed chunk of rows.</summary>
+    public int ChunkTiles;
 }

@@ -98,7 +98,9 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
             return;
         int kcMax = Math.Min(KC, job.K);
         int ncMax = Math.Min(NC, RoundUp(job.N, NR));
-        int mcMax = Math.Min(ChunkTiles * MR, RoundUp(job.M, MR));
+        int tiles = (job.M + MR - 1) / MR;
+        job.ChunkTiles = Math.Clamp((tiles + ChunksPerPart * parts - 1) / (ChunksPerPart * parts), 1, MC / MR);
+        int mcMax = job.ChunkTiles * MR;
         job.Claims[0] = 0;
         job.Claims[1] = 0;
         // Whole cache lines per block (16 floats or 8 doubles), plus a line of slack after each A block for the
@@ -135,7 +137,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         // the machine slows down (another process on its core) takes fewer chunks instead of holding the others
         // at the next barrier. The counter of the next slice is reset by the last part to reach this slice's
         // barrier: by then every part has finished claiming from the slice before (which used the same counter).
-        int chunkRows = ChunkTiles * MR;
+        int chunkRows = job.ChunkTiles * MR;
         int chunks = (m + chunkRows - 1) / chunkRows;
         T* packA = job.PackA + part * job.PackAStride;
         T* edge = stackalloc T[MR * 16];
@@ -180,8 +182,9 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         }
     }
 
-    /// <summary>Row split: MR-high tiles per claimed chunk of rows (48 rows for MR = 6).</summary>
-    private const int ChunkTiles = 8;
+    /// <summary>Row split: about this many chunks of rows per part (so a slowed part costs at most a quarter of
+    /// its share), each at most MC rows.</summary>
+    private const int ChunksPerPart = 4;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit] // the edge tile is always written by the kernel before it is read
