@@ -12,6 +12,11 @@ internal static class GemmQuick
 {
     public static void Run(string[] args)
     {
+        if (args.Contains("scale"))
+        {
+            Scale(args);
+            return;
+        }
         bool useDouble = args.Contains("double");
         bool single = args.Contains("single");
         var sizes = args.Select(a => int.TryParse(a, out int v) ? v : 0).Where(v => v > 0).ToArray();
@@ -32,6 +37,50 @@ internal static class GemmQuick
                 (double Wall, double Cpu) blas = !OpenBlas.IsAvailable ? (double.NaN, double.NaN) : useDouble ? Measure<double>(n, mode, blas: true) : Measure<float>(n, mode, blas: true);
                 Console.WriteLine($"{n,6} {GemmBenchmarks.ModeName(mode),5} {ours.Wall,10:F1} {blas.Wall,10:F1} {ours.Wall / blas.Wall,7:F2} {ours.Cpu,10:F1} {blas.Cpu,10:F1} {ours.Cpu / blas.Cpu,7:F2}");
             }
+    }
+
+    /// <summary>
+    /// <c>gemm-quick scale [double] [sizes...]</c> (default 256 512 1024, NN): the FMA peak on one thread and on every
+    /// core measured in this process (best of the start and end measurements), then LayerGen on every core, LayerGen
+    /// on one thread and OpenBLAS on every core, each as GFLOP/s (wall clock, median of five batches) and % of the
+    /// matching peak. Rounds repeat (<c>rounds=N</c>, default 3) and the best round per case is printed, so a burst
+    /// of load from other processes does not decide the result.
+    /// </summary>
+    private static void Scale(string[] args)
+    {
+        bool useDouble = args.Contains("double");
+        int rounds = args.Where(a => a.StartsWith("rounds=", StringComparison.Ordinal)).Select(a => int.Parse(a[7..], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(3);
+        var sizes = args.Select(a => int.TryParse(a, out int v) ? v : 0).Where(v => v > 0).ToArray();
+        if (sizes.Length == 0)
+            sizes = [256, 512, 1024];
+        int cores = Environment.ProcessorCount;
+        var peak0 = PeakBenchmarks.Measure();
+        var all = new double[sizes.Length, 3];
+        for (int r = 0; r < rounds; r++)
+            for (int s = 0; s < sizes.Length; s++)
+            {
+                int n = sizes[s];
+                GemmParallel.MaxThreads = 0;
+                all[s, 0] = Math.Max(all[s, 0], useDouble ? Measure<double>(n, 0, blas: false).Wall : Measure<float>(n, 0, blas: false).Wall);
+                GemmParallel.MaxThreads = 1;
+                all[s, 1] = Math.Max(all[s, 1], useDouble ? Measure<double>(n, 0, blas: false).Wall : Measure<float>(n, 0, blas: false).Wall);
+                GemmParallel.MaxThreads = 0;
+                if (OpenBlas.IsAvailable)
+                {
+                    OpenBlas.SetThreads(cores);
+                    all[s, 2] = Math.Max(all[s, 2], useDouble ? Measure<double>(n, 0, blas: true).Wall : Measure<float>(n, 0, blas: true).Wall);
+                }
+            }
+        var peak1 = PeakBenchmarks.Measure();
+        double one = useDouble ? Math.Max(peak0.DoubleOne, peak1.DoubleOne) : Math.Max(peak0.FloatOne, peak1.FloatOne);
+        double every = useDouble ? Math.Max(peak0.DoubleAll, peak1.DoubleAll) : Math.Max(peak0.FloatAll, peak1.FloatAll);
+        Console.WriteLine($"{(useDouble ? "double" : "float")} NN, best of {rounds} rounds; FMA peak in this process: {one:F1} GFLOP/s on 1 thread, {every:F1} on {cores} cores; OpenBLAS: {OpenBlas.LoadError ?? "loaded"}");
+        Console.WriteLine($"| n | LayerGen {cores} cores GFLOP/s | % of {cores}-core peak | LayerGen 1 thread | % of 1-core peak | OpenBLAS {cores} cores | % of {cores}-core peak | LayerGen / OpenBLAS |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (int s = 0; s < sizes.Length; s++)
+            Console.WriteLine(System.FormattableString.Invariant(
+                $"| {sizes[s]} | {all[s, 0]:F1} | {100 * all[s, 0] / every:F1}% | {all[s, 1]:F1} | {100 * all[s, 1] / one:F1}% | {(OpenBlas.IsAvailable ? all[s, 2].ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "–")} | {(OpenBlas.IsAvailable ? (100 * all[s, 2] / every).ToString("F1", System.Globalization.CultureInfo.InvariantCulture) + "%" : "–")} | {(OpenBlas.IsAvailable ? (all[s, 0] / all[s, 2]).ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "–")} |"));
+        Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 
     /// <summary>

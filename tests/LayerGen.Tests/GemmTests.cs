@@ -168,6 +168,68 @@ public class GemmTests
             }
     }
 
+    /// <summary>
+    /// The row split with a shared packed op(B): 2 and 3 parts against the naive reference, for sizes that are not
+    /// multiples of the tiles (MR = 6, NR = 16/8, the 48-row chunks, KC = 256 slices so several double-buffered
+    /// slices and barriers run), every transpose mode, overwrite and accumulate, and wider leading dimensions.
+    /// </summary>
+    [Theory]
+    [InlineData(97, 95, 97)]
+    [InlineData(301, 130, 517)]
+    [InlineData(200, 33, 600)]
+    [InlineData(145, 145, 257)]
+    [InlineData(1000, 20, 100)]
+    public void RowSplit_SharedPackedB_MatchesReference(int m, int n, int k)
+    {
+        int saved = GemmParallel.MaxThreads;
+        try
+        {
+            foreach (int threads in new[] { 2, 3 })
+            {
+                GemmParallel.MaxThreads = threads;
+                Assert.True(GemmParallel.ChooseParts(m, n, k, GemmBlocked<float>.MR, GemmBlocked<float>.NR, out bool rows) > 1 && rows);
+                for (int mode = 0; mode < 4; mode++)
+                    foreach (double beta in new[] { 0.0, 1.0, -0.5 })
+                    {
+                        Check<float>(mode >= 2, (mode & 1) != 0, m, n, k, 1.0, beta, extraLd: mode, portable: false, seed: m + 7 * mode);
+                        Check<double>(mode >= 2, (mode & 1) != 0, m, n, k, 0.75, beta, extraLd: 3 - mode, portable: false, seed: n + 5 * mode);
+                    }
+            }
+        }
+        finally
+        {
+            GemmParallel.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>Back-to-back split products (the workers' spin hand-off) and long pauses (their blocking hand-off) give the same results.</summary>
+    [Fact]
+    public void RepeatedSplitProducts_SpinAndBlockingHandOff_StayCorrect()
+    {
+        const int m = 130, n = 120, k = 300;
+        var a = Random<float>(m, k, 11);
+        var b = Random<float>(k, n, 12);
+        var expected = Reference(false, false, m, n, k, 1.0, a, k, b, n, 0.0, new float[m * n], n);
+        var bound = Bound(false, false, m, n, k, 1.0, a, k, b, n, 0.0, new float[m * n], n);
+        int saved = GemmParallel.MaxThreads;
+        GemmParallel.MaxThreads = 2;
+        try
+        {
+            for (int repeat = 0; repeat < 60; repeat++)
+            {
+                if (repeat % 20 == 19)
+                    Thread.Sleep(5); // longer than the spin: the worker blocks and must be woken
+                var c = new float[m * n];
+                Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
+                AssertClose(expected, c, m, n, n, bound, k, $"repeat {repeat}");
+            }
+        }
+        finally
+        {
+            GemmParallel.MaxThreads = saved;
+        }
+    }
+
     [Fact]
     public void ConcurrentCallers_AllGetCorrectResults()
     {
@@ -259,18 +321,25 @@ public class GemmTests
     [Fact]
     public void MultiThreadedProducts_AllocateNothingOnTheCallingThread_AfterWarmUp()
     {
-        const int m = 200, n = 200, k = 200;
-        var a = Random<double>(m, k, 1);
-        var b = Random<double>(k, n, 2);
-        var c = new double[m * n];
+        MultiThreadedAllocations<double>(200, 200, 200);
+        MultiThreadedAllocations<float>(256, 256, 256);
+        MultiThreadedAllocations<float>(520, 300, 700);
+        MultiThreadedAllocations<float>(40, 500, 300);
+    }
+
+    private static void MultiThreadedAllocations<T>(int m, int n, int k) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = Random<T>(m, k, 1);
+        var b = Random<T>(k, n, 2);
+        var c = new T[m * n];
         int saved = GemmParallel.MaxThreads;
         GemmParallel.MaxThreads = 2;
         try
         {
-            Gemm.Multiply(false, false, m, n, k, 1.0, a, k, b, n, 0.0, c, n);
+            Gemm.Multiply(false, false, m, n, k, T.One, a, k, b, n, T.Zero, c, n);
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int repeat = 0; repeat < 5; repeat++)
-                Gemm.Multiply(false, false, m, n, k, 1.0, a, k, b, n, 0.0, c, n);
+                Gemm.Multiply(false, false, m, n, k, T.One, a, k, b, n, T.Zero, c, n);
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         }
         finally

@@ -82,10 +82,21 @@ public static partial class Gemm
                 Alpha = alpha, A = pa, Lda = lda, B = pb, Ldb = ldb, Beta = beta, C = pc, Ldc = ldc,
             };
             int parts = GemmParallel.ChooseParts(m, n, k, GemmBlocked<T>.MR, GemmBlocked<T>.NR, out job.SplitRows);
-            if (parts <= 1)
+            if (parts <= 1 || !GemmParallel.TryAcquire())
+            {
+                // One part, or another caller holds the pool: the whole product on this thread.
                 GemmBlocked<T>.Run(in job, 0, 1);
-            else
+                return;
+            }
+            try
+            {
+                GemmBlocked<T>.Prepare(ref job, parts);
                 GemmParallel.Run(&GemmBlocked<T>.RunPart, &job, parts);
+            }
+            finally
+            {
+                GemmParallel.Release();
+            }
         }
     }
 
@@ -152,4 +163,18 @@ internal unsafe struct GemmJob<T> where T : unmanaged
 
     /// <summary>Whether parts split the rows of C (M) rather than its columns (N).</summary>
     public bool SplitRows;
+
+    /// <summary>Row split: the two shared packed-B buffers, <see cref="PackBStride"/> elements apart.</summary>
+    public T* PackB;
+    public long PackBStride;
+
+    /// <summary>Row split: the parts' packed-A buffers, <see cref="PackAStride"/> elements apart.</summary>
+    public T* PackA;
+    public long PackAStride;
+
+    /// <summary>Row split: the chunk counters of even and odd KC slices.</summary>
+    public fixed int Claims[2];
+
+    /// <summary>Row split: MR-high tiles per claimed chunk of rows.</summary>
+    public int ChunkTiles;
 }

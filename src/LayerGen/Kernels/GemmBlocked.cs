@@ -70,13 +70,8 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         {
             if (job.SplitRows)
             {
-                int tiles = (m + MR - 1) / MR, per = (tiles + parts - 1) / parts;
-                int m0 = part * per * MR;
-                if (m0 >= m)
-                    return;
-                m = Math.Min(m - m0, per * MR);
-                a += job.TransposeA ? m0 : (long)m0 * job.Lda;
-                c += (long)m0 * job.Ldc;
+                SharedB(in job, part, parts);
+                return;
             }
             else
             {
@@ -91,6 +86,105 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         }
         Blocked(job.TransposeA, job.TransposeB, m, n, job.K, job.Alpha, a, job.Lda, b, job.Ldb, job.Beta, c, job.Ldc);
     }
+
+    /// <summary>
+    /// Sets the shared packing buffers of a row-split product in <paramref name="job"/>: two packed B blocks (one
+    /// per KC slice, alternating) and one packed A block per part. Called on the calling thread while it holds the
+    /// pool (<see cref="GemmParallel.TryAcquire"/>), so the buffer is the pool's and no worker allocates.
+    /// </summary>
+    public static void Prepare(ref GemmJob<T> job, int parts)
+    {
+        if (!job.SplitRows)
+            return;
+        int kcMax = Math.Min(KC, job.K);
+        int ncMax = Math.Min(NC, RoundUp(job.N, NR));
+        int tiles = (job.M + MR - 1) / MR;
+        job.ChunkTiles = Math.Clamp((tiles + ChunksPerPart * parts - 1) / (ChunksPerPart * parts), 1, MC / MR);
+        int mcMax = job.ChunkTiles * MR;
+        job.Claims[0] = 0;
+        job.Claims[1] = 0;
+        // Whole cache lines per block (16 floats or 8 doubles), plus a line of slack after each A block for the
+        // 2-lane spill of the float A packing.
+        long lineElements = 64 / sizeof(T);
+        long bStride = RoundUp64((long)ncMax * kcMax, lineElements);
+        long aStride = RoundUp64((long)mcMax * kcMax, lineElements) + 2 * lineElements;
+        T* buffer = (T*)GemmParallel.SharedBuffer((2 * bStride + parts * aStride) * sizeof(T));
+        job.PackB = buffer;
+        job.PackBStride = bStride;
+        job.PackA = buffer + 2 * bStride;
+        job.PackAStride = aStride;
+    }
+
+    private static long RoundUp64(long x, long unit) => (x + unit - 1) / unit * unit;
+
+    /// <summary>
+    /// One part of a row-split product with op(B) packed once and shared: for every (NC, KC) slice each part packs
+    /// an equal share of B's NR-wide panels into the slice's shared buffer, the parts meet at a barrier, and each
+    /// part then packs its own rows of op(A) (an equal share of the MR-high tiles) and multiplies them with the
+    /// whole shared block. Slices alternate between two B buffers, so one barrier per slice suffices: a part packs
+    /// slice s + 2 into the buffer of slice s only after the barrier of slice s + 1, which every part reaches after
+    /// it has finished computing slice s.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the edge tile is always written by the kernel before it is read
+    private static void SharedB(in GemmJob<T> job, int part, int parts)
+    {
+        bool transposeA = job.TransposeA, transposeB = job.TransposeB;
+        int m = job.M, n = job.N, k = job.K, lda = job.Lda, ldb = job.Ldb, ldc = job.Ldc;
+        T alpha = job.Alpha, beta = job.Beta;
+        T* a = job.A, b = job.B, c = job.C;
+        // Rows are handed out in chunks of ChunkTiles MR-high tiles, claimed from a per-slice counter, so a part
+        // the machine slows down (another process on its core) takes fewer chunks instead of holding the others
+        // at the next barrier. The counter of the next slice is reset by the last part to reach this slice's
+        // barrier: by then every part has finished claiming from the slice before (which used the same counter).
+        int chunkRows = job.ChunkTiles * MR;
+        int chunks = (m + chunkRows - 1) / chunkRows;
+        T* packA = job.PackA + part * job.PackAStride;
+        T* edge = stackalloc T[MR * 16];
+        int slice = 0;
+        // The job is on the calling thread's stack (never moved): its counters are addressed directly.
+        int* claims = ((GemmJob<T>*)Unsafe.AsPointer(ref Unsafe.AsRef(in job)))->Claims;
+        {
+            for (int jc = 0; jc < n; jc += NC)
+            {
+                int nc = Math.Min(NC, n - jc);
+                int panels = (nc + NR - 1) / NR;
+                int q0 = (int)((long)panels * part / parts), q1 = (int)((long)panels * (part + 1) / parts);
+                int j0 = q0 * NR, j1 = Math.Min(nc, q1 * NR);
+                for (int pc = 0; pc < k; pc += KC, slice++)
+                {
+                    int kc = Math.Min(KC, k - pc);
+                    T betaSlice = pc == 0 ? beta : T.One;
+                    T* packB = job.PackB + (slice & 1) * job.PackBStride;
+                    if (j1 > j0)
+                    {
+                        if (transposeB)
+                            PackBTransposed(b + (long)(jc + j0) * ldb + pc, ldb, kc, j1 - j0, packB + (long)j0 * kc);
+                        else
+                            PackB(b + (long)pc * ldb + jc + j0, ldb, kc, j1 - j0, packB + (long)j0 * kc);
+                    }
+                    int* claim = claims + (slice & 1);
+                    GemmParallel.Barrier(parts, claims + ((slice + 1) & 1));
+
+                    int chunk;
+                    while ((chunk = Interlocked.Increment(ref *claim) - 1) < chunks)
+                    {
+                        int ic = chunk * chunkRows;
+                        int mc = Math.Min(chunkRows, m - ic);
+                        if (transposeA)
+                            PackATransposed(a + (long)pc * lda + ic, lda, kc, mc, packA);
+                        else
+                            PackA(a + (long)ic * lda + pc, lda, kc, mc, packA);
+                        MacroKernel(mc, nc, kc, packA, packB, c + (long)ic * ldc + jc, ldc, alpha, betaSlice, edge);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Row split: about this many chunks of rows per part (so a slowed part costs at most a quarter of
+    /// its share), each at most MC rows.</summary>
+    private const int ChunksPerPart = 4;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit] // the edge tile is always written by the kernel before it is read
@@ -125,26 +219,33 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
                     else
                         PackA(a + (long)ic * lda + pc, lda, kc, mc, packA);
 
-                    for (int jr = 0; jr < nc; jr += NR)
-                    {
-                        int nr = Math.Min(NR, nc - jr);
-                        T* bPanel = packB + (long)jr * kc;
-                        for (int ir = 0; ir < mc; ir += MR)
-                        {
-                            int mr = Math.Min(MR, mc - ir);
-                            T* aPanel = packA + (long)ir * kc;
-                            T* cTile = c + (long)(ic + ir) * ldc + jc + jr;
-                            if (mr == MR && nr == NR)
-                            {
-                                Kernel(kc, aPanel, bPanel, cTile, ldc, alpha, betaSlice);
-                            }
-                            else
-                            {
-                                Kernel(kc, aPanel, bPanel, edge, NR, T.One, T.Zero);
-                                MergeEdge(edge, mr, nr, cTile, ldc, alpha, betaSlice);
-                            }
-                        }
-                    }
+                    MacroKernel(mc, nc, kc, packA, packB, c + (long)ic * ldc + jc, ldc, alpha, betaSlice, edge);
+                }
+            }
+        }
+    }
+
+    /// <summary>C block (mc×nc at <paramref name="c"/>) = alpha·Ã·B̃ + beta·C over a packed A block and a packed B block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MacroKernel(int mc, int nc, int kc, T* packA, T* packB, T* c, int ldc, T alpha, T beta, T* edge)
+    {
+        for (int jr = 0; jr < nc; jr += NR)
+        {
+            int nr = Math.Min(NR, nc - jr);
+            T* bPanel = packB + (long)jr * kc;
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int mr = Math.Min(MR, mc - ir);
+                T* aPanel = packA + (long)ir * kc;
+                T* cTile = c + (long)ir * ldc + jr;
+                if (mr == MR && nr == NR)
+                {
+                    Kernel(kc, aPanel, bPanel, cTile, ldc, alpha, beta);
+                }
+                else
+                {
+                    Kernel(kc, aPanel, bPanel, edge, NR, T.One, T.Zero);
+                    MergeEdge(edge, mr, nr, cTile, ldc, alpha, beta);
                 }
             }
         }
