@@ -36,6 +36,15 @@ public sealed class PackageTests(ITestOutputHelper output)
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"y={y[0, 0]:F3},{y[0, 1]:F3} dx={dx[0, 0]:F3},{dx[0, 1]:F3} dW={gradients.W[0, 0]:F3},{gradients.W[0, 1]:F3},{gradients.W[1, 0]:F3},{gradients.W[1, 1]:F3} dB={gradients.B[0, 0]:F3},{gradients.B[0, 1]:F3} W00={layer.W[0, 0]:F3}"));
 
+        // A loop over a sequence: h = h·W + xs[t], backpropagated through time by the generated backward.
+        var rnn = new Rnn { W = Matrix<float>.FromRows([0.5f]) };
+        var rnnTape = new Rnn.Tape();
+        var rnnGradients = new Rnn.Gradients(rnn);
+        var h = rnn.Forward([Matrix<float>.FromRows([1f]), Matrix<float>.FromRows([2f])], Matrix<float>.FromRows([1f]), rnnTape);
+        var (dXs, dH0) = rnn.Backward(rnnTape, Matrix<float>.FromRows([1f]), rnnGradients);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rnn={h[0, 0]:F3} dxs={dXs[0][0, 0]:F3},{dXs[1][0, 0]:F3} dh0={dH0[0, 0]:F3} dW={rnnGradients.W[0, 0]:F3}"));
+
         public partial class Dense
         {
             [Shape("D", "C")] public Matrix<float> W = null!;
@@ -43,6 +52,20 @@ public sealed class PackageTests(ITestOutputHelper output)
 
             [Forward]
             public Matrix<float> Forward([Shape("N", "D")] Matrix<float> x) => Ops.Relu(x * W + B);
+        }
+
+        public partial class Rnn
+        {
+            public Matrix<float> W = null!;
+
+            [Forward]
+            public Matrix<float> Forward(System.Collections.Generic.IReadOnlyList<Matrix<float>> xs, Matrix<float> h0)
+            {
+                var h = h0;
+                for (int t = 0; t < xs.Count; t++)
+                    h = h * W + xs[t];
+                return h;
+            }
         }
         """;
 
@@ -166,6 +189,8 @@ public sealed class PackageTests(ITestOutputHelper output)
             //    dW = xᵀ·1 = ((1, 1), (2, 2)); dB = (1, 1); W00 after SGD(0.1) = 0.5 − 0.1 = 0.4.
             string result = Run("dotnet", "run -c Release", app);
             Assert.Contains("y=1.100,0.800 dx=-0.500,1.250 dW=1.000,1.000,2.000,2.000 dB=1.000,1.000 W00=0.400", result);
+            // h1 = 1·0.5 + 1 = 1.5, h2 = 1.5·0.5 + 2 = 2.75; dxs = (0.5, 1), dh0 = 0.25, dW = h1 + 0.5·h0 = 2.
+            Assert.Contains("rnn=2.750 dxs=0.500,1.000 dh0=0.250 dW=2.000", result);
             //    The generated files are where README.md says, stamped with the package's version (pre-release suffix included).
             var generated = Directory.GetFiles(Path.Combine(app, "obj"), "*.g.cs", SearchOption.AllDirectories)
                 .Where(f => f.Contains(Path.Combine("generated", "LayerGen.Generator", "LayerGen.Generator.LayerGenGenerator"), StringComparison.Ordinal)).ToList();
