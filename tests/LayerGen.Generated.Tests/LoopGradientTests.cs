@@ -73,6 +73,13 @@ public sealed class LoopGradientTests
         Check(new CallsInLoop(), [Sequence(length, 2, 4, 500), Normal(2, 4, 12)], method: "Loss");
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    public void ForEach_OverASequence_AndOverLabels(int length) =>
+        Check(new ForEachRnn(), [Sequence(length, 2, 3, 700), Labels(length, 2, 4), Normal(2, 3, 17)], method: "Loss");
+
+    [Theory]
     [InlineData(0, 3)]
     [InlineData(2, 2)]
     [InlineData(3, 1)]

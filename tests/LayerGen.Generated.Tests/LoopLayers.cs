@@ -158,3 +158,22 @@ public partial class FloatRnnLoss
         return loss;
     }
 }
+
+/// <summary><c>foreach</c> over a differentiable sequence and, in a second loop, over per-step labels.</summary>
+public partial class ForEachRnn
+{
+    public Matrix<double> W = Matrix<double>.RandomNormal(3, 3, 30, 0, 0.5);
+    public Matrix<double> Out = Matrix<double>.RandomNormal(3, 4, 31, 0, 0.5);
+
+    [Forward]
+    public double Loss(IReadOnlyList<Matrix<double>> xs, IReadOnlyList<int[]> ys, Matrix<double> h0)
+    {
+        var h = h0;
+        foreach (var x in xs)
+            h = Ops.Tanh(x + h * W);
+        double loss = 0;
+        foreach (var labels in ys)
+            loss += Losses.SoftmaxCrossEntropy(h * Out, labels);
+        return loss;
+    }
+}

@@ -74,6 +74,22 @@ public sealed class AnalyzerTests
         """);
 
     [Fact]
+    public Task LG0002_ForEachOverSomethingOtherThanASequence() => Verify(Usings + """
+        public partial class Rows
+        {
+            public Matrix<float> W = null!;
+
+            [Forward]
+            public Matrix<float> Forward(Matrix<float> x, int[] steps)
+            {
+                {|LG0002:foreach (var step in steps)
+                    x = x * W;|}
+                return x;
+            }
+        }
+        """);
+
+    [Fact]
     public Task LG0002_ForLoopWithAStepOtherThanOne() => Verify(Usings + """
         public partial class Strided
         {

@@ -18,7 +18,7 @@ internal static partial class ForwardParser
     /// <summary>What a region (loop body) parser binds on entry.</summary>
     /// <param name="Index">The loop variable.</param>
     /// <param name="Items">Sequence symbol → the name of its element parameter (<c>xsT</c> for <c>xs[t]</c>).</param>
-    private sealed record RegionScope(ILocalSymbol Index, Dictionary<ISymbol, int> Items);
+    private sealed record RegionScope(ILocalSymbol? Index, Dictionary<ISymbol, int> Items);
 
     private sealed partial class BodyParser
     {
@@ -63,10 +63,39 @@ internal static partial class ForwardParser
                 Unsupported(loop.Syntax, $"a 'for' loop whose header is not 'for (int i = start; i < end; i++)' ({why})");
                 return;
             }
+            Loop(loop, loop.Body, index, index.Name, startOperation, endOperation, inclusive, header, null, null);
+        }
 
+        /// <summary>
+        /// <c>foreach (var x in xs) body</c> over a sequence input: the counted loop <c>for (int i = 0; i &lt; xs.Count; i++)</c>
+        /// whose body reads <c>x = xs[i]</c>.
+        /// </summary>
+        private void ForEachLoop(IForEachLoopOperation loop)
+        {
+            string header = Normalize(loop.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.ForEachStatementSyntax f
+                ? $"foreach ({f.Type} {f.Identifier} in {f.Expression})" : "foreach (…)");
+            _statement = header;
+            if (Unwrap(loop.Collection) is not (ILocalReferenceOperation or IParameterReferenceOperation) || Symbols.SequenceItem(Unwrap(loop.Collection).Type) is null
+                || loop.LoopControlVariable is not IVariableDeclaratorOperation { Symbol: { } variable })
+            {
+                Unsupported(loop.Syntax, "a 'foreach' loop over something other than a sequence input or local ('foreach (var x in xs)' with xs an IReadOnlyList<Matrix<T>> or IReadOnlyList<int[]>)");
+                return;
+            }
+            Loop(loop, loop.Body, null, "i", null, null, false, header, Reference(Unwrap(loop.Collection)), variable);
+        }
+
+        /// <summary>
+        /// A counted loop, from a 'for' (<paramref name="index"/> and the bounds) or a 'foreach' over a sequence
+        /// (<paramref name="eachSequence"/> and its variable <paramref name="eachVariable"/>; the bounds are 0 and its count).
+        /// </summary>
+        private void Loop(IOperation loop, IOperation loopBody, ILocalSymbol? index, string indexName, IOperation? startOperation, IOperation? endOperation,
+            bool inclusive, string header, ISymbol? eachSequence, ILocalSymbol? eachVariable)
+        {
             // What the body reads and assigns from outside it.
             var declaredInside = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
-            foreach (var node in loop.Body.DescendantsAndSelf())
+            if (eachVariable is not null)
+                declaredInside.Add(eachVariable);
+            foreach (var node in loopBody.DescendantsAndSelf())
             {
                 if (node is IVariableDeclaratorOperation declarator)
                     declaredInside.Add(declarator.Symbol);
@@ -78,8 +107,10 @@ internal static partial class ForwardParser
             var reads = new List<ISymbol>();
             var assigned = new List<ISymbol>();
             var items = new List<ISymbol>();
+            if (eachSequence is not null)
+                items.Add(eachSequence);
             bool ok = true;
-            foreach (var node in loop.Body.DescendantsAndSelf())
+            foreach (var node in loopBody.DescendantsAndSelf())
             {
                 switch (node)
                 {
@@ -103,11 +134,13 @@ internal static partial class ForwardParser
                         when Symbols.SequenceItem(indexer.Instance!.Type) is not null:
                     {
                         var sequence = Reference(indexer.Instance!);
-                        bool byIndex = indexer.Arguments.Length == 1 && Unwrap(indexer.Arguments[0].Value) is ILocalReferenceOperation l
+                        bool byIndex = index is not null && indexer.Arguments.Length == 1 && Unwrap(indexer.Arguments[0].Value) is ILocalReferenceOperation l
                             && SymbolEqualityComparer.Default.Equals(l.Local, index);
                         if (!byIndex)
                         {
-                            Unsupported(indexer.Syntax, $"an element of '{sequence.Name}' other than '{sequence.Name}[{index.Name}]' (a loop reads the element of its own step)");
+                            Unsupported(indexer.Syntax, index is null
+                                ? $"an element of '{sequence.Name}' inside a 'foreach' (use the loop's variable, or a 'for' loop over an index)"
+                                : $"an element of '{sequence.Name}' other than '{sequence.Name}[{index.Name}]' (a loop reads the element of its own step)");
                             ok = false;
                         }
                         else if (Outer(sequence) && !items.Contains(sequence, SymbolEqualityComparer.Default))
@@ -136,7 +169,7 @@ internal static partial class ForwardParser
             {
                 if (SymbolEqualityComparer.Default.Equals(symbol, index))
                 {
-                    Unsupported(loop.Syntax, $"assigning the loop variable '{index.Name}' inside the loop");
+                    Unsupported(loop.Syntax, $"assigning the loop variable '{indexName}' inside the loop");
                     ok = false;
                     return;
                 }
@@ -194,15 +227,28 @@ internal static partial class ForwardParser
                 return;
             }
 
-            // The bounds: values of the outer body that depend on nothing differentiable (ints).
-            int start = Parse(startOperation);
-            int end = start < 0 ? -1 : Parse(endOperation);
-            if (start < 0 || end < 0)
-                return;
-            if (_values[start].IsVaried || _values[end].IsVaried)
+            // The bounds: values of the outer body that depend on nothing differentiable (ints); a foreach runs over all elements.
+            int start, end;
+            if (startOperation is null || endOperation is null)
             {
-                Unsupported(endOperation.Syntax, "a loop bound that depends on a differentiable value");
-                return;
+                start = NewValue(ValueKind.Other, "int", "start", null, false, true);
+                _instructions.Add(new Instruction(start, OpKind.Constant, EquatableArray<int>.Empty, Text: "0", IsLiteral: true, Statement: header, Line: LineOf(loop.Syntax)));
+                TryOuterValue(eachSequence!, out int sequenceValue);
+                end = NewValue(ValueKind.Other, "int", "count", null, false, true);
+                _instructions.Add(new Instruction(end, OpKind.Constant, new[] { sequenceValue }.ToEquatableArray(), Text: ConstantText.Hole(0) + ".Count",
+                    Source: eachSequence!.Name + ".Count", Statement: header, Line: LineOf(loop.Syntax)));
+            }
+            else
+            {
+                start = Parse(startOperation);
+                end = start < 0 ? -1 : Parse(endOperation);
+                if (start < 0 || end < 0)
+                    return;
+                if (_values[start].IsVaried || _values[end].IsVaried)
+                {
+                    Unsupported(endOperation.Syntax, "a loop bound that depends on a differentiable value");
+                    return;
+                }
             }
 
             // The region: one parameter per input, the loop variable first.
@@ -211,7 +257,9 @@ internal static partial class ForwardParser
             var itemSlots = new Dictionary<ISymbol, int>(SymbolEqualityComparer.Default);
             var region = new BodyParser(this, new RegionScope(index, itemSlots), name);
             var parameters = new List<MethodParameter>();
-            var used = new HashSet<string>(StringComparer.Ordinal) { "tape", "gradients", "dOutput", index.Name };
+            var used = new HashSet<string>(StringComparer.Ordinal) { "tape", "gradients", "dOutput", indexName };
+            if (eachVariable is not null)
+                used.Add(eachVariable.Name);
             string Fresh(string hint)
             {
                 if (used.Add(hint))
@@ -222,8 +270,8 @@ internal static partial class ForwardParser
                         return hint + k;
                 }
             }
-            parameters.Add(new MethodParameter(index.Name, "int", ValueKind.Other, false, null));
-            region.BindRegionInput(index, index.Name, "int", ValueKind.Other, null, varied: false, isParameter: false, valueType: true);
+            parameters.Add(new MethodParameter(indexName, "int", ValueKind.Other, false, null));
+            region.BindRegionInput(index, indexName, "int", ValueKind.Other, null, varied: false, isParameter: false, valueType: true);
             var loopInputs = new List<LoopInput> { new(LoopInputKind.Index, -1) };
             var operands = new List<int> { start, end };
             var calleeParameters = new List<MethodParameter>
@@ -245,7 +293,9 @@ internal static partial class ForwardParser
                     var itemType = Symbols.SequenceItem(SymbolType(symbol))!;
                     parameterKind = Symbols.KindOf(itemType, _element);
                     typeName = Symbols.Display(itemType);
-                    parameterName = Fresh(symbol.Name + MethodPlanNames.Pascal(index.Name));
+                    parameterName = eachVariable is not null && SymbolEqualityComparer.Default.Equals(symbol, eachSequence)
+                        ? eachVariable.Name
+                        : Fresh(symbol.Name + MethodPlanNames.Pascal(indexName));
                     shape = Symbols.DeclaredShape(itemType, symbol.GetAttributes(), parameterKind);
                     varied = value.Kind == ValueKind.Sequence && value.IsVaried;
                     itemSlots[symbol] = parameters.Count;
@@ -271,10 +321,11 @@ internal static partial class ForwardParser
                 if (kind != LoopInputKind.Item)
                     region.BindRegionInput(symbol, parameterName, typeName, parameterKind, shape, varied, symbol is IParameterSymbol, value.IsValueType);
                 else
-                    region.BindItem(symbol, parameterName, typeName, parameterKind, shape, varied);
+                    region.BindItem(symbol, parameterName, typeName, parameterKind, shape, varied,
+                        SymbolEqualityComparer.Default.Equals(symbol, eachSequence) ? eachVariable : null);
             }
 
-            var model = region.RunRegion(loop, name, parameters, carriedPositions, assigned);
+            var model = region.RunRegion(loopBody, name, parameters, carriedPositions, assigned);
             foreach (var problem in region._problems)
                 _problems.Add(problem);
             if (model is null)
@@ -290,7 +341,7 @@ internal static partial class ForwardParser
 
             // The loop and its results: each assigned variable is rebound to its value after the loop.
             int handle = NewValue(ValueKind.Other, "loop", Camel(name), null, true);
-            var facts = new LoopFacts(name, index.Name, inclusive, loopInputs.ToEquatableArray(), carriedPositions.ToEquatableArray(), header);
+            var facts = new LoopFacts(name, indexName, inclusive, loopInputs.ToEquatableArray(), carriedPositions.ToEquatableArray(), header);
             var callee = new ForwardCallee(CalleeKind.Region, "", name, Symbols.TapeName(name), false, calleeParameters.ToEquatableArray(),
                 Symbols.LayerShapeSymbols(_method.ContainingType));
             _instructions.Add(new Instruction(handle, OpKind.Loop, operands.ToEquatableArray(), Call: callee, Text: name,
@@ -314,11 +365,11 @@ internal static partial class ForwardParser
         private int _loopNumber;
 
         /// <summary>Parses the loop body as a region and returns its model, or null when it has errors.</summary>
-        private ForwardMethodModel? RunRegion(IForLoopOperation loop, string name, List<MethodParameter> parameters, List<int> carried, List<ISymbol> assigned)
+        private ForwardMethodModel? RunRegion(IOperation loopBody, string name, List<MethodParameter> parameters, List<int> carried, List<ISymbol> assigned)
         {
             int result = -1;
             bool returned = false;
-            ParseStatements(new[] { loop.Body }, ref result, ref returned);
+            ParseStatements(new[] { loopBody }, ref result, ref returned);
             if (_problems.Any(p => !IsWarning(p.Id)))
                 return null;
 
@@ -365,7 +416,7 @@ internal static partial class ForwardParser
         }
 
         /// <summary>Binds an outer variable (or the loop variable) to a new input of this region.</summary>
-        private void BindRegionInput(ISymbol symbol, string name, string type, ValueKind kind, Shape? shape, bool varied, bool isParameter, bool valueType = false)
+        private void BindRegionInput(ISymbol? symbol, string name, string type, ValueKind kind, Shape? shape, bool varied, bool isParameter, bool valueType = false)
         {
             int id = NewValue(kind, type, name, shape, varied, valueType);
             _instructions.Add(new Instruction(id, OpKind.Input, EquatableArray<int>.Empty, Text: name));
@@ -386,11 +437,13 @@ internal static partial class ForwardParser
         }
 
         /// <summary>Binds <c>xs[t]</c> to a new input of this region.</summary>
-        private void BindItem(ISymbol sequence, string name, string type, ValueKind kind, Shape? shape, bool varied)
+        private void BindItem(ISymbol sequence, string name, string type, ValueKind kind, Shape? shape, bool varied, ILocalSymbol? variable)
         {
             int id = NewValue(kind, type, name, shape, varied);
             _instructions.Add(new Instruction(id, OpKind.Input, EquatableArray<int>.Empty, Text: name));
             _region!.Items[sequence] = id;
+            if (variable is not null)
+                _locals[variable] = id; // foreach (var x in xs): x is the element
         }
 
         /// <summary><c>xs[t]</c> inside a loop body: the region's element input.</summary>

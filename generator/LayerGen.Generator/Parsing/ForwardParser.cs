@@ -288,6 +288,10 @@ internal static partial class ForwardParser
                         ForLoop(loop);
                         break;
 
+                    case IForEachLoopOperation each:
+                        ForEachLoop(each);
+                        break;
+
                     case IVariableDeclarationGroupOperation group:
                         foreach (var declaration in group.Declarations)
                         {
