@@ -94,17 +94,7 @@ internal static partial class Emitter
         string matrix = $"global::LayerGen.Matrix<{element}>";
         string O(int position) => Operand(plan, instruction.Operands[position]);
 
-        // The need flag of an outer operand's gradient: the guard of the step that takes it, "false" when none does.
-        string Need(int position)
-        {
-            for (int k = 0; k < plan.Backward.Steps.Count; k++)
-            {
-                var other = plan.Backward.Steps[k];
-                if (other.Kernel == BackwardKernel.CallGradient && other.Instruction == step.Instruction && other.Position == position)
-                    return plan.Guard(k) ?? "true";
-            }
-            return "false";
-        }
+        string Need(int position) => NeedFlag(plan, step.Instruction, position);
 
         w.Line($"var {loop.Tapes} = tape.{loop.TapesField}!;");
         w.Line($"int {loop.Start} = tape.{loop.StartField}, {loop.Count} = tape.{loop.CountField};");

@@ -828,13 +828,7 @@ internal static partial class Emitter
                 {
                     if (!call.Parameters[p].IsDifferentiable)
                         continue;
-                    string flag = "false";
-                    for (int k = 0; k < plan.Backward.Steps.Count; k++)
-                    {
-                        var other = plan.Backward.Steps[k];
-                        if (other.Kernel == BackwardKernel.CallGradient && other.Instruction == step.Instruction && other.Position == p)
-                            flag = plan.Guard(k) ?? "true";
-                    }
+                    string flag = NeedFlag(plan, step.Instruction, p);
                     if (flag == "false")
                         skipped.Add("∂L/∂" + call.Parameters[p].Name);
                     flags += ", " + flag;
@@ -952,6 +946,23 @@ internal static partial class Emitter
         return position == 0
             ? $"{Ops}.{op}({dY}, 0, {first}.{size}, {d}{acc});"
             : $"{Ops}.{op}({dY}, {first}.{size}, {dY}.{size} - {first}.{size}, {d}{acc});";
+    }
+
+    /// <summary>
+    /// Whether the backward of the call at <paramref name="instruction"/> must return the gradient of its operand
+    /// <paramref name="position"/>: the guard of the step that takes it apart (<c>true</c> when unguarded), <c>false</c>
+    /// when no step takes it.
+    /// </summary>
+    private static string NeedFlag(MethodPlan plan, int instruction, int position)
+    {
+        string flag = "false";
+        for (int k = 0; k < plan.Backward.Steps.Count; k++)
+        {
+            var other = plan.Backward.Steps[k];
+            if (other.Kernel == BackwardKernel.CallGradient && other.Instruction == instruction && other.Position == position)
+                flag = plan.Guard(k) ?? "true";
+        }
+        return flag;
     }
 
     /// <summary>

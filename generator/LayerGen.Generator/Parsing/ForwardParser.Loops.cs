@@ -99,7 +99,7 @@ internal static partial class ForwardParser
             {
                 if (node is IVariableDeclaratorOperation declarator)
                     declaredInside.Add(declarator.Symbol);
-                else if (node is IForLoopOperation inner)
+                else if (node is ILoopOperation inner)
                     declaredInside.UnionWith(inner.Locals);
             }
             bool Outer(ISymbol symbol) => !declaredInside.Contains(symbol) && !SymbolEqualityComparer.Default.Equals(symbol, index);
@@ -150,14 +150,10 @@ internal static partial class ForwardParser
                         break;
                     }
                 }
-                if (node is ILocalReferenceOperation or IParameterReferenceOperation && node.Parent is not IPropertyReferenceOperation { Property.IsIndexer: true })
-                {
-                    var symbol = Reference(node);
-                    if (Outer(symbol) && !reads.Contains(symbol, SymbolEqualityComparer.Default))
-                        reads.Add(symbol);
-                }
-                else if (node is ILocalReferenceOperation or IParameterReferenceOperation && node.Parent is IPropertyReferenceOperation { Property.IsIndexer: true } parent
-                    && Symbols.SequenceItem(parent.Instance?.Type) is null)
+                // Every other mention of an outer variable is a read; a sequence indexed as xs[t] is read as its element (above).
+                bool indexedSequence = node.Parent is IPropertyReferenceOperation { Property.IsIndexer: true } parent
+                    && parent.Instance == node && Symbols.SequenceItem(node.Type) is not null;
+                if (node is ILocalReferenceOperation or IParameterReferenceOperation && !indexedSequence)
                 {
                     var symbol = Reference(node);
                     if (Outer(symbol) && !reads.Contains(symbol, SymbolEqualityComparer.Default))
@@ -295,7 +291,7 @@ internal static partial class ForwardParser
                     typeName = Symbols.Display(itemType);
                     parameterName = eachVariable is not null && SymbolEqualityComparer.Default.Equals(symbol, eachSequence)
                         ? eachVariable.Name
-                        : Fresh(symbol.Name + MethodPlanNames.Pascal(indexName));
+                        : Fresh(symbol.Name + Planning.MethodPlan.Pascal(indexName));
                     shape = Symbols.DeclaredShape(itemType, symbol.GetAttributes(), parameterKind);
                     varied = value.Kind == ValueKind.Sequence && value.IsVaried;
                     itemSlots[symbol] = parameters.Count;
@@ -546,11 +542,4 @@ internal static partial class ForwardParser
             return true;
         }
     }
-}
-
-/// <summary>Name helpers the parser shares with the planner.</summary>
-internal static class MethodPlanNames
-{
-    /// <summary>PascalCase of an identifier (<c>t</c> → <c>T</c>).</summary>
-    public static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
 }
