@@ -165,6 +165,17 @@ internal static class DiagnosticDescriptors
         description: "A variable assigned in a loop body and read by the next iteration must have the same shape at the end of every iteration as at its start.",
         helpLinkUri: HelpRoot + "LG1010.md");
 
+    /// <summary>LG1011: a variable a branch arm assigns has another shape after the arm than before the branch.</summary>
+    public static readonly DiagnosticDescriptor BranchChangesShape = new(
+        id: "LG1011",
+        title: "A branch changes a value's shape",
+        messageFormat: "'{0}' is {1} before '{2}' but {3} after its {4} arm: {5}; a variable assigned in a branch must keep its shape (or be declared before it without a value)",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A variable with a value before an if/else and assigned in an arm must have the same shape after each arm as before the branch: the code after the branch sees one of the two, and its shapes must hold for both.",
+        helpLinkUri: HelpRoot + "LG1011.md");
+
     /// <summary>LG1004: call input does not match the callee's declared shape.</summary>
     public static readonly DiagnosticDescriptor SublayerInputMismatch = new(
         id: "LG1004",
@@ -259,6 +270,7 @@ internal static class DiagnosticDescriptors
         "LG1002" => IncompatibleElementwiseShapes,
         "LG1003" => ReturnShapeMismatch,
         "LG1010" => LoopCarriedShapeChanges,
+        "LG1011" => BranchChangesShape,
         "LG1004" => SublayerInputMismatch,
         "LG1005" => LossTargetMismatch,
         "LG1006" => SymbolBoundTwice,

@@ -35,7 +35,8 @@ public sealed class ShapeAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ConcatMismatch,
         DiagnosticDescriptors.SliceOutOfBounds,
         DiagnosticDescriptors.ShapeCanBeDeclared,
-        DiagnosticDescriptors.LoopCarriedShapeChanges);
+        DiagnosticDescriptors.LoopCarriedShapeChanges,
+        DiagnosticDescriptors.BranchChangesShape);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)

@@ -146,7 +146,7 @@ internal static class AdjointRules
         OpKind.Input or OpKind.Parameter or OpKind.Constant => false,
         OpKind.SliceRows or OpKind.SliceColumns => position == 0, // start/count are ints
         OpKind.SoftmaxCrossEntropy => position == 0,              // labels are ints
-        OpKind.ForwardCall or OpKind.Loop => instruction.Call is { } call && position < call.Parameters.Count && call.Parameters[position].IsDifferentiable,
+        OpKind.ForwardCall or OpKind.Loop or OpKind.Branch => instruction.Call is { } call && position < call.Parameters.Count && call.Parameters[position].IsDifferentiable,
         OpKind.LoopResult => true, // the loop's backward reads ∂L/∂ each result
         _ => true,
     };
@@ -263,7 +263,7 @@ internal static class AdjointRules
             }
 
             // A call of another [Forward] method (or a registered op): its backward returns the argument gradients.
-            case OpKind.ForwardCall or OpKind.Loop:
+            case OpKind.ForwardCall or OpKind.Loop or OpKind.Branch:
                 return Step(BackwardKernel.CallGradient);
 
             default:

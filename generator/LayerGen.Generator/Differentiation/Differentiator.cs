@@ -40,7 +40,7 @@ internal sealed record Activity(bool[] Live, bool[] Useful, bool[] Active, int[]
         }
         for (int v = 0; v < n; v++)
             active[v] = useful[v] && body.Values[v].IsVaried
-                && (body.Values[v].Kind != ValueKind.Other || body.Instructions[definer[v]].Op == OpKind.Loop);
+                && (body.Values[v].Kind != ValueKind.Other || body.Instructions[definer[v]].Op is OpKind.Loop or OpKind.Branch);
         return new Activity(live, useful, active, definer);
     }
 }
@@ -105,10 +105,11 @@ internal static class Differentiator
             if (instruction.Op == OpKind.ForwardCall && instruction.Call!.Registered is not { BackwardInto: true })
                 steps.Add(new AdjointStep(i, BackwardKernel.CallBackward, -1, CallBackwardReads(instruction)));
             // A loop's backward walks its iterations in reverse, from ∂L/∂ each loop result (the LoopResults, which add
-            // nothing themselves: the loop reads their adjoints), and returns the gradients of the outer values it read.
+            // nothing themselves: the loop reads their adjoints), and returns the gradients of the outer values it read;
+            // a branch's runs the backward of the arm the forward took, likewise.
             if (instruction.Op == OpKind.LoopResult)
                 continue;
-            if (instruction.Op == OpKind.Loop)
+            if (instruction.Op is OpKind.Loop or OpKind.Branch)
                 steps.Add(new AdjointStep(i, BackwardKernel.CallBackward, -1, LoopResults(body, i).Where(r => activity.Active[r]).Select(Ref.D).ToArray()));
 
             for (int p = 0; p < instruction.Operands.Count; p++)
@@ -166,11 +167,11 @@ internal static class Differentiator
         return new BackwardProgram(activity, steps, contributions, InputDemand.Analyze(body, activity, steps));
     }
 
-    /// <summary>The LoopResult values of the loop instruction at <paramref name="index"/>, by result position.</summary>
+    /// <summary>The LoopResult values of the loop or branch instruction at <paramref name="index"/>, by result position (−1: none).</summary>
     public static int[] LoopResults(ForwardBody body, int index)
     {
         var instruction = body.Instructions[index];
-        var results = new int[instruction.Loop!.Carried.Count];
+        var results = new int[instruction.ResultCount];
         for (int k = 0; k < results.Length; k++)
             results[k] = -1;
         for (int i = index + 1; i < body.Instructions.Count; i++)

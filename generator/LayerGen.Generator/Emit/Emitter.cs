@@ -274,6 +274,9 @@ internal static partial class Emitter
                 case OpKind.Loop:
                     EmitLoopForward(w, plan, instruction);
                     break;
+                case OpKind.Branch:
+                    EmitBranchForward(w, plan, instruction);
+                    break;
                 case OpKind.Constant:
                     if (!instruction.IsLiteral)
                         w.Line($"{body.Values[v].TypeName} {name} = {ConstantText.Fill(instruction.Text!, instruction.Operands, o => Operand(plan, o))};");
@@ -800,6 +803,12 @@ internal static partial class Emitter
         if (step.Kernel == BackwardKernel.CallBackward && instruction.Op == OpKind.Loop)
         {
             EmitLoopBackward(w, plan, index);
+            return;
+        }
+
+        if (step.Kernel == BackwardKernel.CallBackward && instruction.Op == OpKind.Branch)
+        {
+            EmitBranchBackward(w, plan, index);
             return;
         }
 

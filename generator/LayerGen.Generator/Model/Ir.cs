@@ -119,8 +119,19 @@ internal enum OpKind
     /// <see cref="LoopResult"/>s are the loop-carried variables after the loop.
     /// </summary>
     Loop,
-    /// <summary>Loop-carried variable <see cref="Instruction.Axis"/> after the loop (operand: the loop's handle).</summary>
+    /// <summary>
+    /// Variable <see cref="Instruction.Axis"/> after a loop or a branch (operand: the loop's or the branch's handle): a
+    /// loop-carried variable, a variable an arm assigns, or the value of a <c>?:</c>.
+    /// </summary>
     LoopResult,
+    /// <summary>
+    /// <c>if</c>/<c>else</c>, <c>?:</c> or an early <c>return</c> (<see cref="Instruction.Branch"/>): each arm is a region,
+    /// a method of its own generated through the same passes, and the training forward calls the one the condition picks
+    /// and records which. Operands: the condition, then the outer values the arms read (<see cref="BranchFacts.Inputs"/>).
+    /// Its value is a handle whose <see cref="LoopResult"/>s are the variables the arms assign (or the arms' value).
+    /// The condition is never differentiated: the backward is that of the arm taken.
+    /// </summary>
+    Branch,
 }
 
 /// <summary>
@@ -145,6 +156,7 @@ internal enum OpKind
 /// <param name="Statement">The user's statement that contains it, for comments.</param>
 /// <param name="Line">1-based line of the expression in the user's file.</param>
 /// <param name="Loop">Loop: its header, region and how the operands reach the region.</param>
+/// <param name="Branch">Branch: its header, arms and how the operands reach them.</param>
 internal sealed record Instruction(
     int Result,
     OpKind Op,
@@ -158,7 +170,20 @@ internal sealed record Instruction(
     string Source = "",
     string Statement = "",
     int Line = 0,
-    LoopFacts? Loop = null);
+    LoopFacts? Loop = null,
+    BranchFacts? Branch = null)
+{
+    /// <summary>Loop or Branch: how many <see cref="OpKind.LoopResult"/>s it has.</summary>
+    public int ResultCount => Loop?.Carried.Count ?? Branch?.Carried.Count ?? 0;
+
+    /// <summary>Loop or Branch: where result <paramref name="k"/>'s value before it comes from (its carried input), or −1.</summary>
+    public int CarriedOperand(int k)
+    {
+        var inputs = Loop?.Inputs ?? Branch!.Inputs;
+        int position = Loop?.Carried[k] ?? Branch!.Carried[k];
+        return position < 0 ? -1 : inputs[position].Operand;
+    }
+}
 
 /// <summary>How a region parameter of a loop body is fed each iteration.</summary>
 internal enum LoopInputKind
@@ -191,6 +216,23 @@ internal sealed record LoopFacts(
     string Region,
     string Index,
     bool Inclusive,
+    EquatableArray<LoopInput> Inputs,
+    EquatableArray<int> Carried,
+    string Header);
+
+/// <summary>What a <see cref="OpKind.Branch"/> instruction says beyond its operands.</summary>
+/// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
+/// <param name="Then">The region run when the condition holds (<c>ForwardIf1Then</c>), one of <see cref="ForwardMethodModel.Regions"/>.</param>
+/// <param name="Else">The region run otherwise; an absent <c>else</c> is a region that assigns nothing.</param>
+/// <param name="Inputs">Per region parameter (the same in both arms), in order: where its argument comes from (value or carried).</param>
+/// <param name="Carried">
+/// Per result, the position in <paramref name="Inputs"/> of the variable's value before the branch, or −1 for a variable
+/// declared before the branch without a value and assigned in both arms (and for the value of a <c>?:</c>).
+/// </param>
+/// <param name="Header">The branch as the user wrote its head (<c>if (training)</c>, <c>training ? … : …</c>), for comments.</param>
+internal sealed record BranchFacts(
+    string Then,
+    string Else,
     EquatableArray<LoopInput> Inputs,
     EquatableArray<int> Carried,
     string Header);

@@ -20,7 +20,11 @@ namespace LayerGen.Generator.Model;
 /// variables it assigns. Empty for straight-line code.
 /// </param>
 /// <param name="IsRegion">This model is a loop body (a region), not a user's method: only its training forward and backward exist.</param>
-/// <param name="Carried">A region: per result, the position of the parameter it carries over to the next iteration.</param>
+/// <param name="Carried">
+/// A region: per result, the position of the parameter it carries over to the next iteration (a loop body) or whose value
+/// it had before the branch (an arm; −1 for a variable the arm defines).
+/// </param>
+/// <param name="ArmOf">A branch arm: the branch's header and which arm (<c>if (training)</c>, <c>then</c>); null for a loop body.</param>
 internal sealed record ForwardMethodModel(
     LayerTypeModel Layer,
     string Name,
@@ -33,7 +37,8 @@ internal sealed record ForwardMethodModel(
     EquatableArray<MethodParameter> ReturnElements = default,
     EquatableArray<ForwardMethodModel> Regions = default,
     bool IsRegion = false,
-    EquatableArray<int> Carried = default)
+    EquatableArray<int> Carried = default,
+    (string Header, string Arm)? ArmOf = null)
 {
     /// <summary>The region named <paramref name="name"/> (a loop body of this method).</summary>
     public ForwardMethodModel RegionNamed(string name)

@@ -18,7 +18,8 @@ internal static partial class ForwardParser
     /// <summary>What a region (loop body) parser binds on entry.</summary>
     /// <param name="Index">The loop variable.</param>
     /// <param name="Items">Sequence symbol → the name of its element parameter (<c>xsT</c> for <c>xs[t]</c>).</param>
-    private sealed record RegionScope(ILocalSymbol? Index, Dictionary<ISymbol, int> Items);
+    /// <param name="Returns">A branch arm of an early return: it ends with a <c>return</c>, whose value is its result.</param>
+    private sealed record RegionScope(ILocalSymbol? Index, Dictionary<ISymbol, int> Items, bool Returns = false);
 
     private sealed partial class BodyParser
     {

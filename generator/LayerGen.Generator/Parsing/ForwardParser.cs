@@ -265,15 +265,17 @@ internal static partial class ForwardParser
         /// </summary>
         private void ParseStatements(IEnumerable<IOperation> statements, ref int result, ref bool returned)
         {
-            foreach (var statement in statements)
+            var list = statements as IReadOnlyList<IOperation> ?? statements.ToList();
+            for (int index = 0; index < list.Count; index++)
             {
+                var statement = list[index];
                 _cancellationToken.ThrowIfCancellationRequested();
                 if (returned)
                 {
                     Unsupported(statement.Syntax, "a statement after 'return'");
                     break;
                 }
-                if (_region is not null && statement is IReturnOperation)
+                if (_region is { Returns: false } && statement is IReturnOperation)
                 {
                     Unsupported(statement.Syntax, "'return' inside a loop body (return after the loop)");
                     continue;
@@ -281,8 +283,29 @@ internal static partial class ForwardParser
                 switch (statement)
                 {
                     case IBlockOperation block:
+                    {
+                        // A block's statements, then (after an early return in it) nothing: the rest is an else arm then.
+                        var inner = new List<IOperation>(block.Operations);
+                        if (inner.Any(o => o is IConditionalOperation && o.DescendantsAndSelf().Any(d => d is IReturnOperation)))
+                        {
+                            for (int k = index + 1; k < list.Count; k++)
+                                inner.Add(list[k]);
+                            ParseStatements(inner, ref result, ref returned);
+                            return;
+                        }
                         ParseStatements(block.Operations, ref result, ref returned);
                         break;
+                    }
+
+                    case IConditionalOperation branch:
+                    {
+                        var rest = new List<IOperation>();
+                        for (int k = index + 1; k < list.Count; k++)
+                            rest.Add(list[k]);
+                        if (IfStatement(branch, rest, ref result, ref returned))
+                            return; // an early return: the rest of the body was its else arm
+                        break;
+                    }
 
                     case IForLoopOperation loop:
                         ForLoop(loop);
@@ -472,6 +495,9 @@ internal static partial class ForwardParser
                     int a = Parse(instance);
                     return a < 0 ? -1 : Emit(OpKind.Transpose, transpose, "transposed", a);
                 }
+
+                case IConditionalOperation { WhenFalse: not null, IsRef: false } conditional:
+                    return ConditionalExpression(conditional);
 
                 case IPropertyReferenceOperation { Property.IsIndexer: true } item when TryItem(item, out int itemValue):
                     return itemValue;
@@ -1076,6 +1102,8 @@ internal static partial class ForwardParser
 
         private bool IsConstantTree(IOperation operation)
         {
+            if (_conditionValues is { } parsed && parsed.ContainsKey(operation))
+                return true; // a forward value a branch's condition reads
             switch (operation)
             {
                 case ILocalReferenceOperation local:
@@ -1228,6 +1256,8 @@ internal static partial class ForwardParser
         {
             if (operation.ConstantValue is { HasValue: true } && operation is ILiteralOperation)
                 return true;
+            if (_conditionValues is { } parsed && parsed.ContainsKey(operation))
+                return true;
             switch (operation)
             {
                 case IConversionOperation conversion:
@@ -1242,7 +1272,7 @@ internal static partial class ForwardParser
                     return member.Member.IsStatic || member.Instance is null or IInstanceReferenceOperation || Renderable(member.Instance);
                 case IBinaryOperation binary when BinaryText(binary.OperatorKind) is not null:
                     return Renderable(binary.LeftOperand) && Renderable(binary.RightOperand);
-                case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus } unary:
+                case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus or UnaryOperatorKind.Not } unary:
                     return Renderable(unary.Operand);
                 case IInvocationOperation invocation when invocation.TargetMethod.IsStatic:
                     return invocation.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).All(a => Renderable(a.Value));
@@ -1267,6 +1297,8 @@ internal static partial class ForwardParser
         {
             if (operation.ConstantValue is { HasValue: true } && operation is ILiteralOperation)
                 return operation.Syntax.ToString();
+            if (_conditionValues is { } parsed && parsed.TryGetValue(operation, out int conditionValue))
+                return Hole(conditionValue);
             switch (operation)
             {
                 case IConversionOperation conversion:
@@ -1293,6 +1325,8 @@ internal static partial class ForwardParser
                     return $"({Render(binary.LeftOperand)} {op} {Render(binary.RightOperand)})";
                 case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus } unary:
                     return $"(-{Render(unary.Operand)})";
+                case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } unary:
+                    return $"(!{Render(unary.Operand)})";
                 case IInvocationOperation invocation when invocation.TargetMethod.IsStatic:
                 {
                     var target = invocation.TargetMethod;
@@ -1328,6 +1362,18 @@ internal static partial class ForwardParser
             BinaryOperatorKind.Multiply => "*",
             BinaryOperatorKind.Divide => "/",
             BinaryOperatorKind.Remainder => "%",
+            // conditions
+            BinaryOperatorKind.Equals => "==",
+            BinaryOperatorKind.NotEquals => "!=",
+            BinaryOperatorKind.LessThan => "<",
+            BinaryOperatorKind.LessThanOrEqual => "<=",
+            BinaryOperatorKind.GreaterThan => ">",
+            BinaryOperatorKind.GreaterThanOrEqual => ">=",
+            BinaryOperatorKind.ConditionalAnd => "&&",
+            BinaryOperatorKind.ConditionalOr => "||",
+            BinaryOperatorKind.And => "&",
+            BinaryOperatorKind.Or => "|",
+            BinaryOperatorKind.ExclusiveOr => "^",
             _ => null,
         };
 

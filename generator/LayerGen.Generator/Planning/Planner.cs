@@ -304,6 +304,17 @@ internal sealed class MethodPlan
                     ReadByBackward[result] = true;
             }
         }
+        // A branch's backward passes a zero ∂L/∂result, of the result's shape, for a result nothing after it reads.
+        for (int i = 0; i < instructions.Count; i++)
+        {
+            if (instructions[i].Op != OpKind.Branch || !activity.Active[instructions[i].Result])
+                continue;
+            foreach (int result in Differentiator.LoopResults(Body, i))
+            {
+                if (result >= 0 && !activity.Active[result] && Body.Values[result].Kind == ValueKind.Matrix)
+                    ReadByBackward[result] = true;
+            }
+        }
         for (int v = 0; v < Body.Values.Count; v++)
         {
             // A differentiable input the result does not depend on still gets a (zero) gradient of its shape.
@@ -357,6 +368,8 @@ internal sealed class MethodPlan
             }
             if (instruction.Op == OpKind.Loop)
                 Loops[v] = PlanLoop(instruction, Field, Unique);
+            if (instruction.Op == OpKind.Branch)
+                Branches[v] = PlanBranch(instruction, Field, Unique);
             if (instruction.Op == OpKind.SoftmaxCrossEntropy)
             {
                 ProbabilitiesField[v] = Field(Names[v] + "Probabilities");
@@ -376,6 +389,40 @@ internal sealed class MethodPlan
 
         // Last: where each adjoint and call result is declared (needs the names, buffers and need flags above).
         _layout = BackwardLayout.Create(this);
+    }
+
+    /// <summary>Per branch instruction (by its handle value): the tape fields of its forward and backward.</summary>
+    public Dictionary<int, BranchPlan> Branches { get; } = new();
+
+    private BranchPlan PlanBranch(Instruction instruction, System.Func<string, string> field, System.Func<string, string> unique)
+    {
+        var facts = instruction.Branch!;
+        string matrix = $"global::LayerGen.Matrix<{Method.Layer.ElementType}>";
+        string baseName = Names[instruction.Result];
+        int index = Backward.Activity.Definer[instruction.Result];
+        var plan = new BranchPlan(
+            TakenField: field(baseName + "Taken"),
+            ThenTapeField: field(baseName + "ThenTape"),
+            ElseTapeField: field(baseName + "ElseTape"),
+            ThenTapeType: Method.Layer.FullName + "." + Parsing.Symbols.TapeName(facts.Then),
+            ElseTapeType: Method.Layer.FullName + "." + Parsing.Symbols.TapeName(facts.Else),
+            Taken: unique(baseName + "Taken"),
+            Results: Differentiator.LoopResults(Body, index));
+        TapeFields.Add(new TapeField(plan.TakenField, "bool", $"whether {facts.Header} took its then arm in the recorded run"));
+        TapeFields.Add(new TapeField(plan.ThenTapeField, plan.ThenTapeType + "?", $"the tape of {facts.Header}'s then arm"));
+        TapeFields.Add(new TapeField(plan.ElseTapeField, plan.ElseTapeType + "?", $"the tape of {facts.Header}'s else arm"));
+        if (!Backward.Activity.Active[instruction.Result])
+            return plan;
+        for (int k = 0; k < plan.Results.Length; k++)
+        {
+            int result = plan.Results[k];
+            if (result >= 0 && !Backward.Activity.Active[result] && Body.Values[result].Kind == ValueKind.Matrix)
+            {
+                plan.ZeroResultFields[k] = field(Names[result] + "Zero");
+                TapeFields.Add(new TapeField(plan.ZeroResultFields[k], matrix + "?", $"∂L/∂{Names[result]} after {facts.Header}, which nothing reads: zero"));
+            }
+        }
+        return plan;
     }
 
     /// <summary>Per loop instruction (by its handle value): the locals and tape fields of its forward and backward.</summary>

@@ -189,12 +189,14 @@ internal sealed class ShapeContext
         }
     }
 
-    /// <summary>LG1010: a loop-carried matrix must have the same shape after an iteration as before it.</summary>
+    /// <summary>LG1010: a loop-carried matrix must have the same shape after an iteration as before it; LG1011: a matrix a branch arm assigns, after the arm as before the branch.</summary>
     private void CheckCarried()
     {
         var results = Body.AllResults;
         for (int k = 0; k < Method.Carried.Count && k < results.Count; k++)
         {
+            if (Method.Carried[k] < 0)
+                continue; // defined by a branch arm: no value before it
             var parameter = Method.Parameters[Method.Carried[k]];
             int input = -1;
             foreach (var instruction in Body.Instructions)
@@ -215,8 +217,12 @@ internal sealed class ShapeContext
                 Agree(after.Cols, before.Cols, result, () => clash = $"columns {Show(a.Cols)} ≠ {Show(b.Cols)}");
             if (clash is not null)
             {
-                Report("LG1010", result, new[] { parameter.Name, Show(before), Show(after), clash },
-                    SitesOf(after.Rows, after.Cols), Unifier.SymbolsOf(after.Rows, after.Cols, before.Rows, before.Cols));
+                if (Method.ArmOf is { } arm)
+                    Report("LG1011", result, new[] { parameter.Name, Show(before), arm.Header, Show(after), arm.Arm, clash },
+                        SitesOf(after.Rows, after.Cols), Unifier.SymbolsOf(after.Rows, after.Cols, before.Rows, before.Cols));
+                else
+                    Report("LG1010", result, new[] { parameter.Name, Show(before), Show(after), clash },
+                        SitesOf(after.Rows, after.Cols), Unifier.SymbolsOf(after.Rows, after.Cols, before.Rows, before.Cols));
             }
         }
     }

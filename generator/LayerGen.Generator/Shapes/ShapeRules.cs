@@ -82,16 +82,22 @@ internal static class ShapeRules
 
         // control flow: a loop's handle has no shape; a carried variable keeps its shape through every iteration (the
         // body's own inference checks its result against the carried input, LG1010)
+        // a variable a branch assigns keeps its shape through either arm (each arm's inference checks it, LG1011); one
+        // the arms define has no shape here (the ops after the branch check theirs at run time)
         [OpKind.Loop] = static (c, i) => null,
+        [OpKind.Branch] = static (c, i) => null,
         [OpKind.LoopResult] = LoopResult,
     };
 
     private static SymbolicShape? LoopResult(ShapeContext c, Instruction i)
     {
-        foreach (var loop in c.Body.Instructions)
+        foreach (var owner in c.Body.Instructions)
         {
-            if (loop.Result == i.Operands[0] && loop.Loop is { } facts && i.Axis < facts.Carried.Count)
-                return c.ShapeOf(loop.Operands[facts.Inputs[facts.Carried[i.Axis]].Operand]);
+            if (owner.Result == i.Operands[0] && owner.Op is OpKind.Loop or OpKind.Branch && i.Axis < owner.ResultCount)
+            {
+                int before = owner.CarriedOperand(i.Axis);
+                return before >= 0 ? c.ShapeOf(owner.Operands[before]) : null;
+            }
         }
         return null;
     }

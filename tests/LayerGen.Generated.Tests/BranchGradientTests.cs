@@ -1,0 +1,111 @@
+using System.Collections.Generic;
+using System.Linq;
+using LayerGen.Generated.Tests.BranchLayers;
+using static LayerGen.TestSupport.LayerGradientCheck;
+
+namespace LayerGen.Generated.Tests;
+
+/// <summary>Every branch construct, both arms, against central differences in double (DESIGN.md §7).</summary>
+public sealed class BranchGradientTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void IfElse_BothArms(bool training) => Check(new IfElse(), [Normal(2, 3, 1), training]);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void IfWithoutElse_TakenAndPassedThrough(bool deep) => Check(new IfWithoutElse(), [Normal(2, 3, 2), Normal(2, 4, 3), deep]);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LocalDeclaredBefore_AssignedInBothArms(bool useTanh) => Check(new DeclaredThenAssignedInBothArms(), [Normal(2, 3, 4), useTanh]);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ConditionalExpression_BothArms(bool squash) => Check(new Conditional(), [Normal(2, 3, 5), squash]);
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(-1.0)]
+    public void ConditionOnAForwardValue_DifferentiatesThePathTaken(double sign)
+    {
+        var x = Normal(2, 3, 6);
+        var layer = new ConditionOnForwardValue();
+        // Pick the sign of x so that Σ(x·W) is positive (then arm) or negative (else arm).
+        var z = x * layer.W;
+        double sum = 0;
+        for (int i = 0; i < z.Rows; i++)
+            for (int j = 0; j < z.Cols; j++)
+                sum += z[i, j];
+        if (System.Math.Sign(sum) != System.Math.Sign(sign))
+            x = -x;
+        Check(layer, [x], method: "Loss");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void EarlyReturn_BothPaths(bool shortcut) => Check(new EarlyReturn(), [Normal(2, 3, 7), shortcut]);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ElseIfChain_EveryArm(int mode) => Check(new ElseIfChain(), [Normal(2, 3, 8), mode]);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ScalarAccumulatedInOneArm(bool regularize) =>
+        Check(new OptionalPenalty(), [Normal(4, 3, 9), Normal(4, 2, 10), regularize], method: "Loss");
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TwoAssigned_OneNotReadAfterTheBranch(bool update) => Check(new TwoAssignedOneUnused(), [Normal(2, 3, 11), Normal(2, 3, 12), update]);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    public void BranchInsideALoop(int length) =>
+        Check(new BranchInLoop(), [Enumerable.Range(0, length).Select(t => Normal(2, 3, 20 + t)).ToList(), Normal(2, 4, 13)]);
+
+    [Theory]
+    [InlineData(true, 0)]
+    [InlineData(true, 3)]
+    [InlineData(false, 3)]
+    public void LoopInsideABranch(bool recurrent, int steps) => Check(new LoopInBranch(), [Normal(2, 3, 14), steps, recurrent]);
+
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void NestedEarlyReturns_EveryPath(bool a, bool b) => Check(new NestedEarlyReturn(), [Normal(2, 3, 15), a, b], method: "Loss");
+
+    [Fact]
+    public void OneTape_BothArmsInTurn_MatchesFreshTapes()
+    {
+        var layer = new IfElse();
+        var tape = new IfElse.Tape();
+        foreach (bool training in new[] { true, false, false, true })
+        {
+            var x = Normal(2, 3, training ? 30 : 31);
+            var dY = Normal(2, 4, 32);
+            var reused = new IfElse.Gradients(layer);
+            layer.Forward(x, training, tape);
+            var dX = layer.Backward(tape, dY, reused);
+            var fresh = new IfElse.Gradients(layer);
+            var freshTape = new IfElse.Tape();
+            layer.Forward(x, training, freshTape);
+            var dXFresh = layer.Backward(freshTape, dY, fresh);
+            AssertClose(dXFresh, dX, $"dX (training={training})");
+            AssertClose(fresh.W, reused.W, $"dW (training={training})");
+            AssertClose(fresh.W2, reused.W2, $"dW2 (training={training})");
+        }
+    }
+}
