@@ -275,7 +275,7 @@ public class GuardTests
     }
 
     [Fact]
-    public void Conditional_expression()
+    public void Conditional_expression_of_an_int_that_depends_on_a_gradient()
     {
         AssertGuard("""
             public partial class Conditional
@@ -283,9 +283,116 @@ public class GuardTests
                 public Matrix<float> W = new(2, 2);
 
                 [Forward]
-                public Matrix<float> Forward(Matrix<float> x, bool training) => [|training ? x * W : x|];
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    int k = [|Ops.Sum(x * W) > 0 ? 1 : 2|];
+                    return x * W;
+                }
             }
-            """, "LG0002", "a conditional expression ('?:')", "Conditional");
+            """, "LG0002", "a conditional expression of type 'int' that depends on a differentiable value", "Conditional");
+    }
+
+    [Fact]
+    public void Branch_assigning_an_int()
+    {
+        AssertGuard("""
+            public partial class IntInBranch
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    int n = 0;
+                    [|if (x.Rows > 2) { n = 1; x = x * W; }|]
+                    return x * W;
+                }
+            }
+            """, "LG0002", "assigning 'n' of type 'int' inside a branch", "IntInBranch");
+    }
+
+    [Fact]
+    public void Branch_assigning_a_variable_in_one_arm_only_without_a_value_before()
+    {
+        AssertGuard("""
+            public partial class OneArm
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x, bool b)
+                {
+                    Matrix<float> y;
+                    if (b)
+                        y = x * W;
+                    else
+                        [|x = x * W;|]
+                    return x;
+                }
+            }
+            """, "LG0002", "'y' assigned in one arm of 'if (b)' only", "OneArm");
+    }
+
+    [Fact]
+    public void Early_return_from_a_tuple_forward()
+    {
+        AssertGuard("""
+            public partial class TupleReturn
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public (Matrix<float> a, Matrix<float> b) Forward(Matrix<float> x, bool b)
+                {
+                    [|if (b) return (x * W, x);|]
+                    return (x, x * W);
+                }
+            }
+            """, "LG0002", "an early 'return' from a forward that returns a tuple", "TupleReturn");
+    }
+
+    [Fact]
+    public void Return_from_a_branch_inside_a_loop()
+    {
+        AssertGuard("""
+            public partial class ReturnInLoop
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    for (int t = 0; t < 3; t++)
+                    {
+                        [|if (t == 2) return x;|]
+                        x = x * W;
+                    }
+                    return x;
+                }
+            }
+            """, "LG0002", "'return' inside a loop body", "ReturnInLoop");
+    }
+
+    [Fact]
+    public void Differentiable_sequence_looped_over_inside_a_branch()
+    {
+        AssertGuard("""
+            public partial class SequenceInBranch
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(System.Collections.Generic.IReadOnlyList<Matrix<float>> xs, Matrix<float> h, bool b)
+                {
+                    [|if (b)
+                    {
+                        for (int t = 0; t < xs.Count; t++)
+                            h = h * W + xs[t];
+                    }|]
+                    return h;
+                }
+            }
+            """, "LG0002", "the differentiable sequence 'xs' read inside a branch", "SequenceInBranch");
     }
 
     [Fact]
@@ -386,11 +493,11 @@ public class GuardTests
                 [Forward]
                 public Matrix<float> Forward(Matrix<float> x)
                 {
-                    [|if (x.Rows > 2) { x = x * W; }|]
+                    [|switch (x.Rows) { case 2: x = x * W; break; }|]
                     return x * W;
                 }
             }
-            """, "LG0002", "an 'if' statement", "Branch");
+            """, "LG0002", "a 'switch' statement", "Branch");
     }
 
     [Fact]

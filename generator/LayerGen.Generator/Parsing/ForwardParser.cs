@@ -1280,7 +1280,8 @@ internal static partial class ForwardParser
                 case IObjectCreationOperation { Initializer: null, Constructor: not null } creation:
                     return creation.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).All(a => Renderable(a.Value));
                 default:
-                    return !HasHole(operation);
+                    // Rendered as written: only where it mentions no value by a generated name.
+                    return !HasHole(operation) && (_conditionValues is not { } read || !operation.DescendantsAndSelf().Any(read.ContainsKey));
             }
         }
 
