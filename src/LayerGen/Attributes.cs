@@ -194,6 +194,9 @@ public enum BuiltInRule
 
     /// <summary>Binary cross-entropy with logits.</summary>
     BinaryCrossEntropyWithLogits,
+
+    /// <summary>x ⊙ mask, the mask drawn once per call (saved on the tape, never differentiated).</summary>
+    Dropout,
 }
 
 /// <summary>Which forward values a registered backward reads (<see cref="DifferentiableAttribute.Saves"/>).</summary>

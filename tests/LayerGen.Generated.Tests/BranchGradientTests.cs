@@ -87,6 +87,36 @@ public sealed class BranchGradientTests
     [InlineData(false, true)]
     public void NestedEarlyReturns_EveryPath(bool a, bool b) => Check(new NestedEarlyReturn(), [Normal(2, 3, 15), a, b], method: "Loss");
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Dropout_BehindATrainingFlag(bool training) => Check(new DropoutBehindAFlag(), [Normal(4, 3, 16), training, 5]);
+
+    [Fact]
+    public void Dropout_TheBackwardUsesTheMaskItsForwardDrew_NotANewDraw()
+    {
+        // The layer's Random advances with every call: the backward must read the recorded mask. With x away from zero,
+        // the mask is visible in the result: dX = dY ⊙ 1/(1 − p) where y ≠ 0, else 0.
+        var layer = new PlainDropout();
+        var x = AwayFromZero(5, 7, 19);
+        var tape = new PlainDropout.Tape();
+        var y = layer.Forward(x, tape).Clone();
+        layer.Forward(x); // another draw, after the recorded one
+        var dY = Normal(5, 7, 20);
+        var dX = layer.Backward(tape, dY, new PlainDropout.Gradients(layer));
+        int dropped = 0;
+        for (int i = 0; i < 5; i++)
+        {
+            for (int j = 0; j < 7; j++)
+            {
+                bool kept = y[i, j] != 0;
+                dropped += kept ? 0 : 1;
+                Assert.Equal(kept ? dY[i, j] * 2 : 0, dX[i, j], 12);
+            }
+        }
+        Assert.InRange(dropped, 1, 34);
+    }
+
     [Fact]
     public void OneTape_BothArmsInTurn_MatchesFreshTapes()
     {

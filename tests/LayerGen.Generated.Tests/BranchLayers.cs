@@ -222,3 +222,47 @@ public partial class NestedEarlyReturn
         return Ops.Sum(Ops.Mul(h, x));
     }
 }
+
+/// <summary>Dropout behind a training flag, its mask seeded per call (each evaluation of the loss draws the same mask).</summary>
+public partial class DropoutBehindAFlag
+{
+    public Matrix<double> W = Matrix<double>.RandomNormal(3, 6, 19, 0, 0.5);
+    public Matrix<double> V = Matrix<double>.RandomNormal(6, 2, 20, 0, 0.5);
+
+    [Forward]
+    public Matrix<double> Forward(Matrix<double> x, bool training, int seed)
+    {
+        var h = Ops.Tanh(x * W);
+        return (training ? Ops.Dropout(h, 0.4, new System.Random(seed)) : h) * V;
+    }
+}
+
+/// <summary>Dropout drawing from the layer's own Random (which advances with every call).</summary>
+public partial class PlainDropout
+{
+    public System.Random Rng = new(11);
+
+    [Forward]
+    public Matrix<double> Forward(Matrix<double> x) => Ops.Dropout(x, 0.5, Rng);
+}
+
+/// <summary>A float classifier with dropout in training (its own Random) and an optional weight penalty.</summary>
+public partial class FloatDropoutClassifier
+{
+    public Matrix<float> W1 = Matrix<float>.He(8, 32, 21);
+    public Matrix<float> B1 = Matrix<float>.Zeros(1, 32);
+    public Matrix<float> W2 = Matrix<float>.XavierNormal(32, 4, 22);
+    public System.Random Rng = new(3);
+
+    [Forward]
+    public float Loss([NoGrad] Matrix<float> x, int[] labels, bool training)
+    {
+        var h = Ops.Relu(x * W1 + B1);
+        if (training)
+            h = Ops.Dropout(h, 0.25, Rng);
+        float loss = Losses.SoftmaxCrossEntropy(h * W2, labels);
+        if (training)
+            loss += 1e-4f * Ops.SumOfSquares(W1);
+        return loss;
+    }
+}

@@ -205,6 +205,11 @@ public sealed class OpCatalogueTests
                 {
                     arguments.Add("new[] { 0, 2, 1 }");
                 }
+                else if (parameter.Type.Name == "Random")
+                {
+                    // Seeded inside the forward: every evaluation of the loss draws the same mask.
+                    arguments.Add("new Random(7)");
+                }
                 else
                 {
                     // A T: a constant (slope, shift, scale; bounds inside the inputs' range [1.2, 2])

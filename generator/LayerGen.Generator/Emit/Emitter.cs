@@ -277,6 +277,10 @@ internal static partial class Emitter
                 case OpKind.Branch:
                     EmitBranchForward(w, plan, instruction);
                     break;
+                case OpKind.DropoutMask:
+                    Buffer($"{N(0)}.Rows", $"{N(0)}.Cols");
+                    w.Line($"{Ops}.DropoutMask({N(1)}, {N(2)}, {name});");
+                    break;
                 case OpKind.Constant:
                     if (!instruction.IsLiteral)
                         w.Line($"{body.Values[v].TypeName} {name} = {ConstantText.Fill(instruction.Text!, instruction.Operands, o => Operand(plan, o))};");

@@ -22,6 +22,8 @@ internal static class Notation
         {
             OpKind.Input or OpKind.Parameter or OpKind.LoopResult => null,
             OpKind.Loop => LoopForward(plan, instruction),
+            OpKind.Branch => BranchForward(plan, instruction),
+            OpKind.DropoutMask => $"1/(1 − {b}) where a uniform draw ≥ {b}, else 0 (shape of {a})",
             OpKind.Constant => instruction.IsLiteral ? null : instruction.Source,
             OpKind.MatMul => $"{a}{(instruction.TransposeA ? "ᵀ" : "")}·{b}{(instruction.TransposeB ? "ᵀ" : "")}",
             OpKind.Transpose => a + "ᵀ",
@@ -152,6 +154,17 @@ internal static class Notation
             _ => instruction.Call!.Parameters[input.Operand].Name,
         });
         return $"{left} = for {facts.Index} in [{Name(plan, instruction.Operands[0])}, {Name(plan, instruction.Operands[1])}{bound}: {instruction.Call!.MethodName}({string.Join(", ", arguments)})";
+    }
+
+    /// <summary><c>h2 = training ? ForwardIf1Then(h) : ForwardIf1Else(h)</c>.</summary>
+    private static string BranchForward(MethodPlan plan, Instruction instruction)
+    {
+        var facts = instruction.Branch!;
+        var results = Differentiation.Differentiator.LoopResults(plan.Body, plan.Backward.Activity.Definer[instruction.Result])
+            .Select(r => r >= 0 ? Name(plan, r) : "_").ToList();
+        string left = results.Count == 1 ? results[0] : "(" + string.Join(", ", results) + ")";
+        string arguments = string.Join(", ", facts.Inputs.Select(input => Name(plan, instruction.Operands[input.Operand])));
+        return $"{left} = {Name(plan, instruction.Operands[0])} ? {facts.Then}({arguments}) : {facts.Else}({arguments})";
     }
 
     private static string Callee(Instruction instruction)

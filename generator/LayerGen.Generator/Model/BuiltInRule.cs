@@ -57,4 +57,6 @@ internal enum BuiltInRule
     MeanSquaredError,
     /// <summary>Binary cross-entropy with logits.</summary>
     BinaryCrossEntropyWithLogits,
+    /// <summary>Dropout: x ⊙ a mask drawn once per call.</summary>
+    Dropout,
 }

@@ -104,6 +104,12 @@ internal enum OpKind
     /// <summary>−a on scalar.</summary>
     ScalarNeg,
 
+    /// <summary>
+    /// A dropout mask of operand 0's shape: 0 with probability operand 1 (p), else 1/(1 − p), drawn from operand 2 (a
+    /// <c>Random</c>). Never differentiated (it depends on x's shape only); <c>Ops.Dropout(x, p, random)</c> is x ⊙ it.
+    /// </summary>
+    DropoutMask,
+
     // ---- calls
     /// <summary>
     /// A call of another <c>[Forward]</c> method or of a <c>[Differentiable]</c> op (<see cref="Instruction.Call"/>): a sublayer,

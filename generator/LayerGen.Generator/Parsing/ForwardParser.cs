@@ -870,6 +870,21 @@ internal static partial class ForwardParser
                     int a = Arg(0), b = a < 0 ? -1 : Arg(1);
                     return b < 0 ? -1 : MatMul(syntax, a, ta, b, tb, args[0], args[1]);
                 }
+                case OpKind.DropoutMask:
+                {
+                    // x ⊙ mask: the mask is a forward value of x's shape that nothing differentiates (p and the Random
+                    // must not depend on anything differentiable), saved for the product's backward dY ⊙ mask.
+                    int x = Arg(0), p = x < 0 ? -1 : Arg(1), random = p < 0 ? -1 : Arg(2);
+                    if (random < 0)
+                        return -1;
+                    if (_values[p].IsVaried || _values[random].IsVaried)
+                        return Unsupported(syntax, "a dropout probability or Random that depends on a parameter or input");
+                    int mask = NewValue(ValueKind.Matrix, $"global::LayerGen.Matrix<{_elementText}>", "mask", null, false);
+                    _instructions.Add(new Instruction(mask, OpKind.DropoutMask, new[] { x, p, random }.ToEquatableArray(),
+                        Source: Normalize(syntax.ToString()), Statement: _statement, Line: LineOf(syntax)));
+                    _spans[mask] = SpanOf(syntax);
+                    return Emit(OpKind.Mul, syntax, "dropped", x, mask);
+                }
                 case OpKind.SumAxis or OpKind.MeanAxis or OpKind.Concat:
                 {
                     int axisIndex = op == OpKind.Concat ? 2 : 1;

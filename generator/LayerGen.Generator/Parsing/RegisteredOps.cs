@@ -64,6 +64,7 @@ internal static class RegisteredOps
         BuiltInRule.SoftmaxCrossEntropy => OpKind.SoftmaxCrossEntropy,
         BuiltInRule.MeanSquaredError => OpKind.MeanSquaredError,
         BuiltInRule.BinaryCrossEntropyWithLogits => OpKind.BinaryCrossEntropyWithLogits,
+        BuiltInRule.Dropout => OpKind.DropoutMask,
         _ => null,
     };
 

@@ -84,6 +84,7 @@ internal static class ShapeRules
         // body's own inference checks its result against the carried input, LG1010)
         // a variable a branch assigns keeps its shape through either arm (each arm's inference checks it, LG1011); one
         // the arms define has no shape here (the ops after the branch check theirs at run time)
+        [OpKind.DropoutMask] = Same,
         [OpKind.Loop] = static (c, i) => null,
         [OpKind.Branch] = static (c, i) => null,
         [OpKind.LoopResult] = LoopResult,
