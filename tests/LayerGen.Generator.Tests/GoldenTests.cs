@@ -32,6 +32,9 @@ public sealed class GoldenTests
     public void CharRnnLoopOverTime() => Verify(["Recurrent.cs"], [("CharRnn", "Loss"), ("LstmEncoder", "Forward")]);
 
     [Fact]
+    public void DropoutClassifierWithBranches() => Verify(["Branches.cs"], [("DropoutClassifier", "Loss")]);
+
+    [Fact]
     public void GenericDense() => Verify(["GenericDense.cs"], [("Dense", "Forward")]);
 
     /// <summary>Every test layer together: one compilation, no errors, no hint-name collisions.</summary>
@@ -41,9 +44,9 @@ public sealed class GoldenTests
         var run = TestCompiler.RoslynFloor.Generate(TestCompiler.RoslynFloor.Compile([.. TestSources.All().Select(TestSources.Load)]));
         Assert.Null(run.RunResult.Results.Single().Exception);
         Assert.Empty(InMemoryCompiler.Errors(run.Output));
-        // 10 [Forward] methods (Dense, SoftmaxClassifier, Linear, Mlp, LayerNorm, GruCell, Attention, Dense<T>, CharRnn,
-        // LstmEncoder) and 10 layer types.
-        Assert.Equal(20, run.Generated.Count);
+        // 11 [Forward] methods (Dense, SoftmaxClassifier, Linear, Mlp, LayerNorm, GruCell, Attention, Dense<T>, CharRnn,
+        // LstmEncoder, DropoutClassifier) and 11 layer types.
+        Assert.Equal(22, run.Generated.Count);
     }
 
     private static void Verify(string[] layerFiles, (string Type, string Method)[] forwards, [CallerMemberName] string testName = "")

@@ -87,7 +87,9 @@ internal static partial class Emitter
                 ? $"{tape}{gradients}, {dOutputs[0]}"
                 : $"{tape}, {string.Join(", ", dOutputs)}{gradients}";
             string receiver = method.IsStatic ? "" : "this.";
-            return $"{receiver}{Parsing.Symbols.BackwardCoreName(region)}({arguments}{string.Concat(flags.Select(f => ", " + f))})";
+            // An arm with no differentiable input (only parameters get gradients) has no core: its backward takes no flags.
+            string backward = flags.Count == 0 ? Parsing.Symbols.BackwardName(region) : Parsing.Symbols.BackwardCoreName(region);
+            return $"{receiver}{backward}({arguments}{string.Concat(flags.Select(f => ", " + f))})";
         }
         string thenCall = Call(facts.Then, branch.ThenTapeField);
         string elseCall = Call(facts.Else, branch.ElseTapeField);

@@ -55,6 +55,9 @@ internal static class Notation
             OpKind.ForwardCall => instruction.Source,
             _ => $"{instruction.Op.ToString().ToLowerInvariant()}({a})",
         };
+        // A loop's or branch's notation names its results itself (its handle is no value a reader knows).
+        if (instruction.Op is OpKind.Loop or OpKind.Branch)
+            return expr;
         return expr is null ? null : $"{Name(plan, instruction.Result)} = {expr}";
     }
 
@@ -101,6 +104,8 @@ internal static class Notation
             BackwardKernel.RegisteredInto => Derivative(plan, instruction, step, R),
             BackwardKernel.CallBackward when instruction.Op == OpKind.Loop =>
                 $"for {instruction.Loop!.Index} from the last iteration back to the first: {Callee(instruction)}Backward({string.Join(", ", step.Reads.Select((_, i) => R(i)))}) (carried adjoints passed back, the rest summed)",
+            BackwardKernel.CallBackward when instruction.Op == OpKind.Branch =>
+                $"{Name(plan, instruction.Operands[0])} ? {instruction.Branch!.Then}Backward({string.Join(", ", step.Reads.Select((_, i) => R(i)))}) : {instruction.Branch.Else}Backward(…)  (the arm taken)",
             BackwardKernel.CallBackward => $"{Callee(instruction)}Backward({R(0)})",
             BackwardKernel.CallGradient when instruction.Call!.IsRegisteredOp => $"{instruction.Call!.Backward}(…).∂{instruction.Call!.Parameters[step.Position].Name}",
             BackwardKernel.CallGradient => $"{Callee(instruction)}Backward(…).d{PascalParameter(instruction, step.Position)}",

@@ -79,7 +79,7 @@ namespace LayerGen.TestLayers
         /// Derivation (reverse mode):
         /// <code>
         /// count = inputs.Count
-        /// lossLoop1 = (h, loss) = for t in [0, count): LossLoop1(t, h, loss, inputs[t], targets[t])
+        /// (h, loss) = for t in [0, count): LossLoop1(t, h, loss, inputs[t], targets[t])
         /// c = inputs.Count
         /// loss2 = loss / c
         /// ⇒

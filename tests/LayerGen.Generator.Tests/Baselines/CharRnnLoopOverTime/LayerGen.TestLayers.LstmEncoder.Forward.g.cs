@@ -101,7 +101,7 @@ namespace LayerGen.TestLayers
         /// Derivation (reverse mode):
         /// <code>
         /// count = xs.Count
-        /// forwardLoop1 = (c, h) = for t in [0, count): ForwardLoop1(t, c, h, xs[t])
+        /// (c, h) = for t in [0, count): ForwardLoop1(t, c, h, xs[t])
         /// ⇒
         /// for t from the last iteration back to the first: ForwardLoop1Backward(dOutput) (carried adjoints passed back, the rest summed)
         /// dC0 = ForwardLoop1Backward(…).dC
