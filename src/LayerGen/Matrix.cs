@@ -111,6 +111,22 @@ public sealed class Matrix<TElement> where TElement : unmanaged, IFloatingPointI
     /// <summary>Whether both matrices have the same shape.</summary>
     public bool SameShape(Matrix<TElement> other) => Rows == other.Rows && Cols == other.Cols;
 
+    /// <summary>
+    /// Stores <paramref name="value"/> in a member: copies it into <paramref name="target"/> when that has the same shape
+    /// (allocating nothing) and returns <paramref name="target"/>; otherwise returns a copy of <paramref name="value"/>.
+    /// Generated state updates (<c>RunningMean = …</c> in a <c>[Forward]</c>) assign through it, so that a member never
+    /// aliases a tape buffer the next training step overwrites.
+    /// </summary>
+    public static Matrix<TElement> Store(Matrix<TElement>? target, Matrix<TElement> value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (target is null || !target.SameShape(value))
+            return value.Clone();
+        if (!ReferenceEquals(target, value))
+            value.CopyTo(target);
+        return target;
+    }
+
     /// <summary>A deep copy.</summary>
     public Matrix<TElement> Clone()
     {

@@ -117,6 +117,38 @@ public sealed class BranchGradientTests
         Assert.InRange(dropped, 1, 34);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void BatchNorm_BothModes(bool training) => Check(new BatchNorm(), [Normal(5, 3, 21), training]);
+
+    [Fact]
+    public void BatchNorm_TheTrainingForwardUpdatesTheStateExactlyAsTheUsersCode()
+    {
+        // The user's method run as plain C# on one layer, the generated training forward on another: the same state.
+        var plain = new BatchNorm();
+        var generated = new BatchNorm();
+        var tape = new BatchNorm.Tape();
+        var runningMean = generated.RunningMean;
+        for (int step = 0; step < 3; step++)
+        {
+            var x = Normal(5, 3, 30 + step);
+            var expected = plain.Forward(x, true);
+            var actual = generated.Forward(x, true, tape);
+            AssertClose(expected, actual, $"output at step {step}", 0);
+            AssertClose(plain.RunningMean, generated.RunningMean, $"running mean at step {step}", 0);
+            AssertClose(plain.RunningVar, generated.RunningVar, $"running variance at step {step}", 0);
+            generated.Backward(tape, Normal(5, 3, 40), new BatchNorm.Gradients(generated));
+        }
+        Assert.Equal(3, plain.Updates);
+        Assert.Equal(3, generated.Updates);
+        // Updated in place: the member is never a tape buffer (the next step would overwrite it).
+        Assert.Same(runningMean, generated.RunningMean);
+        var evaluation = Normal(5, 3, 50);
+        AssertClose(plain.Forward(evaluation, false), generated.Forward(evaluation, false, tape), "evaluation output", 0);
+        Assert.Equal(3, generated.Updates);
+    }
+
     [Fact]
     public void OneTape_BothArmsInTurn_MatchesFreshTapes()
     {

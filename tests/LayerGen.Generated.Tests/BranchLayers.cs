@@ -266,3 +266,73 @@ public partial class FloatDropoutClassifier
         return loss;
     }
 }
+
+/// <summary>
+/// Batch normalization with running statistics (DESIGN.md §8): in training the batch's statistics, with the running ones
+/// updated as written (never differentiated); in evaluation the running ones.
+/// </summary>
+public partial class BatchNorm
+{
+    public Matrix<double> Gamma = Matrix<double>.RandomUniform(1, 3, 23, 0.5, 1.5);
+    public Matrix<double> Beta = Matrix<double>.RandomNormal(1, 3, 24, 0, 0.5);
+    [NoGrad] public Matrix<double> RunningMean = Matrix<double>.Zeros(1, 3);
+    [NoGrad] public Matrix<double> RunningVar = Matrix<double>.Ones(1, 3);
+    [NoGrad] public int Updates;
+    [NoGrad] public double Momentum = 0.1;
+
+    [Forward]
+    public Matrix<double> Forward(Matrix<double> x, bool training)
+    {
+        Matrix<double> normalized;
+        if (training)
+        {
+            var mean = Ops.Mean(x, 0);
+            var centered = x - mean;
+            var variance = Ops.Mean(Ops.Mul(centered, centered), 0);
+            normalized = Ops.Div(centered, Ops.Sqrt(Ops.Add(variance, 1e-5)));
+            RunningMean = RunningMean * (1 - Momentum) + mean * Momentum;
+            RunningVar = RunningVar * (1 - Momentum) + variance * Momentum;
+            Updates++;
+        }
+        else
+        {
+            normalized = Ops.Div(x - RunningMean, Ops.Sqrt(Ops.Add(RunningVar, 1e-5)));
+        }
+        return Ops.Mul(normalized, Gamma) + Beta;
+    }
+}
+
+/// <summary>A float MLP with batch norm (running statistics) and dropout, both behind a training flag.</summary>
+public partial class FloatBatchNormMlp
+{
+    public Matrix<float> W1 = Matrix<float>.He(8, 16, 25);
+    public Matrix<float> Gamma = Matrix<float>.Ones(1, 16);
+    public Matrix<float> Beta = Matrix<float>.Zeros(1, 16);
+    public Matrix<float> W2 = Matrix<float>.XavierNormal(16, 4, 26);
+    [NoGrad] public Matrix<float> RunningMean = Matrix<float>.Zeros(1, 16);
+    [NoGrad] public Matrix<float> RunningVar = Matrix<float>.Ones(1, 16);
+    public System.Random Rng = new(4);
+
+    [Forward]
+    public float Loss([NoGrad] Matrix<float> x, int[] labels, bool training)
+    {
+        var z = x * W1;
+        Matrix<float> normalized;
+        if (training)
+        {
+            var mean = Ops.Mean(z, 0);
+            var centered = z - mean;
+            var variance = Ops.Mean(Ops.Mul(centered, centered), 0);
+            normalized = Ops.Div(centered, Ops.Sqrt(Ops.Add(variance, 1e-5f)));
+            RunningMean = RunningMean * 0.9f + mean * 0.1f;
+            RunningVar = RunningVar * 0.9f + variance * 0.1f;
+        }
+        else
+        {
+            normalized = Ops.Div(z - RunningMean, Ops.Sqrt(Ops.Add(RunningVar, 1e-5f)));
+        }
+        var h = Ops.Relu(Ops.Mul(normalized, Gamma) + Beta);
+        h = training ? Ops.Dropout(h, 0.2, Rng) : h;
+        return Losses.SoftmaxCrossEntropy(h * W2, labels);
+    }
+}

@@ -35,6 +35,36 @@ public sealed class BranchTrainingTests
     }
 
     [Fact]
+    public void BatchNormTrainingStep_AllocatesNothing_AndUpdatesTheStateInPlace()
+    {
+        var layer = new FloatBatchNormMlp();
+        var tape = new FloatBatchNormMlp.LossTape();
+        var gradients = new FloatBatchNormMlp.Gradients(layer);
+        var optimizer = new Adam<float>(layer.Parameters(gradients), 1e-2);
+        var runningMean = layer.RunningMean;
+        float first = layer.Loss(X, Labels, false);
+        void Step()
+        {
+            gradients.Clear();
+            layer.Loss(X, Labels, true, tape);
+            layer.LossBackward(tape, gradients);
+            optimizer.Step();
+        }
+        Step();
+        Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 0; k < 3; k++)
+            Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Same(runningMean, layer.RunningMean);
+        Assert.NotEqual(0f, layer.RunningMean[0, 0]);
+        for (int k = 0; k < 200; k++)
+            Step();
+        float last = layer.Loss(X, Labels, false);
+        Assert.True(last < first * 0.5f, $"evaluation loss {first} → {last}");
+    }
+
+    [Fact]
     public void DropoutTraining_LowersTheEvaluationLoss()
     {
         var layer = new FloatDropoutClassifier();

@@ -153,7 +153,7 @@ public class GuardTests
     }
 
     [Fact]
-    public void Destination_passing_form_of_an_op_as_a_statement()
+    public void State_written_by_a_destination_form_then_read_back()
     {
         AssertGuard("""
             public partial class DestinationOp
@@ -164,11 +164,11 @@ public class GuardTests
                 [Forward]
                 public Matrix<float> Forward(Matrix<float> x)
                 {
-                    [|Ops.Relu(x * W, Buffer);|]
-                    return Buffer;
+                    Ops.Relu(x * W, Buffer);
+                    return [|Buffer|];
                 }
             }
-            """, "LG0002", "'Ops.Relu(x * W, Buffer);'", "DestinationOp");
+            """, "LG0002", "reading 'Buffer' after this forward updated it", "DestinationOp");
     }
 
     // ------------------------------------------------------------------ library ops
@@ -290,6 +290,92 @@ public class GuardTests
                 }
             }
             """, "LG0002", "a conditional expression of type 'int' that depends on a differentiable value", "Conditional");
+    }
+
+    [Fact]
+    public void Assigning_a_trainable_parameter_in_a_forward()
+    {
+        AssertGuard("""
+            public partial class Overwrite
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    [|W = x * W;|]
+                    return x * W;
+                }
+            }
+            """, "LG0002", "assigning the trainable parameter 'W' in a forward", "Overwrite");
+    }
+
+    [Fact]
+    public void A_destination_form_writing_into_a_value_of_the_graph()
+    {
+        AssertGuard("""
+            public partial class WriteIntoLocal
+            {
+                public Matrix<float> W = new(2, 2);
+                [NoGrad] public Matrix<float> Total = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    var h = x * W;
+                    [|Ops.Add(h, x, h);|]
+                    return h;
+                }
+            }
+            """, "LG0002", "'Add' writing into 'h'", "WriteIntoLocal");
+    }
+
+    [Fact]
+    public void State_assigned_in_a_branch_then_read_after_it()
+    {
+        AssertGuard("""
+            public partial class ReadBack
+            {
+                public Matrix<float> W = new(2, 2);
+                [NoGrad] public Matrix<float> Last = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x, bool keep)
+                {
+                    var h = x * W;
+                    if (keep)
+                    {
+                        Last = h;
+                        h = Ops.Tanh(h);
+                    }
+                    return h + [|Last|];
+                }
+            }
+            """, "LG0002", "reading 'Last' after this forward updated it", "ReadBack");
+    }
+
+    [Fact]
+    public void State_updated_in_a_loop_and_read_by_the_next_iteration()
+    {
+        AssertGuard("""
+            public partial class LoopState
+            {
+                public Matrix<float> W = new(2, 2);
+                [NoGrad] public Matrix<float> Last = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    var h = x;
+                    for (int t = 0; t < 3; t++)
+                    {
+                        h = h * W + [|Last|];
+                        Last = h;
+                    }
+                    return h;
+                }
+            }
+            """, "LG0002", "reading 'Last' after this forward updated it", "LoopState");
     }
 
     [Fact]
@@ -501,7 +587,7 @@ public class GuardTests
     }
 
     [Fact]
-    public void Assignment_to_something_other_than_a_local()
+    public void Assignment_to_an_element()
     {
         AssertGuard("""
             public partial class Store
@@ -512,11 +598,12 @@ public class GuardTests
                 [Forward]
                 public Matrix<float> Forward(Matrix<float> x)
                 {
-                    [|Last = x * W;|]
-                    return x * W;
+                    var h = x * W;
+                    [|h[0, 0] = 1;|]
+                    return h;
                 }
             }
-            """, "LG0002", "'Last = x * W;'", "Store");
+            """, "LG0002", "an assignment to something other than a local or a [NoGrad] member of this layer", "Store");
     }
 
     [Fact]

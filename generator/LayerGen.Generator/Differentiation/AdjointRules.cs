@@ -143,7 +143,7 @@ internal static class AdjointRules
     /// <summary>Whether the op propagates gradient to operand <paramref name="position"/>.</summary>
     public static bool IsDifferentiableOperand(Instruction instruction, int position) => instruction.Op switch
     {
-        OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.DropoutMask => false,
+        OpKind.Input or OpKind.Parameter or OpKind.Constant or OpKind.DropoutMask or OpKind.StateRead or OpKind.StateUpdate => false,
         OpKind.SliceRows or OpKind.SliceColumns => position == 0, // start/count are ints
         OpKind.SoftmaxCrossEntropy => position == 0,              // labels are ints
         OpKind.ForwardCall or OpKind.Loop or OpKind.Branch => instruction.Call is { } call && position < call.Parameters.Count && call.Parameters[position].IsDifferentiable,

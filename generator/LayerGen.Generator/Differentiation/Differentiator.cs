@@ -28,6 +28,12 @@ internal sealed record Activity(bool[] Live, bool[] Useful, bool[] Active, int[]
             live[result] = true;
             useful[result] = true;
         }
+        // A state update is an effect of the training forward: it runs although nothing reads it (and is never differentiated).
+        foreach (var instruction in body.Instructions)
+        {
+            if (instruction.Op == OpKind.StateUpdate)
+                live[instruction.Result] = true;
+        }
         for (int i = body.Instructions.Count - 1; i >= 0; i--)
         {
             var instruction = body.Instructions[i];

@@ -277,6 +277,13 @@ internal static partial class Emitter
                 case OpKind.Branch:
                     EmitBranchForward(w, plan, instruction);
                     break;
+                case OpKind.StateRead:
+                    Buffer($"{instruction.Text}.Rows", $"{instruction.Text}.Cols");
+                    w.Line($"{instruction.Text}.CopyTo({name}); // a snapshot: this forward updates the member in place");
+                    break;
+                case OpKind.StateUpdate:
+                    w.Line($"{ConstantText.Fill(instruction.Text!, instruction.Operands, o => Operand(plan, o))}; // state: runs as written, never differentiated");
+                    break;
                 case OpKind.DropoutMask:
                     Buffer($"{N(0)}.Rows", $"{N(0)}.Cols");
                     w.Line($"{Ops}.DropoutMask({N(1)}, {N(2)}, {name});");

@@ -23,6 +23,8 @@ internal static class Notation
             OpKind.Input or OpKind.Parameter or OpKind.LoopResult => null,
             OpKind.Loop => LoopForward(plan, instruction),
             OpKind.Branch => BranchForward(plan, instruction),
+            OpKind.StateRead => $"{instruction.Text!.Replace("this.", "")} (a snapshot)",
+            OpKind.StateUpdate => "state update: " + instruction.Source,
             OpKind.DropoutMask => $"1/(1 − {b}) where a uniform draw ≥ {b}, else 0 (shape of {a})",
             OpKind.Constant => instruction.IsLiteral ? null : instruction.Source,
             OpKind.MatMul => $"{a}{(instruction.TransposeA ? "ᵀ" : "")}·{b}{(instruction.TransposeB ? "ᵀ" : "")}",
@@ -56,7 +58,7 @@ internal static class Notation
             _ => $"{instruction.Op.ToString().ToLowerInvariant()}({a})",
         };
         // A loop's or branch's notation names its results itself (its handle is no value a reader knows).
-        if (instruction.Op is OpKind.Loop or OpKind.Branch)
+        if (instruction.Op is OpKind.Loop or OpKind.Branch or OpKind.StateUpdate)
             return expr;
         return expr is null ? null : $"{Name(plan, instruction.Result)} = {expr}";
     }

@@ -110,6 +110,19 @@ internal enum OpKind
     /// </summary>
     DropoutMask,
 
+    // ---- layer state (DESIGN.md §8: running statistics)
+    /// <summary>
+    /// A snapshot of a <c>[NoGrad]</c> matrix member the method updates (<see cref="Instruction.Text"/>: <c>this.Member</c>),
+    /// copied into a tape buffer where it is read, so that a later update in place never changes a value the backward reads.
+    /// </summary>
+    StateRead,
+    /// <summary>
+    /// An update of a <c>[NoGrad]</c> member (<c>RunningMean = …</c>, <c>Steps++</c>, a destination-form op writing into it):
+    /// <see cref="Instruction.Text"/> is the statement with its operands as holes. Runs in the training forward as written,
+    /// never differentiated; kept although nothing reads it.
+    /// </summary>
+    StateUpdate,
+
     // ---- calls
     /// <summary>
     /// A call of another <c>[Forward]</c> method or of a <c>[Differentiable]</c> op (<see cref="Instruction.Call"/>): a sublayer,

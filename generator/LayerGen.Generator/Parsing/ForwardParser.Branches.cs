@@ -270,6 +270,8 @@ internal static partial class ForwardParser
             }
             _regions.Add(thenModel);
             _regions.Add(elseModel);
+            _updated.UnionWith(thenParser._updated);
+            _updated.UnionWith(elseParser!._updated);
             CollectSpans(thenModel.Name, thenParser);
             CollectSpans(elseModel.Name, elseParser!);
 
@@ -402,25 +404,7 @@ internal static partial class ForwardParser
             if (IsConstant(condition))
                 return Constant(condition);
             var parsed = new Dictionary<IOperation, int>();
-            bool ok = true;
-            void Collect(IOperation node)
-            {
-                if (!ok)
-                    return;
-                if (Symbols.KindOf(node.Type, _element) is ValueKind.Matrix or ValueKind.Scalar && !IsConstant(node))
-                {
-                    int value = Parse(node);
-                    if (value < 0)
-                        ok = false;
-                    else
-                        parsed[node] = value;
-                    return;
-                }
-                foreach (var child in node.ChildOperations)
-                    Collect(child);
-            }
-            Collect(condition);
-            if (!ok)
+            if (!CollectValues(condition, parsed))
                 return -1;
             _conditionValues = parsed;
             try

@@ -43,6 +43,8 @@ internal static partial class ForwardParser
         {
             _region = region;
             _regionPrefix = name;
+            _stateMembers = parent._stateMembers;
+            _updated = new HashSet<ISymbol>(parent._updated, SymbolEqualityComparer.Default);
             _layer = parent._layer;
             _elementText = parent._elementText;
             foreach (var registration in parent._registrations)
@@ -322,7 +324,11 @@ internal static partial class ForwardParser
                         SymbolEqualityComparer.Default.Equals(symbol, eachSequence) ? eachVariable : null);
             }
 
+            // The next iteration reads what this one updated: every member the body updates counts as updated from its start.
+            foreach (var member in StateMembersOf(loopBody))
+                region.Updated(member);
             var model = region.RunRegion(loopBody, name, parameters, carriedPositions, assigned);
+            _updated.UnionWith(region._updated);
             foreach (var problem in region._problems)
                 _problems.Add(problem);
             if (model is null)

@@ -244,6 +244,7 @@ internal static partial class ForwardParser
                     _spans[id] = (l.SourceTree.FilePath, l.SourceSpan.Start, l.SourceSpan.Length);
             }
 
+            FindStateMembers(body);
             var statements = body switch
             {
                 IMethodBodyOperation m => (m.BlockBody ?? m.ExpressionBody)?.Operations ?? ImmutableArrayEmpty,
@@ -435,6 +436,18 @@ internal static partial class ForwardParser
                     case IEmptyOperation:
                         break;
 
+                    // State (DESIGN.md §8): an update of a [NoGrad] member runs as written and is never differentiated.
+                    case IExpressionStatementOperation { Operation: IAssignmentOperation { Target: IMemberReferenceOperation target } assignment }:
+                        StateAssignment(statement, assignment, target);
+                        break;
+
+                    case IExpressionStatementOperation { Operation: IIncrementOrDecrementOperation { Target: IMemberReferenceOperation target } step }:
+                        StateAssignment(statement, step, target);
+                        break;
+
+                    case IExpressionStatementOperation { Operation: IInvocationOperation { TargetMethod.ReturnsVoid: true } call } when StateCall(statement, call):
+                        break;
+
                     default:
                         Unsupported(statement.Syntax, ConstructName(statement));
                         break;
@@ -467,6 +480,12 @@ internal static partial class ForwardParser
         private int Parse(IOperation operation)
         {
             _cancellationToken.ThrowIfCancellationRequested();
+
+            if (ReadsUpdatedState(operation))
+                return -1;
+            // A matrix member the method updates is read as a snapshot (an update in place after it must not change it).
+            if (IsStateRead(operation))
+                return StateRead((IMemberReferenceOperation)operation);
 
             // A sub-expression that no differentiable value flows into is a constant: it is evaluated once, as the
             // user wrote it (re-rendered fully qualified), and saved on the tape if Backward needs it.

@@ -118,6 +118,28 @@ internal static class RegisteredOps
         return null;
     }
 
+    /// <summary>
+    /// The destination form's matrix parameters that its allocating form does not have (where it writes), by position;
+    /// empty when <paramref name="method"/> is no destination form.
+    /// </summary>
+    public static IReadOnlyList<int> DestinationPositions(IMethodSymbol method)
+    {
+        var positions = new List<int>();
+        if (AllocatingFormOf(method) is not { } overload)
+            return positions;
+        method = method.OriginalDefinition;
+        var constructed = overload.IsGenericMethod ? overload.Construct(method.TypeParameters.Cast<ITypeSymbol>().ToArray()) : overload;
+        int k = 0;
+        for (int i = 0; i < method.Parameters.Length; i++)
+        {
+            if (k < constructed.Parameters.Length && Same(constructed.Parameters[k].Type, method.Parameters[i].Type))
+                k++;
+            else if (Symbols.MatrixElement(method.Parameters[i].Type) is not null)
+                positions.Add(i);
+        }
+        return positions;
+    }
+
     /// <summary>An op as messages write it: <c>Ops.Relu(Matrix&lt;T&gt; a)</c>.</summary>
     public static string Show(IMethodSymbol op) =>
         $"{op.ContainingType.Name}.{op.Name}({string.Join(", ", op.Parameters.Select(p => Show(p.Type) + " " + p.Name))})";

@@ -85,6 +85,9 @@ internal static class ShapeRules
         // a variable a branch assigns keeps its shape through either arm (each arm's inference checks it, LG1011); one
         // the arms define has no shape here (the ops after the branch check theirs at run time)
         [OpKind.DropoutMask] = Same,
+        // state: a snapshot's shape is the member's at run time; an update has no value
+        [OpKind.StateRead] = static (c, i) => null,
+        [OpKind.StateUpdate] = static (c, i) => null,
         [OpKind.Loop] = static (c, i) => null,
         [OpKind.Branch] = static (c, i) => null,
         [OpKind.LoopResult] = LoopResult,
