@@ -33,6 +33,21 @@ public static class BackwardChecks
     }
 
     /// <summary>
+    /// Throws <see cref="InvalidOperationException"/> unless a sublayer collection holds as many sublayers as its
+    /// gradients (made by <c>new Gradients(layer)</c> when it held <paramref name="gradients"/>): a sublayer added or
+    /// removed since would otherwise get no gradients, or another one's.
+    /// </summary>
+    /// <param name="method">The generated method, e.g. <c>Backward</c>.</param>
+    /// <param name="member">The collection member, e.g. <c>Blocks</c>.</param>
+    /// <param name="sublayers">How many sublayers it holds now.</param>
+    /// <param name="gradients">How many the gradients were made for.</param>
+    public static void SameCount(string method, string member, int sublayers, int gradients)
+    {
+        if (sublayers != gradients)
+            throw new InvalidOperationException($"{method}: {member} holds {sublayers} sublayers but the gradients were made for {gradients}; make new Gradients(layer) after changing {member}.");
+    }
+
+    /// <summary>
     /// Throws <see cref="ArgumentException"/> for <c>dOutput</c> unless it is <paramref name="rows"/>×<paramref name="cols"/>,
     /// the shape of the forward result the tape recorded.
     /// </summary>

@@ -35,6 +35,9 @@ public sealed class GoldenTests
     public void DropoutClassifierWithBranches() => Verify(["Branches.cs"], [("DropoutClassifier", "Loss")]);
 
     [Fact]
+    public void StackOfBlocksInAnArray() => Verify(["Blocks.cs"], [("ResidualBlock", "Forward"), ("BlockStack", "Loss")]);
+
+    [Fact]
     public void GenericDense() => Verify(["GenericDense.cs"], [("Dense", "Forward")]);
 
     /// <summary>Every test layer together: one compilation, no errors, no hint-name collisions.</summary>
@@ -44,9 +47,9 @@ public sealed class GoldenTests
         var run = TestCompiler.RoslynFloor.Generate(TestCompiler.RoslynFloor.Compile([.. TestSources.All().Select(TestSources.Load)]));
         Assert.Null(run.RunResult.Results.Single().Exception);
         Assert.Empty(InMemoryCompiler.Errors(run.Output));
-        // 11 [Forward] methods (Dense, SoftmaxClassifier, Linear, Mlp, LayerNorm, GruCell, Attention, Dense<T>, CharRnn,
-        // LstmEncoder, DropoutClassifier) and 11 layer types.
-        Assert.Equal(22, run.Generated.Count);
+        // 13 [Forward] methods (Dense, SoftmaxClassifier, Linear, Mlp, LayerNorm, GruCell, Attention, Dense<T>, CharRnn,
+        // LstmEncoder, DropoutClassifier, ResidualBlock, BlockStack) and 13 layer types.
+        Assert.Equal(26, run.Generated.Count);
     }
 
     private static void Verify(string[] layerFiles, (string Type, string Method)[] forwards, [CallerMemberName] string testName = "")

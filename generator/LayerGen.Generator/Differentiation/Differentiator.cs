@@ -195,6 +195,9 @@ internal static class Differentiator
     /// </summary>
     private static Ref[] CallBackwardReads(Instruction instruction)
     {
+        // An element of a collection of sublayers: the backward also reads which element (its index, after the arguments).
+        if (instruction.Call!.Kind == CalleeKind.SublayerElement)
+            return new[] { Ref.D(instruction.Result), Ref.Of(instruction.Operands[instruction.Call.Parameters.Count]) };
         if (!instruction.Call!.IsRegisteredOp)
             return new[] { Ref.D(instruction.Result) };
         return new List<Ref>(AdjointRules.SavedReads(instruction)) { Ref.D(instruction.Result) }.ToArray();
@@ -258,7 +261,7 @@ internal static class InputDemand
                 // A callee's backward: a sublayer or self call adds into parameter gradients; its returned argument
                 // gradients feed what the CallGradient steps after it (already visited) feed.
                 var call = instructions[step.Instruction].Call!;
-                parameter = call.Kind is CalleeKind.Sublayer or CalleeKind.Self or CalleeKind.Region && call.FrozenGradientsType is null;
+                parameter = call.Kind is CalleeKind.Sublayer or CalleeKind.SublayerElement or CalleeKind.Self or CalleeKind.Region && call.FrozenGradientsType is null;
                 for (int later = s + 1; later < steps.Count; later++)
                 {
                     if (steps[later].Kernel == BackwardKernel.CallGradient && steps[later].Instruction == step.Instruction)

@@ -85,7 +85,18 @@ internal static partial class Emitter
         foreach (var p in type.TrainableParameters)
             w.Line($"{p.Name} = new {matrix}(layer.{p.Name}.Rows, layer.{p.Name}.Cols);");
         foreach (var s in type.Sublayers)
-            w.Line($"{s.Name} = new {s.TypeName}.Gradients(layer.{s.Name});");
+        {
+            if (s.Collection == SublayerCollection.None)
+            {
+                w.Line($"{s.Name} = new {s.TypeName}.Gradients(layer.{s.Name});");
+                continue;
+            }
+            string local = "gradients" + MethodPlan.Pascal(s.Name);
+            w.Line($"var {local} = new {s.TypeName}.Gradients[layer.{s.Name}.{s.CountText}];");
+            w.Line($"for (int i = 0; i < {local}.Length; i++)");
+            w.Line($"    {local}[i] = new {s.TypeName}.Gradients(layer.{s.Name}[i]);");
+            w.Line($"{s.Name} = {local};");
+        }
         w.Close();
         foreach (var p in type.TrainableParameters)
         {
@@ -96,8 +107,16 @@ internal static partial class Emitter
         foreach (var s in type.Sublayers)
         {
             w.Line();
-            w.Line($"/// <summary>The gradients of sublayer {s.Name}.</summary>");
-            w.Line($"public {s.TypeName}.Gradients {s.Name} {{ get; }}");
+            if (s.Collection == SublayerCollection.None)
+            {
+                w.Line($"/// <summary>The gradients of sublayer {s.Name}.</summary>");
+                w.Line($"public {s.TypeName}.Gradients {s.Name} {{ get; }}");
+            }
+            else
+            {
+                w.Line($"/// <summary>The gradients of each sublayer of {s.Name}, in its order (taken when these gradients were made).</summary>");
+                w.Line($"public global::System.Collections.Generic.IReadOnlyList<{s.TypeName}.Gradients> {s.Name} {{ get; }}");
+            }
         }
         w.Line();
         w.Line("/// <summary>Zeroes every gradient, sublayers included.</summary>");
@@ -105,7 +124,12 @@ internal static partial class Emitter
         foreach (var p in type.TrainableParameters)
             w.Line($"{p.Name}.Clear();");
         foreach (var s in type.Sublayers)
-            w.Line($"{s.Name}.Clear();");
+        {
+            if (s.Collection == SublayerCollection.None)
+                w.Line($"{s.Name}.Clear();");
+            else
+                w.Line($"for (int i = 0; i < {s.Name}.Count; i++) {s.Name}[i].Clear(); // no enumerator: Clear allocates nothing");
+        }
         w.Close();
         w.Close();
         w.Line();
@@ -121,8 +145,18 @@ internal static partial class Emitter
             w.Line($"parameters.Add(new {parameter}(\"{p.Name}\", this.{p.Name}, gradients.{p.Name}));");
         foreach (var s in type.Sublayers)
         {
-            w.Line($"foreach (var parameter in this.{s.Name}.Parameters(gradients.{s.Name}))");
-            w.Line($"    parameters.Add(new {parameter}(\"{s.Name}.\" + parameter.Name, parameter.Value, parameter.Gradient));");
+            if (s.Collection == SublayerCollection.None)
+            {
+                w.Line($"foreach (var parameter in this.{s.Name}.Parameters(gradients.{s.Name}))");
+                w.Line($"    parameters.Add(new {parameter}(\"{s.Name}.\" + parameter.Name, parameter.Value, parameter.Gradient));");
+                continue;
+            }
+            // Blocks[0].W, Blocks[1].W, …: one entry per sublayer the gradients were made for.
+            w.Line($"global::LayerGen.BackwardChecks.SameCount(\"Parameters\", \"{s.Name}\", this.{s.Name}.{s.CountText}, gradients.{s.Name}.Count);");
+            w.Line($"for (int i = 0; i < gradients.{s.Name}.Count; i++)").Open();
+            w.Line($"foreach (var parameter in this.{s.Name}[i].Parameters(gradients.{s.Name}[i]))");
+            w.Line($"    parameters.Add(new {parameter}(\"{s.Name}[\" + i.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + \"].\" + parameter.Name, parameter.Value, parameter.Gradient));");
+            w.Close();
         }
         w.Line("return parameters;");
         w.Close();
@@ -398,9 +432,9 @@ internal static partial class Emitter
                 case OpKind.ForwardCall:
                 {
                     var call = instruction.Call!;
-                    string args = string.Join("", instruction.Operands.Select((o, i) => Operand(plan, o) + ", "));
+                    string args = string.Join("", instruction.Operands.Take(call.Parameters.Count).Select(o => Operand(plan, o) + ", "));
                     string type = call.ReturnsScalar ? element : "var";
-                    w.Line($"{type} {name} = {Receiver(call)}.{call.MethodName}({args}tape.{plan.CallTapeField[v]} ??= new {call.TapeType}());");
+                    w.Line($"{type} {name} = {Receiver(plan, instruction)}.{call.MethodName}({args}tape.{plan.CallTapeField[v]} ??= new {call.TapeType}());");
                     break;
                 }
             }
@@ -425,12 +459,17 @@ internal static partial class Emitter
         w.Close();
     }
 
-    private static string Receiver(ForwardCallee call) => call.Kind switch
+    private static string Receiver(MethodPlan plan, Instruction instruction) => instruction.Call!.Kind switch
     {
-        CalleeKind.Sublayer => "this." + call.Receiver,
+        CalleeKind.Sublayer => "this." + instruction.Call.Receiver,
+        CalleeKind.SublayerElement => $"this.{instruction.Call.Receiver}[{ElementIndex(plan, instruction)}]",
         CalleeKind.Self => "this",
-        _ => call.Receiver,
+        _ => instruction.Call.Receiver,
     };
+
+    /// <summary>The index of the element of a collection of sublayers a call calls: its operand after the callee's parameters.</summary>
+    private static string ElementIndex(MethodPlan plan, Instruction instruction) =>
+        Operand(plan, instruction.Operands[instruction.Call!.Parameters.Count]);
 
     private static string Flags(bool transposeA, bool transposeB) =>
         (transposeA ? ", transposeA: true" : "") + (transposeB ? ", transposeB: true" : "");
@@ -723,6 +762,13 @@ internal static partial class Emitter
         var checkedParameters = new HashSet<string>(System.StringComparer.Ordinal);
         foreach (var instruction in plan.Body.Instructions)
         {
+            // gradients.Blocks[i] must exist for every element the forward called.
+            if (instruction.Call is { Kind: CalleeKind.SublayerElement } element && plan.Backward.Activity.Active[instruction.Result]
+                && checkedParameters.Add(element.Receiver + "[]"))
+            {
+                var collection = method.Layer.Sublayers.First(s => s.Name == element.Receiver);
+                w.Line($"global::LayerGen.BackwardChecks.SameCount({name}, {Literal(element.Receiver)}, this.{element.Receiver}.{collection.CountText}, gradients.{element.Receiver}.Count);");
+            }
             int v = instruction.Result;
             if (instruction.Op == OpKind.Parameter && plan.Backward.Activity.Active[v] && checkedParameters.Add(instruction.Text!))
                 w.Line($"global::LayerGen.BackwardChecks.GradientShape({name}, {Literal(LayerName(method))}, {Literal(instruction.Text!)}, {Adjoint(plan, v)}, {plan.Names[v]});");
@@ -834,6 +880,7 @@ internal static partial class Emitter
                 CalleeKind.Sublayer when call.FrozenGradientsType is { } frozen =>
                     $", tape.{plan.FrozenGradientsField[instruction.Result]} ??= new {frozen}(this.{call.Receiver})",
                 CalleeKind.Sublayer => ", gradients." + call.Receiver,
+                CalleeKind.SublayerElement => $", gradients.{call.Receiver}[{ElementIndex(plan, instruction)}]",
                 CalleeKind.Self => ", gradients",
                 _ => "",
             };
@@ -856,8 +903,8 @@ internal static partial class Emitter
             }
             string backward = core ? Parsing.Symbols.BackwardCoreName(call.MethodName) : Parsing.Symbols.BackwardName(call.MethodName);
             string invocation = call.ReturnsScalar
-                ? $"{Receiver(call)}.{backward}({callTape}{gradients}, {dY}{flags})"
-                : $"{Receiver(call)}.{backward}({callTape}, {dY}{gradients}{flags})";
+                ? $"{Receiver(plan, instruction)}.{backward}({callTape}{gradients}, {dY}{flags})"
+                : $"{Receiver(plan, instruction)}.{backward}({callTape}, {dY}{gradients}{flags})";
             if (skipped.Count > 0)
                 note += $" (not needed here: {string.Join(", ", skipped)})";
             if (call.FrozenGradientsType is not null)

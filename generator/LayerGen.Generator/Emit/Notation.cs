@@ -177,7 +177,12 @@ internal static class Notation
     private static string Callee(Instruction instruction)
     {
         var call = instruction.Call!;
-        string prefix = call.Kind == CalleeKind.Sublayer ? call.Receiver + "." : "";
+        string prefix = call.Kind switch
+        {
+            CalleeKind.Sublayer => call.Receiver + ".",
+            CalleeKind.SublayerElement => call.Receiver + "[…].",
+            _ => "",
+        };
         return prefix + (call.MethodName == "Forward" ? "" : call.MethodName);
     }
 

@@ -356,6 +356,12 @@ internal enum CalleeKind
     RegisteredOp,
     /// <summary>A loop body: a region method of this layer generated alongside its method (<see cref="OpKind.Loop"/>).</summary>
     Region,
+    /// <summary>
+    /// <c>Blocks[i].Forward(h)</c>, or <c>block.Forward(h)</c> in <c>foreach (var block in Blocks)</c>: an element of a
+    /// collection sublayer (<see cref="ForwardCallee.Receiver"/> names the collection). The call's last operand, after
+    /// the callee's parameters, is the element's index (an int the backward reads from the tape).
+    /// </summary>
+    SublayerElement,
 }
 
 /// <summary>A parameter of a forward method.</summary>

@@ -122,11 +122,27 @@ internal sealed record TrainableParameter(string Name, Shape? Shape);
 /// <param name="Dimension">The declared dimension as written (<c>H</c>, <c>2*H</c>, <c>64</c>).</param>
 internal sealed record SizeMember(string Name, string Dimension);
 
-/// <summary>A sublayer of a layer: a member whose type has a <c>[Forward]</c> method.</summary>
+/// <summary>A sublayer of a layer: a member whose type has a <c>[Forward]</c> method, or a collection of such.</summary>
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
 /// <param name="Name">The member name.</param>
-/// <param name="TypeName">Its type, <c>global::</c>-qualified.</param>
-internal sealed record SublayerModel(string Name, string TypeName);
+/// <param name="TypeName">Its type (a collection's element type), <c>global::</c>-qualified.</param>
+/// <param name="Collection">Whether the member is one sublayer or an array or list of them.</param>
+internal sealed record SublayerModel(string Name, string TypeName, SublayerCollection Collection = SublayerCollection.None)
+{
+    /// <summary>How many sublayers the collection holds, as C# on the layer (<c>Blocks.Length</c>).</summary>
+    public string CountText => Collection == SublayerCollection.Array ? "Length" : "Count";
+}
+
+/// <summary>How a sublayer member holds its sublayers.</summary>
+internal enum SublayerCollection
+{
+    /// <summary>One sublayer (<c>Dense Hidden</c>).</summary>
+    None,
+    /// <summary>An array (<c>Dense[] Blocks</c>).</summary>
+    Array,
+    /// <summary>A list (<c>List&lt;Dense&gt;</c>, <c>IReadOnlyList&lt;Dense&gt;</c>, <c>IList&lt;Dense&gt;</c>).</summary>
+    List,
+}
 
 /// <summary>All <c>[Forward]</c> methods of one type, grouped: the output of the <c>Layers</c> step.</summary>
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>

@@ -19,7 +19,12 @@ internal static partial class ForwardParser
     /// <param name="Index">The loop variable.</param>
     /// <param name="Items">Sequence symbol → the name of its element parameter (<c>xsT</c> for <c>xs[t]</c>).</param>
     /// <param name="Returns">A branch arm of an early return: it ends with a <c>return</c>, whose value is its result.</param>
-    private sealed record RegionScope(ILocalSymbol? Index, Dictionary<ISymbol, int> Items, bool Returns = false);
+    /// <param name="Elements">
+    /// <c>foreach (var block in Blocks)</c> over a collection of sublayers: the loop variable → the collection and the
+    /// value of the element's index.
+    /// </param>
+    private sealed record RegionScope(ILocalSymbol? Index, Dictionary<ISymbol, int> Items, bool Returns = false,
+        Dictionary<ILocalSymbol, (string Collection, int Index)>? Elements = null);
 
     private sealed partial class BodyParser
     {
@@ -78,10 +83,18 @@ internal static partial class ForwardParser
             string header = Normalize(loop.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.ForEachStatementSyntax f
                 ? $"foreach ({f.Type} {f.Identifier} in {f.Expression})" : "foreach (…)");
             _statement = header;
+            // foreach (var block in Blocks) over a collection of sublayers: the counted loop over its elements.
+            if (Unwrap(loop.Collection) is IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } collection && IsThis(collection.Instance)
+                && loop.LoopControlVariable is IVariableDeclaratorOperation { Symbol: { } element }
+                && _layer?.Sublayers.FirstOrDefault(s => s.Name == collection.Member.Name && s.Collection != SublayerCollection.None) is { } sublayers)
+            {
+                Loop(loop, loop.Body, null, "i", null, null, false, header, null, element, sublayers);
+                return;
+            }
             if (Unwrap(loop.Collection) is not (ILocalReferenceOperation or IParameterReferenceOperation) || Symbols.SequenceItem(Unwrap(loop.Collection).Type) is null
                 || loop.LoopControlVariable is not IVariableDeclaratorOperation { Symbol: { } variable })
             {
-                Unsupported(loop.Syntax, "a 'foreach' loop over something other than a sequence input or local ('foreach (var x in xs)' with xs an IReadOnlyList<Matrix<T>> or IReadOnlyList<int[]>)");
+                Unsupported(loop.Syntax, "a 'foreach' loop over something other than a sequence input or local ('foreach (var x in xs)' with xs an IReadOnlyList<Matrix<T>> or IReadOnlyList<int[]>) or a collection of sublayers of this layer ('foreach (var block in Blocks)')");
                 return;
             }
             Loop(loop, loop.Body, null, "i", null, null, false, header, Reference(Unwrap(loop.Collection)), variable);
@@ -92,7 +105,7 @@ internal static partial class ForwardParser
         /// (<paramref name="eachSequence"/> and its variable <paramref name="eachVariable"/>; the bounds are 0 and its count).
         /// </summary>
         private void Loop(IOperation loop, IOperation loopBody, ILocalSymbol? index, string indexName, IOperation? startOperation, IOperation? endOperation,
-            bool inclusive, string header, ISymbol? eachSequence, ILocalSymbol? eachVariable)
+            bool inclusive, string header, ISymbol? eachSequence, ILocalSymbol? eachVariable, SublayerModel? eachSublayer = null)
         {
             // What the body reads and assigns from outside it.
             var declaredInside = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
@@ -232,10 +245,19 @@ internal static partial class ForwardParser
             {
                 start = NewValue(ValueKind.Other, "int", "start", null, false, true);
                 _instructions.Add(new Instruction(start, OpKind.Constant, EquatableArray<int>.Empty, Text: "0", IsLiteral: true, Statement: header, Line: LineOf(loop.Syntax)));
-                TryOuterValue(eachSequence!, out int sequenceValue);
                 end = NewValue(ValueKind.Other, "int", "count", null, false, true);
-                _instructions.Add(new Instruction(end, OpKind.Constant, new[] { sequenceValue }.ToEquatableArray(), Text: ConstantText.Hole(0) + ".Count",
-                    Source: eachSequence!.Name + ".Count", Statement: header, Line: LineOf(loop.Syntax)));
+                if (eachSublayer is not null)
+                {
+                    string count = $"{(_method.IsStatic ? "" : "this.")}{eachSublayer.Name}.{eachSublayer.CountText}";
+                    _instructions.Add(new Instruction(end, OpKind.Constant, EquatableArray<int>.Empty, Text: count,
+                        Source: eachSublayer.Name + "." + eachSublayer.CountText, Statement: header, Line: LineOf(loop.Syntax)));
+                }
+                else
+                {
+                    TryOuterValue(eachSequence!, out int sequenceValue);
+                    _instructions.Add(new Instruction(end, OpKind.Constant, new[] { sequenceValue }.ToEquatableArray(), Text: ConstantText.Hole(0) + ".Count",
+                        Source: eachSequence!.Name + ".Count", Statement: header, Line: LineOf(loop.Syntax)));
+                }
             }
             else
             {
@@ -254,7 +276,8 @@ internal static partial class ForwardParser
             _loopNumber++;
             string name = RegionPrefix + "Loop" + _loopNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var itemSlots = new Dictionary<ISymbol, int>(SymbolEqualityComparer.Default);
-            var region = new BodyParser(this, new RegionScope(index, itemSlots), name);
+            var elements = new Dictionary<ILocalSymbol, (string Collection, int Index)>(SymbolEqualityComparer.Default);
+            var region = new BodyParser(this, new RegionScope(index, itemSlots, Elements: elements), name);
             var parameters = new List<MethodParameter>();
             var used = new HashSet<string>(StringComparer.Ordinal) { "tape", "gradients", "dOutput", indexName };
             if (eachVariable is not null)
@@ -270,7 +293,9 @@ internal static partial class ForwardParser
                 }
             }
             parameters.Add(new MethodParameter(indexName, "int", ValueKind.Other, false, null));
-            region.BindRegionInput(index, indexName, "int", ValueKind.Other, null, varied: false, isParameter: false, valueType: true);
+            int indexValue = region.BindRegionInput(index, indexName, "int", ValueKind.Other, null, varied: false, isParameter: false, valueType: true);
+            if (eachSublayer is not null)
+                elements[eachVariable!] = (eachSublayer.Name, indexValue); // block is Blocks[i]
             var loopInputs = new List<LoopInput> { new(LoopInputKind.Index, -1) };
             var operands = new List<int> { start, end };
             var calleeParameters = new List<MethodParameter>
@@ -419,7 +444,7 @@ internal static partial class ForwardParser
         }
 
         /// <summary>Binds an outer variable (or the loop variable) to a new input of this region.</summary>
-        private void BindRegionInput(ISymbol? symbol, string name, string type, ValueKind kind, Shape? shape, bool varied, bool isParameter, bool valueType = false)
+        private int BindRegionInput(ISymbol? symbol, string name, string type, ValueKind kind, Shape? shape, bool varied, bool isParameter, bool valueType = false)
         {
             int id = NewValue(kind, type, name, shape, varied, valueType);
             _instructions.Add(new Instruction(id, OpKind.Input, EquatableArray<int>.Empty, Text: name));
@@ -437,6 +462,7 @@ internal static partial class ForwardParser
                 _inputs[p] = id;
                 _current[p] = id;
             }
+            return id;
         }
 
         /// <summary>Binds <c>xs[t]</c> to a new input of this region.</summary>

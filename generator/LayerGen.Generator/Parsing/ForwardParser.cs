@@ -958,6 +958,7 @@ internal static partial class ForwardParser
             string receiver;
             string hint;
             string? frozenGradients = null;
+            int elementIndex = -1;
             if (target.IsStatic)
             {
                 kind = CalleeKind.Static;
@@ -981,9 +982,16 @@ internal static partial class ForwardParser
                 if (Symbols.HasAttribute(sublayer.Member, "NoGradAttribute"))
                     frozenGradients = Symbols.Display(target.ContainingType) + ".Gradients";
             }
+            else if (SublayerElement(invocation.Instance, out receiver, out elementIndex))
+            {
+                if (elementIndex < 0)
+                    return -1;
+                kind = CalleeKind.SublayerElement;
+                hint = Camel(receiver) + "Item";
+            }
             else
             {
-                return Unsupported(invocation.Syntax, "a [Forward] call on a receiver other than a field or property of this layer");
+                return Unsupported(invocation.Syntax, "a [Forward] call on a receiver other than a field or property of this layer, or an element of one that holds sublayers");
             }
 
             // The generated call needs the callee's generated tape and backward: they exist only where LayerGen can add
@@ -1002,18 +1010,23 @@ internal static partial class ForwardParser
                 return Unsupported(invocation.Syntax, $"a call of '{target.ContainingType.Name}.{target.Name}', which has errors of its own (see them there), so LayerGen generates no backward for it");
             if (kind == CalleeKind.Sublayer && frozenGradients is null && _layer is { } layer && !layer.Sublayers.Any(s => s.Name == receiver))
                 return Unsupported(invocation.Syntax, $"a call of the sublayer '{receiver}', whose gradients this layer cannot hold (a sublayer must use this layer's element type)");
+            if (kind == CalleeKind.SublayerElement && _layer is { } owner && !owner.Sublayers.Any(s => s.Name == receiver && s.Collection != SublayerCollection.None))
+                return Unsupported(invocation.Syntax, $"a call of an element of '{receiver}', whose gradients this layer cannot hold (a collection of sublayers must not be [NoGrad] and must use this layer's element type)");
 
             var parameters = Symbols.Parameters(target, calleeElement);
             // A trainable sublayer or the layer itself has parameters; a static helper or a frozen sublayer only passes on its arguments.
             var (operands, varied) = CallArguments(invocation, target, args, parameters,
-                initiallyVaried: kind is CalleeKind.Sublayer or CalleeKind.Self && frozenGradients is null);
+                initiallyVaried: kind is CalleeKind.Sublayer or CalleeKind.Self or CalleeKind.SublayerElement && frozenGradients is null);
             if (operands is null)
                 return -1;
+            if (kind == CalleeKind.SublayerElement)
+                operands = operands.Append(elementIndex).ToArray(); // after the callee's parameters: which element
 
             string tapeType = Symbols.Display(target.ContainingType) + "." + Symbols.TapeName(target.Name);
+            // Each element of a collection has parameters of its own: their shape symbols are call-scoped.
             var callee = new ForwardCallee(kind, receiver, target.Name, tapeType,
                 Symbols.KindOf(target.ReturnType, calleeElement) == ValueKind.Scalar, parameters,
-                kind == CalleeKind.Static ? EquatableArray<string>.Empty : Symbols.LayerShapeSymbols(target.ContainingType),
+                kind is CalleeKind.Static or CalleeKind.SublayerElement ? EquatableArray<string>.Empty : Symbols.LayerShapeSymbols(target.ContainingType),
                 SymbolEqualityComparer.Default.Equals(target.ContainingAssembly, _method.ContainingAssembly),
                 InferredReturnShape: facts.InferredShape,
                 FrozenGradientsType: frozenGradients);

@@ -39,6 +39,20 @@ internal static class Symbols
             ? named.TypeArguments[0]
             : null;
 
+    /// <summary>
+    /// A collection of sublayers a layer may hold (<c>Dense[]</c>, <c>List&lt;Dense&gt;</c>, <c>IReadOnlyList&lt;Dense&gt;</c>,
+    /// <c>IList&lt;Dense&gt;</c>): its element type and kind, or null.
+    /// </summary>
+    public static (ITypeSymbol Element, SublayerCollection Kind)? CollectionElement(ITypeSymbol? type)
+    {
+        if (type is IArrayTypeSymbol { Rank: 1 } array)
+            return (array.ElementType, SublayerCollection.Array);
+        if (type is INamedTypeSymbol { Arity: 1, Name: "List" or "IReadOnlyList" or "IList" } named
+            && named.ContainingNamespace is { Name: "Generic", ContainingNamespace: { Name: "Collections", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } })
+            return (named.TypeArguments[0], SublayerCollection.List);
+        return null;
+    }
+
     /// <summary>Whether the symbol carries the LayerGen attribute <paramref name="name"/> (<c>NoGradAttribute</c>).</summary>
     public static bool HasAttribute(ISymbol symbol, string name) =>
         symbol.GetAttributes().Any(a => IsLayerGenType(a.AttributeClass, name));
@@ -333,6 +347,12 @@ internal static class Symbols
                          && CannotEmitReason((INamedTypeSymbol)memberType, cancellationToken) is null)
                 {
                     sublayers.Add(new SublayerModel(member.Name, Display(memberType)));
+                }
+                else if (CollectionElement(memberType) is { } collection && HasForwardMethod(collection.Element) && !HasAttribute(member, "NoGradAttribute")
+                         && SameElement(collection.Element, element) && CannotEmitReason((INamedTypeSymbol)collection.Element, cancellationToken) is null)
+                {
+                    // Dense[] Blocks: gradients.Blocks[i] mirrors it, parameter names read Blocks[0].W.
+                    sublayers.Add(new SublayerModel(member.Name, Display(collection.Element), collection.Kind));
                 }
             }
         }

@@ -363,7 +363,7 @@ internal static class ShapeRules
             }
             : symbol + "@" + index.ToString(CultureInfo.InvariantCulture);
 
-        string callee = (call.Kind == CalleeKind.Sublayer ? call.Receiver + "." : "") + call.MethodName;
+        string callee = (call.Kind == CalleeKind.Sublayer ? call.Receiver + "." : call.Kind == CalleeKind.SublayerElement ? call.Receiver + "[…]." : "") + call.MethodName;
         for (int p = 0; p < call.Parameters.Count && p < i.Operands.Count; p++)
         {
             var parameter = call.Parameters[p];
