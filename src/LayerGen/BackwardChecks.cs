@@ -33,6 +33,20 @@ public static class BackwardChecks
     }
 
     /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless a list of ∂L/∂item has one matrix per item the forward produced
+    /// (one per iteration of the loop that filled the list).
+    /// </summary>
+    /// <param name="method">The generated method, e.g. <c>Backward</c>.</param>
+    /// <param name="what">The list, e.g. <c>dOutput</c>.</param>
+    /// <param name="count">How many matrices it holds.</param>
+    /// <param name="expected">How many the forward returned.</param>
+    public static void SequenceLength(string method, string what, int count, int expected)
+    {
+        if (count != expected)
+            throw new ArgumentException($"{method}: {what} holds {count} matrices but the forward returned {expected}; pass one ∂L/∂item per item.", what == "dOutput" ? "dOutput" : null);
+    }
+
+    /// <summary>
     /// Throws <see cref="InvalidOperationException"/> unless a sublayer collection holds as many sublayers as its
     /// gradients (made by <c>new Gradients(layer)</c> when it held <paramref name="gradients"/>): a sublayer added or
     /// removed since would otherwise get no gradients, or another one's.

@@ -27,6 +27,28 @@ public sealed class LoopGradientTests
     public void Lstm_TwoCarriedMatrices_AndASummedLoss(int length) =>
         Check(new LstmLoss(), [Sequence(length, 2, 3, 200), Labels(length, 2, 5)], method: "Loss");
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    public void SequenceResult_OneOutputPerStep(int length) => Check(new SequenceTagger(), [Sequence(length, 2, 3, 600), Normal(2, 4, 601)]);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void SequenceResult_FilledByAForeachWithoutCarriedValues(int length) => Check(new PerStepProjection(), [Sequence(length, 2, 3, 610)]);
+
+    [Fact]
+    public void SequenceResult_ADOutputListOfTheWrongLengthIsAClearError()
+    {
+        var layer = new SequenceTagger();
+        var tape = new SequenceTagger.Tape();
+        layer.Forward(Sequence(3, 2, 3, 620), Normal(2, 4, 621), tape);
+        var e = Assert.Throws<System.ArgumentException>(() => layer.Backward(tape, [Normal(2, 2, 622), Normal(2, 2, 623)], new SequenceTagger.Gradients(layer)));
+        Assert.Contains("dOutput holds 2 matrices but the forward returned 3", e.Message);
+    }
+
     [Fact]
     public void Rnn_TapeReusedForALongerThenAShorterThenALongerSequence()
     {

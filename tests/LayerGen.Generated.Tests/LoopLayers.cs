@@ -177,3 +177,60 @@ public partial class ForEachRnn
         return loss;
     }
 }
+
+/// <summary>A sequence tagger: one output per step, collected in a list of results the method returns.</summary>
+public partial class SequenceTagger
+{
+    public Matrix<double> Wx = Matrix<double>.RandomNormal(3, 4, 60, 0, 0.5);
+    public Matrix<double> Wh = Matrix<double>.RandomNormal(4, 4, 61, 0, 0.5);
+    public Matrix<double> Wy = Matrix<double>.RandomNormal(4, 2, 62, 0, 0.5);
+
+    [Forward]
+    public IReadOnlyList<Matrix<double>> Forward(IReadOnlyList<Matrix<double>> xs, Matrix<double> h0)
+    {
+        var h = h0;
+        var ys = new List<Matrix<double>>();
+        for (int t = 0; t < xs.Count; t++)
+        {
+            h = Ops.Tanh(xs[t] * Wx + h * Wh);
+            ys.Add(h * Wy);
+        }
+        return ys;
+    }
+}
+
+/// <summary>A list of results filled by a foreach with no carried variable (each output depends on its step only).</summary>
+public partial class PerStepProjection
+{
+    public Matrix<double> W = Matrix<double>.RandomNormal(3, 2, 63, 0, 0.5);
+
+    [Forward]
+    public IReadOnlyList<Matrix<double>> Forward(IReadOnlyList<Matrix<double>> xs)
+    {
+        var ys = new List<Matrix<double>>(xs.Count);
+        foreach (var x in xs)
+            ys.Add(Ops.Sigmoid(x * W));
+        return ys;
+    }
+}
+
+/// <summary>A float sequence tagger with a per-step loss outside: the allocation test of a list of results.</summary>
+public partial class FloatTagger
+{
+    public Matrix<float> Wx = Matrix<float>.XavierNormal(8, 16, 70);
+    public Matrix<float> Wh = Matrix<float>.XavierNormal(16, 16, 71);
+    public Matrix<float> Wy = Matrix<float>.XavierNormal(16, 4, 72);
+
+    [Forward]
+    public IReadOnlyList<Matrix<float>> Forward([NoGrad] IReadOnlyList<Matrix<float>> xs, [NoGrad] Matrix<float> h0)
+    {
+        var h = h0;
+        var ys = new List<Matrix<float>>();
+        foreach (var x in xs)
+        {
+            h = Ops.Tanh(x * Wx + h * Wh);
+            ys.Add(h * Wy);
+        }
+        return ys;
+    }
+}

@@ -52,6 +52,31 @@ public sealed class LoopTrainingTests
     }
 
     [Fact]
+    public void SequenceResultTrainingStep_AllocatesNothing_AfterTheFirstStepAtALength()
+    {
+        var layer = new FloatTagger();
+        var tape = new FloatTagger.Tape();
+        var gradients = new FloatTagger.Gradients(layer);
+        var optimizer = new Sgd<float>(layer.Parameters(gradients), 0.05);
+        var h0 = Matrix<float>.Zeros(4, 16);
+        var (xs, _) = Data(6);
+        var dYs = Enumerable.Range(0, 6).Select(t => Matrix<float>.RandomNormal(4, 4, 90 + t)).ToList();
+        void Step()
+        {
+            gradients.Clear();
+            layer.Forward(xs, h0, tape);
+            layer.Backward(tape, dYs, gradients);
+            optimizer.Step();
+        }
+        Step();
+        Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Step();
+        Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void RecurrentTraining_LowersTheLoss()
     {
         var layer = new FloatRnnLoss();

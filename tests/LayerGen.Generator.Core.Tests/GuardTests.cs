@@ -379,6 +379,49 @@ public class GuardTests
     }
 
     [Fact]
+    public void A_list_of_results_added_to_inside_a_branch()
+    {
+        AssertGuard("""
+            public partial class AddInBranch
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public System.Collections.Generic.IReadOnlyList<Matrix<float>> Forward(System.Collections.Generic.IReadOnlyList<Matrix<float>> xs)
+                {
+                    var ys = new System.Collections.Generic.List<Matrix<float>>();
+                    for (int t = 0; t < xs.Count; t++)
+                    {
+                        if (t > 0)
+                            [|ys.Add(xs[t] * W)|];
+                    }
+                    return ys;
+                }
+            }
+            """, "LG0002", "'ys.Add' inside a branch or an inner loop", "AddInBranch");
+    }
+
+    [Fact]
+    public void A_list_of_results_read_after_its_loop()
+    {
+        AssertGuard("""
+            public partial class ReadList
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(System.Collections.Generic.IReadOnlyList<Matrix<float>> xs)
+                {
+                    var ys = new System.Collections.Generic.List<Matrix<float>>();
+                    foreach (var x in xs)
+                        ys.Add(x * W);
+                    return [|ys[0]|];
+                }
+            }
+            """, "LG0002", "element access ('[...]')", "ReadList");
+    }
+
+    [Fact]
     public void Branch_assigning_an_int()
     {
         AssertGuard("""

@@ -48,10 +48,13 @@ public static class LayerGradientCheck
         // The objective and its seed.
         object plain = user.Invoke(instance, inputs)!;
         var seed = plain is Matrix<double> y ? Matrix<double>.RandomNormal(y.Rows, y.Cols, 4242) : null;
+        // A sequence result (a list of results): one seed per matrix.
+        var seeds = plain is IReadOnlyList<Matrix<double>> ys ? ys.Select((m, k) => Matrix<double>.RandomNormal(m.Rows, m.Cols, 4242 + k)).ToList() : null;
         const double scalarSeed = 0.7;
         double Objective() => user.Invoke(instance, inputs) switch
         {
             Matrix<double> m => Dot(m, seed!),
+            IReadOnlyList<Matrix<double>> list => list.Select((m, k) => Dot(m, seeds![k])).Sum(),
             double s => scalarSeed * s,
             var other => throw new XunitException($"{type.Name}.{method} returned {other?.GetType().Name}"),
         };
@@ -65,6 +68,7 @@ public static class LayerGradientCheck
                 p.ParameterType == tapeType ? tape
                 : p.ParameterType == gradientsType ? gradients
                 : p.ParameterType == typeof(Matrix<double>) ? seed
+                : p.ParameterType == typeof(IReadOnlyList<Matrix<double>>) ? seeds
                 : p.ParameterType == typeof(double) ? (object)scalarSeed
                 : throw new XunitException($"{backward}: unexpected parameter {p}"))];
             return backward.Invoke(instance, arguments);

@@ -50,9 +50,20 @@ internal static partial class Emitter
             w.Line($"{body.Values[result].TypeName} {plan.Names[result]} = {O(position)};");
             carried[facts.Carried[k]] = plan.Names[result];
         }
+        // Each output list: the tape's, emptied (it keeps its capacity: no allocation once it has held the longest run).
+        var lists = new List<string>();
+        for (int e = 0; e < facts.Emits.Count; e++)
+        {
+            string list = plan.Names[loop.Results[facts.Carried.Count + e]];
+            lists.Add(list);
+            w.Line($"var {list} = tape.{loop.EmitFields[e]} ??= new global::System.Collections.Generic.List<global::LayerGen.Matrix<{plan.Method.Layer.ElementType}>>();");
+            w.Line($"{list}.Clear();");
+        }
         w.Line($"for (int {loop.Index} = {loop.Start}; {loop.Index} < {loop.End}; {loop.Index}++)").Open();
         w.Line($"if ({loop.Index} - {loop.Start} == {loop.Tapes}.Count)");
         w.Line($"    {loop.Tapes}.Add(new {loop.TapeType}());");
+        foreach (var item in loop.EmitItems)
+            w.Line($"global::LayerGen.Matrix<{plan.Method.Layer.ElementType}> {item};");
         var arguments = new List<string>();
         for (int p = 0; p < facts.Inputs.Count; p++)
         {
@@ -67,8 +78,11 @@ internal static partial class Emitter
         }
         arguments.Add($"{loop.Tapes}[{loop.Index} - {loop.Start}]");
         string receiver = plan.Method.IsStatic ? "" : "this.";
-        string targets = facts.Carried.Count == 1 ? carried[facts.Carried[0]] : "(" + string.Join(", ", facts.Carried.Select(c => carried[c])) + ")";
+        var names = facts.Carried.Select(c => carried[c]).Concat(loop.EmitItems).ToList();
+        string targets = names.Count == 1 ? names[0] : "(" + string.Join(", ", names) + ")";
         w.Line($"{targets} = {receiver}{facts.Region}({string.Join(", ", arguments)});");
+        for (int e = 0; e < lists.Count; e++)
+            w.Line($"{lists[e]}.Add({loop.EmitItems[e]});");
         w.Close();
         w.Line($"tape.{loop.StartField} = {loop.Start};");
         w.Line($"tape.{loop.CountField} = {loop.End} > {loop.Start} ? {loop.End} - {loop.Start} : 0;");
@@ -149,6 +163,25 @@ internal static partial class Emitter
         foreach (var (p, i) in differentiable)
             flags.Add(facts.Inputs[i].Kind == LoopInputKind.Carried ? "true" : Need(facts.Inputs[i].Operand));
         var dOutputs = facts.Carried.Select((_, k) => loop.CarriedAdjoints[k]).ToList();
+        // Each output list's ∂L/∂item of this iteration: its element of ∂L/∂ the list (zero where nothing differentiates it).
+        var zeroItems = new List<string>();
+        for (int e = 0; e < facts.Emits.Count; e++)
+        {
+            int result = loop.Results[facts.Carried.Count + e];
+            if (loop.ZeroEmitFields.TryGetValue(e, out var zeroField))
+            {
+                string zero = loop.Step + "Zero" + MethodPlan.Pascal(facts.Emits[e]);
+                string items = $"tape.{loop.EmitFields[e]}![{loop.Step}]";
+                zeroItems.Add($"var {zero} = {matrix}.EnsureShape(ref tape.{zeroField}, {items}.Rows, {items}.Cols);");
+                zeroItems.Add($"{zero}.Clear();");
+                dOutputs.Add(zero);
+            }
+            else
+            {
+                // The list is the method's result: Backward's entry check holds dOutput to one matrix per iteration.
+                dOutputs.Add($"{Use(plan, layoutFacts, result)}[{loop.Step}]");
+            }
+        }
         string gradients = method.IsStatic ? "" : ", gradients";
         string tapeArgument = $"{loop.Tapes}[{loop.Step}]";
         string arguments = region.ReturnKind == ValueKind.Scalar
@@ -156,6 +189,8 @@ internal static partial class Emitter
             : $"{tapeArgument}, {string.Join(", ", dOutputs)}{gradients}";
         string receiver = method.IsStatic ? "" : "this.";
         w.Line($"for (int {loop.Step} = {loop.Count} - 1; {loop.Step} >= 0; {loop.Step}--)").Open();
+        foreach (var line in zeroItems)
+            w.Line(line);
         w.Line($"var {loop.StepGradients} = {receiver}{Parsing.Symbols.BackwardCoreName(region.Name)}({arguments}{string.Concat(flags.Select(f => ", " + f))});  // one iteration of {facts.Header}, walked back");
         string Piece(MethodParameter p) => (differentiable.Count == 1 ? loop.StepGradients : $"{loop.StepGradients}.d{MethodPlan.Pascal(p.Name)}")
             + (p.Kind == ValueKind.Matrix ? "!" : "");

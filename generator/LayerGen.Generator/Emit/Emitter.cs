@@ -223,6 +223,12 @@ internal static partial class Emitter
             w.Line("internal int _resultRows, _resultCols;");
             w.Line();
         }
+        if (method.ReturnKind == ValueKind.Sequence)
+        {
+            w.Line("/// <summary>How many matrices the forward returned: dOutput must have as many.</summary>");
+            w.Line("internal int _resultCount;");
+            w.Line();
+        }
         w.Line("/// <summary>A training forward has filled this tape.</summary>");
         w.Line("internal bool _recorded;");
         w.Close();
@@ -256,7 +262,9 @@ internal static partial class Emitter
 
     private static string ResultType(ForwardMethodModel method) =>
         method.ReturnsTuple ? "(" + string.Join(", ", method.ReturnElements.Select(e => $"{e.TypeName} {e.Name}")) + ")"
-        : method.ReturnKind == ValueKind.Matrix ? $"global::LayerGen.Matrix<{method.Layer.ElementType}>" : method.Layer.ElementType;
+        : method.ReturnKind == ValueKind.Matrix ? $"global::LayerGen.Matrix<{method.Layer.ElementType}>"
+        : method.ReturnKind == ValueKind.Sequence ? $"global::System.Collections.Generic.IReadOnlyList<global::LayerGen.Matrix<{method.Layer.ElementType}>>"
+        : method.Layer.ElementType;
 
     private static void EmitForward(SourceWriter w, MethodPlan plan)
     {
@@ -450,6 +458,8 @@ internal static partial class Emitter
             w.Line($"tape._resultRows = {Operand(plan, body.Result)}.Rows;");
             w.Line($"tape._resultCols = {Operand(plan, body.Result)}.Cols;");
         }
+        if (method.ReturnKind == ValueKind.Sequence)
+            w.Line($"tape._resultCount = {Operand(plan, body.Result)}.Count;");
         if (RecordsLayer(method))
             w.Line("tape._layer = this;");
         w.Line("tape._recorded = true;");
@@ -540,10 +550,12 @@ internal static partial class Emitter
         }
         else
         {
-            w.Line("/// <param name=\"dOutput\">∂L/∂result, shaped like the result.</param>");
+            w.Line(method.ReturnKind == ValueKind.Sequence
+                ? "/// <param name=\"dOutput\">∂L/∂ each matrix of the result, in order, each shaped like it.</param>"
+                : "/// <param name=\"dOutput\">∂L/∂result, shaped like the result.</param>");
             if (!method.IsStatic)
                 w.Line("/// <param name=\"gradients\">Receives ∂L/∂parameter (added).</param>");
-            parameters = $"{tapeType} tape, {matrix} dOutput{gradientsParameter}";
+            parameters = $"{tapeType} tape, {ResultType(method)} dOutput{gradientsParameter}";
         }
         string dOutputs = method.ReturnsTuple ? string.Join(", ", method.ReturnElements.Select(e => DOutputName(method, e))) : "dOutput";
         if (differentiable.Count > 0)
@@ -757,6 +769,8 @@ internal static partial class Emitter
             w.Line($"global::LayerGen.BackwardChecks.SameLayer({name}, {Literal(LayerName(method))}, tape._layer, this);");
         if (method.ReturnKind == ValueKind.Matrix)
             w.Line($"global::LayerGen.BackwardChecks.DOutputShape({name}, dOutput, tape._resultRows, tape._resultCols);");
+        if (method.ReturnKind == ValueKind.Sequence)
+            w.Line($"global::LayerGen.BackwardChecks.SequenceLength({name}, \"dOutput\", dOutput.Count, tape._resultCount);");
         if (method.IsStatic)
             return;
         var checkedParameters = new HashSet<string>(System.StringComparer.Ordinal);

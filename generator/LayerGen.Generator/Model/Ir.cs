@@ -193,12 +193,14 @@ internal sealed record Instruction(
     BranchFacts? Branch = null)
 {
     /// <summary>Loop or Branch: how many <see cref="OpKind.LoopResult"/>s it has.</summary>
-    public int ResultCount => Loop?.Carried.Count ?? Branch?.Carried.Count ?? 0;
+    public int ResultCount => Loop is { } loop ? loop.Carried.Count + loop.Emits.Count : Branch?.Carried.Count ?? 0;
 
     /// <summary>Loop or Branch: where result <paramref name="k"/>'s value before it comes from (its carried input), or −1.</summary>
     public int CarriedOperand(int k)
     {
         var inputs = Loop?.Inputs ?? Branch!.Inputs;
+        if (Loop is { } loop && k >= loop.Carried.Count)
+            return -1; // an output list: no value before the loop
         int position = Loop?.Carried[k] ?? Branch!.Carried[k];
         return position < 0 ? -1 : inputs[position].Operand;
     }
@@ -231,13 +233,18 @@ internal sealed record LoopInput(LoopInputKind Kind, int Operand);
 /// <param name="Inputs">Per region parameter, in order: where its argument comes from.</param>
 /// <param name="Carried">Per loop result (region result), the position in <paramref name="Inputs"/> of its carried parameter.</param>
 /// <param name="Header">The loop's header as the user wrote it, for comments.</param>
+/// <param name="Emits">
+/// The output lists the body adds one item to per iteration (<c>ys.Add(h)</c>), in order: after the carried results, each
+/// is a result of the loop of kind <see cref="ValueKind.Sequence"/> (the list of items), and each item a region result.
+/// </param>
 internal sealed record LoopFacts(
     string Region,
     string Index,
     bool Inclusive,
     EquatableArray<LoopInput> Inputs,
     EquatableArray<int> Carried,
-    string Header);
+    string Header,
+    EquatableArray<string> Emits = default);
 
 /// <summary>What a <see cref="OpKind.Branch"/> instruction says beyond its operands.</summary>
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>

@@ -119,6 +119,10 @@ internal static partial class ForwardParser
                     declaredInside.UnionWith(inner.Locals);
             }
             bool Outer(ISymbol symbol) => !declaredInside.Contains(symbol) && !SymbolEqualityComparer.Default.Equals(symbol, index);
+            // The output lists the body adds to (ys.Add(y)): results of the loop, not values it reads.
+            var emits = LoopEmits(loop, loopBody);
+            if (emits is null)
+                return;
 
             var reads = new List<ISymbol>();
             var assigned = new List<ISymbol>();
@@ -172,7 +176,7 @@ internal static partial class ForwardParser
                 if (node is ILocalReferenceOperation or IParameterReferenceOperation && !indexedSequence)
                 {
                     var symbol = Reference(node);
-                    if (Outer(symbol) && !reads.Contains(symbol, SymbolEqualityComparer.Default))
+                    if (Outer(symbol) && !reads.Contains(symbol, SymbolEqualityComparer.Default) && !(symbol is ILocalSymbol list && _outputLists.ContainsKey(list)))
                         reads.Add(symbol);
                 }
             }
@@ -233,9 +237,9 @@ internal static partial class ForwardParser
                 }
                 inputs.Add((sequence, LoopInputKind.Item, value));
             }
-            if (assigned.Count == 0)
+            if (assigned.Count == 0 && emits.Count == 0)
             {
-                Unsupported(loop.Syntax, "a loop that assigns no variable declared before it (its work would be lost)");
+                Unsupported(loop.Syntax, "a loop that assigns no variable declared before it and adds to no list of results (its work would be lost)");
                 return;
             }
 
@@ -352,7 +356,8 @@ internal static partial class ForwardParser
             // The next iteration reads what this one updated: every member the body updates counts as updated from its start.
             foreach (var member in StateMembersOf(loopBody))
                 region.Updated(member);
-            var model = region.RunRegion(loopBody, name, parameters, carriedPositions, assigned);
+            region._emitted = emits.ToDictionary(e => e, _ => -1, (IEqualityComparer<ILocalSymbol>)SymbolEqualityComparer.Default);
+            var model = region.RunRegion(loopBody, name, parameters, carriedPositions, assigned, emits);
             _updated.UnionWith(region._updated);
             foreach (var problem in region._problems)
                 _problems.Add(problem);
@@ -369,7 +374,8 @@ internal static partial class ForwardParser
 
             // The loop and its results: each assigned variable is rebound to its value after the loop.
             int handle = NewValue(ValueKind.Other, "loop", Camel(name), null, true);
-            var facts = new LoopFacts(name, indexName, inclusive, loopInputs.ToEquatableArray(), carriedPositions.ToEquatableArray(), header);
+            var facts = new LoopFacts(name, indexName, inclusive, loopInputs.ToEquatableArray(), carriedPositions.ToEquatableArray(), header,
+                emits.Select(e => e.Name).ToEquatableArray());
             var callee = new ForwardCallee(CalleeKind.Region, "", name, Symbols.TapeName(name), false, calleeParameters.ToEquatableArray(),
                 Symbols.LayerShapeSymbols(_method.ContainingType));
             _instructions.Add(new Instruction(handle, OpKind.Loop, operands.ToEquatableArray(), Call: callee, Text: name,
@@ -388,12 +394,24 @@ internal static partial class ForwardParser
                 else if (symbol is IParameterSymbol parameter)
                     _current[parameter] = result;
             }
+            // Each output list: the items of every iteration, in order.
+            for (int e = 0; e < emits.Count; e++)
+            {
+                var item = model.Body!.Values[model.Body.AllResults[assigned.Count + e]];
+                int result = NewValue(ValueKind.Sequence, $"global::System.Collections.Generic.IReadOnlyList<{item.TypeName}>", emits[e].Name, null, item.IsVaried);
+                _instructions.Add(new Instruction(result, OpKind.LoopResult, new[] { handle }.ToEquatableArray(), Axis: assigned.Count + e,
+                    Source: emits[e].Name, Statement: header, Line: LineOf(loop.Syntax)));
+                _spans[result] = SpanOf(loop.Syntax);
+                _outputLists[emits[e]] = result;
+                _locals[emits[e]] = result;
+            }
         }
 
         private int _loopNumber;
 
         /// <summary>Parses the loop body as a region and returns its model, or null when it has errors.</summary>
-        private ForwardMethodModel? RunRegion(IOperation loopBody, string name, List<MethodParameter> parameters, List<int> carried, List<ISymbol> assigned)
+        private ForwardMethodModel? RunRegion(IOperation loopBody, string name, List<MethodParameter> parameters, List<int> carried, List<ISymbol> assigned,
+            List<ILocalSymbol> emits)
         {
             int result = -1;
             bool returned = false;
@@ -420,6 +438,14 @@ internal static partial class ForwardParser
             {
                 var p = parameters[position];
                 elements.Add(new MethodParameter(p.Name, p.TypeName, p.Kind, true, p.Shape));
+            }
+            // Then this iteration's item of each output list.
+            foreach (var list in emits)
+            {
+                if (_emitted![list] is not (>= 0 and var item))
+                    return null;
+                _results.Add(item);
+                elements.Add(new MethodParameter(list.Name + "Item", _values[item].TypeName, ValueKind.Matrix, true, null));
             }
             var single = elements.Count == 1 ? elements[0] : null;
             var body = new ForwardBody(

@@ -195,8 +195,8 @@ internal static partial class ForwardParser
 
             if (_method.ReturnsVoid)
                 Invalid("returns void; it must return Matrix<T>, T or a tuple of them");
-            else if (Symbols.KindOf(_method.ReturnType, _element) is ValueKind.Other or ValueKind.Sequence && Symbols.TupleElements(_method.ReturnType, _element) is null)
-                Invalid($"returns '{_method.ReturnType.ToDisplayString()}'; it must return Matrix<T>, T or a tuple of them");
+            else if (Symbols.KindOf(_method.ReturnType, _element) is ValueKind.Other && Symbols.TupleElements(_method.ReturnType, _element) is null)
+                Invalid($"returns '{_method.ReturnType.ToDisplayString()}'; it must return Matrix<T>, T, IReadOnlyList<Matrix<T>> or a tuple of them");
             if (_method.IsAsync)
                 Invalid("is async");
             if (_method.IsGenericMethod)
@@ -257,6 +257,8 @@ internal static partial class ForwardParser
             ParseStatements(statements, ref result, ref returned);
             if (!returned && _problems.Count == 0)
                 Unsupported(body.Syntax, "a body without a final 'return'");
+            if (result >= 0 && !CheckOutputLists(body, result))
+                return -1;
             return result;
         }
 
@@ -325,6 +327,11 @@ internal static partial class ForwardParser
                                 if (initializer is null)
                                     continue; // assigned later
                                 _statement = Normalize($"{declarator.Symbol.Name} = {initializer.Value.Syntax}");
+                                if (IsNewOutputList(initializer.Value))
+                                {
+                                    DeclareOutputList(declarator.Symbol, initializer.Value);
+                                    continue;
+                                }
                                 Bind(declarator.Symbol, initializer.Value);
                             }
                         }
@@ -445,6 +452,11 @@ internal static partial class ForwardParser
                         StateAssignment(statement, step, target);
                         break;
 
+                    case IExpressionStatementOperation { Operation: IInvocationOperation { TargetMethod.Name: "Add", Instance: ILocalReferenceOperation outputList } add }
+                        when IsOutputList(outputList.Local):
+                        AddToOutputList(statement, outputList.Local, add);
+                        break;
+
                     case IExpressionStatementOperation { Operation: IInvocationOperation { TargetMethod.ReturnsVoid: true } call } when StateCall(statement, call):
                         break;
 
@@ -506,6 +518,9 @@ internal static partial class ForwardParser
                 case ILocalReferenceOperation local:
                     if (_locals.TryGetValue(local.Local, out int bound))
                         return bound;
+                    // A list of results whose loop was reported already: no second error for the same cause.
+                    if (_outputLists.ContainsKey(local.Local) && _problems.Any(p => !IsWarning(p.Id)))
+                        return -1;
                     return Unsupported(local.Syntax, $"use of unassigned local '{local.Local.Name}'");
 
                 case IPropertyReferenceOperation { Instance: { } instance } transpose
@@ -951,6 +966,8 @@ internal static partial class ForwardParser
         private int ForwardCall(IInvocationOperation invocation, IMethodSymbol target, IOperation?[] args)
         {
             _calls?.Add((target.OriginalDefinition, invocation.Syntax.GetLocation()));
+            if (Symbols.KindOf(target.ReturnType, Symbols.ElementTypeOf(target)) == ValueKind.Sequence)
+                return Unsupported(invocation.Syntax, $"a call of the sequence-returning [Forward] method '{target.Name}' (a [Forward] method can return a list of results to its caller, not yet to another [Forward] method)");
             if (Symbols.TupleElements(target.ReturnType, Symbols.ElementTypeOf(target)) is not null)
                 return Unsupported(invocation.Syntax, $"a call of the tuple-returning [Forward] method '{target.Name}' (a [Forward] method can return a tuple to its caller, not yet to another [Forward] method)");
             var calleeElement = Symbols.ElementTypeOf(target);

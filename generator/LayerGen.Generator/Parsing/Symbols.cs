@@ -143,6 +143,8 @@ internal static class Symbols
     {
         if (MatrixElement(method.ReturnType) is { } fromReturn)
             return fromReturn;
+        if (MatrixElement(SequenceItem(method.ReturnType)) is { } fromSequence)
+            return fromSequence;
         if (method.ReturnType is INamedTypeSymbol { IsTupleType: true } tuple)
         {
             foreach (var item in tuple.TupleElements)
@@ -153,7 +155,7 @@ internal static class Symbols
         }
         foreach (var parameter in method.Parameters)
         {
-            if (MatrixElement(parameter.Type) is { } fromParameter)
+            if ((MatrixElement(parameter.Type) ?? MatrixElement(SequenceItem(parameter.Type))) is { } fromParameter)
                 return fromParameter;
         }
         return method.ReturnType is { SpecialType: SpecialType.System_Single or SpecialType.System_Double } or ITypeParameterSymbol

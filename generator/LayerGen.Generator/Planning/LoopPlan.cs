@@ -46,4 +46,13 @@ internal sealed record LoopPlan(
 
     /// <summary>Per sequence: the zero gradients of the elements the loop did not visit.</summary>
     public Dictionary<int, string> ZeroItemFields { get; } = new();
+
+    /// <summary>Per output list (by its position in <c>LoopFacts.Emits</c>): the tape's list of items, reused.</summary>
+    public List<string> EmitFields { get; } = new();
+
+    /// <summary>Per output list: the local holding one iteration's item (forward).</summary>
+    public List<string> EmitItems { get; } = new();
+
+    /// <summary>Per output list whose items nothing differentiates: a zero ∂L/∂item buffer.</summary>
+    public Dictionary<int, string> ZeroEmitFields { get; } = new();
 }

@@ -454,6 +454,19 @@ internal sealed class MethodPlan
             $"one tape per iteration of {facts.Header}: grown once to the longest run, reused afterwards"));
         TapeFields.Add(new TapeField(plan.StartField, "int", $"the first value of {facts.Index} in the recorded run"));
         TapeFields.Add(new TapeField(plan.CountField, "int", "how many iterations the recorded run made"));
+        for (int e = 0; e < facts.Emits.Count; e++)
+        {
+            plan.EmitFields.Add(field(baseName + Pascal(facts.Emits[e])));
+            TapeFields.Add(new TapeField(plan.EmitFields[e], $"global::System.Collections.Generic.List<{matrix}>?",
+                $"the items {facts.Emits[e]} collects, one per iteration: the list the forward returns, reused"));
+            plan.EmitItems.Add(unique(facts.Emits[e] + "Item"));
+            int result = plan.Results[facts.Carried.Count + e];
+            if (activity.Active[instruction.Result] && (result < 0 || !activity.Active[result]))
+            {
+                plan.ZeroEmitFields[e] = field(baseName + "Zero" + Pascal(facts.Emits[e]));
+                TapeFields.Add(new TapeField(plan.ZeroEmitFields[e], matrix + "?", $"∂L/∂ an item of {facts.Emits[e]}, which nothing differentiates: zero"));
+            }
+        }
         if (!activity.Active[instruction.Result])
             return plan;
         // The carried adjoints, walking back; a result the rest of the body does not use starts from zero.
