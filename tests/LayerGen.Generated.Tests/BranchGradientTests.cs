@@ -150,6 +150,36 @@ public sealed class BranchGradientTests
     }
 
     [Fact]
+    public void DesignExample_InEvaluation_GradientCheck() =>
+        Check(new DesignExample(), [Enumerable.Range(0, 4).Select(t => Normal(2, 3, 40 + t)).ToList(), Normal(2, 4, 44), false]);
+
+    [Fact]
+    public void DesignExample_InTraining_TheBackwardMasksWhatTheForwardDropped()
+    {
+        // In training the layer's Random advances with every call, so a central difference would see a new mask each
+        // time: compare with the evaluation gradient instead, masked by the recorded dropout.
+        var layer = new DesignExample();
+        var xs = Enumerable.Range(0, 4).Select(t => Normal(2, 3, 50 + t)).ToList();
+        var h0 = Normal(2, 4, 54);
+        var dY = Normal(2, 4, 55);
+        var tape = new DesignExample.Tape();
+        var trained = layer.Forward(xs, h0, true, tape).Clone();
+        var evaluated = layer.Forward(xs, h0, false);
+        var masked = new Matrix<double>(2, 4);
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 4; j++)
+                masked[i, j] = trained[i, j] == 0 ? 0 : dY[i, j] / 0.9;
+        var (dXs, dH0) = layer.Backward(tape, dY, new DesignExample.Gradients(layer));
+        var evaluationTape = new DesignExample.Tape();
+        layer.Forward(xs, h0, false, evaluationTape);
+        var (dXsExpected, dH0Expected) = layer.Backward(evaluationTape, masked, new DesignExample.Gradients(layer));
+        AssertClose(dH0Expected, dH0, "dH0", 1e-12);
+        for (int t = 0; t < 4; t++)
+            AssertClose(dXsExpected[t], dXs[t], $"dXs[{t}]", 1e-12);
+        Assert.True(evaluated[0, 0] != 0);
+    }
+
+    [Fact]
     public void OneTape_BothArmsInTurn_MatchesFreshTapes()
     {
         var layer = new IfElse();

@@ -336,3 +336,21 @@ public partial class FloatBatchNormMlp
         return Losses.SoftmaxCrossEntropy(h * W2, labels);
     }
 }
+
+/// <summary>DESIGN.md §7's example as written: a loop over time, then dropout behind a training flag.</summary>
+public partial class DesignExample
+{
+    public Matrix<double> Wx = Matrix<double>.RandomNormal(3, 4, 27, 0, 0.5);
+    public Matrix<double> Wh = Matrix<double>.RandomNormal(4, 4, 28, 0, 0.5);
+    public Matrix<double> B = Matrix<double>.RandomNormal(1, 4, 29, 0, 0.5);
+    public System.Random Rng = new(1);
+
+    [Forward]
+    public Matrix<double> Forward(IReadOnlyList<Matrix<double>> xs, Matrix<double> h0, bool training)
+    {
+        var h = h0;
+        for (int t = 0; t < xs.Count; t++)
+            h = Ops.Tanh(xs[t] * Wx + h * Wh + B);
+        return training ? Ops.Dropout(h, 0.1, Rng) : h;
+    }
+}
