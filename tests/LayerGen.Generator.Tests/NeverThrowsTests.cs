@@ -70,6 +70,13 @@ public sealed class NeverThrowsTests
         { "throw expression", Usings + "public partial class L { [Forward] public Matrix<float> Forward(Matrix<float> x) => throw new InvalidOperationException(); }" },
         { "default and null", Usings + "public partial class L { [Forward] public Matrix<float> Forward(Matrix<float> x) => default!; }" },
         { "conditional expression", Usings + "public partial class L { public bool Flag; [Forward] public Matrix<float> Forward(Matrix<float> x) => Flag ? Ops.Relu(x) : x; }" },
+        { "branch with a half-typed arm", Usings + "public partial class L { public Matrix<float> W = null!; [Forward] public Matrix<float> Forward(Matrix<float> x, bool b) { Matrix<float> y; if (b) y = x * ; else y = ; return y; } }" },
+        { "early return everywhere", Usings + "public partial class L { public Matrix<float> W = null!; [Forward] public Matrix<float> Forward(Matrix<float> x, int m) { if (m == 0) return x; if (m == 1) { if (m > 0) return x * W; } else return Ops.Tanh(x); return x * W * W; } }" },
+        { "condition on garbage", Usings + "public partial class L { public Matrix<float> W = null!; [Forward] public Matrix<float> Forward(Matrix<float> x) { if ((x * W).Foo(x is null) ?? Ops.Sum(x) > 0) x = x * W; return x; } }" },
+        { "state updates of every kind", Usings + "public partial class L { public Matrix<float> W = null!; [NoGrad] public Matrix<float> S = null!; [NoGrad] public int N; [NoGrad] public float F; [Forward] public Matrix<float> Forward(Matrix<float> x) { S = x * W; S += x; N++; N--; F = Ops.Sum(x * W); F *= 2; Ops.Relu(x, S); W = x; this.S = S; return x * W; } }" },
+        { "sublayer collections", Usings + "public partial class D { public Matrix<float> W = null!; [Forward] public Matrix<float> Forward(Matrix<float> x) => x * W; } public partial class L { public D[] A = null!; public System.Collections.Generic.List<D> B = null!; public D[,] C = null!; [Forward] public Matrix<float> Forward(Matrix<float> x) { foreach (var d in A) x = d.Forward(x); for (int i = 0; i < B.Count; i++) x = B[i].Forward(x); x = A[(int)Ops.Sum(x)].Forward(x); return C[0, 0].Forward(x); } }" },
+        { "lists of results misused", Usings + "public partial class L { public Matrix<float> W = null!; [Forward] public System.Collections.Generic.IReadOnlyList<Matrix<float>> Forward(System.Collections.Generic.IReadOnlyList<Matrix<float>> xs) { var ys = new System.Collections.Generic.List<Matrix<float>>(); ys.Add(xs[0]); foreach (var x in xs) { ys.Add(x * W); ys.Add(x); } var zs = ys; return zs; } }" },
+        { "dropout with varied probability", Usings + "public partial class L { public Matrix<float> W = null!; [Forward] public Matrix<float> Forward(Matrix<float> x) => Ops.Dropout(x, Ops.Sum(x * W), null!); }" },
         { "tuple deconstruction", Usings + "public partial class L { [Forward] public Matrix<float> Forward(Matrix<float> x) { var (a, b) = (x, x); return a + b; } }" },
         { "shape attribute garbage", Usings + "public partial class L { [Shape(null, 3.5, \"\", -1, \"2*\")] public Matrix<float> W = null!; [Forward] [return: Shape] public Matrix<float> Forward([Shape(\"N\", \"N\", \"N\")] Matrix<float> x) => x * W; }" },
         { "static forward helper", Usings + "public partial class L { public Matrix<float> W = null!; [Forward] public static Matrix<float> Act(Matrix<float> x) => Ops.Relu(x); [Forward] public Matrix<float> Forward(Matrix<float> x) => Act(x * W); }" },
@@ -96,6 +103,8 @@ public sealed class NeverThrowsTests
     [InlineData("GruCell.cs")]
     [InlineData("Attention.cs")]
     [InlineData("GenericDense.cs")]
+    [InlineData("Branches.cs")]
+    [InlineData("Blocks.cs")]
     public async Task HalfTypedLayers_NeverThrow(string file)
     {
         string text = TestSources.Load(file);
