@@ -45,6 +45,15 @@ public sealed class PackageTests(ITestOutputHelper output)
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rnn={h[0, 0]:F3} dxs={dXs[0][0, 0]:F3},{dXs[1][0, 0]:F3} dh0={dH0[0, 0]:F3} dW={rnnGradients.W[0, 0]:F3}"));
 
+        // A stack of blocks in an array, a branch on a flag, a state counter.
+        var stack = new Stack { Blocks = [new Scale { W = Matrix<float>.FromRows([2f]) }, new Scale { W = Matrix<float>.FromRows([3f]) }] };
+        var stackTape = new Stack.Tape();
+        var stackGradients = new Stack.Gradients(stack);
+        var s = stack.Forward(Matrix<float>.FromRows([1f]), true, stackTape);
+        var ds = stack.Backward(stackTape, Matrix<float>.FromRows([1f]), stackGradients);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"stack={s[0, 0]:F3} dW0={stackGradients.Blocks[0].W[0, 0]:F3} dW1={stackGradients.Blocks[1].W[0, 0]:F3} dx={ds[0, 0]:F3} calls={stack.Calls} names={string.Join(",", stack.Parameters(stackGradients).Select(p => p.Name))}"));
+
         public partial class Dense
         {
             [Shape("D", "C")] public Matrix<float> W = null!;
@@ -52,6 +61,30 @@ public sealed class PackageTests(ITestOutputHelper output)
 
             [Forward]
             public Matrix<float> Forward([Shape("N", "D")] Matrix<float> x) => Ops.Relu(x * W + B);
+        }
+
+        public partial class Scale
+        {
+            public Matrix<float> W = null!;
+
+            [Forward]
+            public Matrix<float> Forward(Matrix<float> x) => x * W;
+        }
+
+        public partial class Stack
+        {
+            public Scale[] Blocks = null!;
+            [NoGrad] public int Calls;
+
+            [Forward]
+            public Matrix<float> Forward(Matrix<float> x, bool twice)
+            {
+                var h = x;
+                foreach (var block in Blocks)
+                    h = block.Forward(h);
+                Calls++;
+                return twice ? h + h : h;
+            }
         }
 
         public partial class Rnn
@@ -191,6 +224,8 @@ public sealed class PackageTests(ITestOutputHelper output)
             Assert.Contains("y=1.100,0.800 dx=-0.500,1.250 dW=1.000,1.000,2.000,2.000 dB=1.000,1.000 W00=0.400", result);
             // h1 = 1·0.5 + 1 = 1.5, h2 = 1.5·0.5 + 2 = 2.75; dxs = (0.5, 1), dh0 = 0.25, dW = h1 + 0.5·h0 = 2.
             Assert.Contains("rnn=2.750 dxs=0.500,1.000 dh0=0.250 dW=2.000", result);
+            // h = 1·2·3 = 6, result 2h = 12; dh = 2: dW1 = 2·2 = 4, dW0 = 1·(2·3) = 6, dx = 2·3·2 = 12; one state update.
+            Assert.Contains("stack=12.000 dW0=6.000 dW1=4.000 dx=12.000 calls=1 names=Blocks[0].W,Blocks[1].W", result);
             //    The generated files are where README.md says, stamped with the package's version (pre-release suffix included).
             var generated = Directory.GetFiles(Path.Combine(app, "obj"), "*.g.cs", SearchOption.AllDirectories)
                 .Where(f => f.Contains(Path.Combine("generated", "LayerGen.Generator", "LayerGen.Generator.LayerGenGenerator"), StringComparison.Ordinal)).ToList();
