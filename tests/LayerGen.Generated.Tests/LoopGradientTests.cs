@@ -49,6 +49,43 @@ public sealed class LoopGradientTests
         Assert.Contains("dOutput holds 2 matrices but the forward returned 3", e.Message);
     }
 
+    [Theory]
+    [InlineData(0.0)]   // the condition holds, the limit stops it before the first iteration
+    [InlineData(0.5)]
+    [InlineData(100.0)] // runs until the state is small
+    public void WhileLoop_ConditionOnCarriedValues(double limit)
+    {
+        var x = Normal(2, 3, 630);
+        var layer = new ShrinkUntilSmall();
+        Check(layer, [x, limit]);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void WhileLoop_CountedByItsListOfResults(int steps) => Check(new CountedWhile(), [Normal(2, 3, 640), steps]);
+
+    [Fact]
+    public void WhileLoop_OneTapeForRunsOfDifferentLengths()
+    {
+        var layer = new CountedWhile();
+        var tape = new CountedWhile.Tape();
+        foreach (int steps in new[] { 3, 6, 1, 4 })
+        {
+            var x = Normal(2, 3, 650 + steps);
+            var dYs = Sequence(steps, 2, 3, 660);
+            var reused = new CountedWhile.Gradients(layer);
+            layer.Forward(x, steps, tape);
+            var dX = layer.Backward(tape, dYs, reused);
+            var fresh = new CountedWhile.Gradients(layer);
+            var freshTape = new CountedWhile.Tape();
+            layer.Forward(x, steps, freshTape);
+            AssertClose(layer.Backward(freshTape, dYs, fresh), dX, $"dX at {steps} steps");
+            AssertClose(fresh.W, reused.W, $"dW at {steps} steps");
+        }
+    }
+
     [Fact]
     public void Rnn_TapeReusedForALongerThenAShorterThenALongerSequence()
     {

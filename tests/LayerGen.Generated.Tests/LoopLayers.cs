@@ -234,3 +234,46 @@ public partial class FloatTagger
         return ys;
     }
 }
+
+/// <summary>
+/// A while loop whose condition reads the carried values (a forward value and a scalar sum): iterate until the state is
+/// small or enough energy was spent. The trip count depends on the input, and is recorded.
+/// </summary>
+public partial class ShrinkUntilSmall
+{
+    public Matrix<double> W = Matrix<double>.RandomNormal(3, 3, 64, 0, 0.5);
+
+    [Forward]
+    public Matrix<double> Forward(Matrix<double> x, [NoGrad] double limit)
+    {
+        var h = x;
+        double energy = 0;
+        while (Ops.SumOfSquares(h) > 0.05 && energy < limit)
+        {
+            h = Ops.Tanh(h * W) * 0.8;
+            energy += Ops.SumOfSquares(h);
+        }
+        return h * (1 + energy);
+    }
+}
+
+/// <summary>A while loop counted by a carried scalar, filling a list of results.</summary>
+public partial class CountedWhile
+{
+    public Matrix<double> W = Matrix<double>.RandomNormal(3, 3, 65, 0, 0.5);
+
+    [Forward]
+    public IReadOnlyList<Matrix<double>> Forward(Matrix<double> x, int steps)
+    {
+        var h = x;
+        double done = 0;
+        var ys = new List<Matrix<double>>();
+        while (done < steps)
+        {
+            h = Ops.Sigmoid(h * W);
+            ys.Add(h);
+            done += 1;
+        }
+        return ys;
+    }
+}

@@ -57,12 +57,12 @@ public class AnalyzerTests
     public void LG0002_unsupported_statement_is_reported_at_its_span_and_nothing_is_generated_for_it()
     {
         var source = Layer("""
-                [Forward] public Matrix<double> Forward(Matrix<double> x) { while (x.Rows > 2) { x = x * W; } return x * W; }
+                [Forward] public Matrix<double> Forward(Matrix<double> x) { do { x = x * W; } while (x.Rows > 2); return x * W; }
                 [Forward] public Matrix<double> Other(Matrix<double> x) => x * W + B;
             """);
         var d = Single(source, "LG0002");
-        Assert.StartsWith("while (x.Rows > 2)", TextAt(d));
-        Assert.Contains("'while' loop", d.GetMessage());
+        Assert.StartsWith("do { x = x * W; } while (x.Rows > 2);", TextAt(d));
+        Assert.Contains("'do' loop", d.GetMessage());
         var result = TestCompiler.Run(source);
         Assert.DoesNotContain("Nn.L.Forward.g.cs", result.Generated.Keys);
         Assert.Contains("Nn.L.Other.g.cs", result.Generated.Keys);

@@ -201,7 +201,7 @@ public class ConstructTests
             public partial class Bad
             {
                 public Matrix<double> W = Matrix<double>.Ones(2, 2);
-                [Forward] public Matrix<double> Forward(Matrix<double> x) { while (x.Rows > 1) { x = x * W; } return x * W; }
+                [Forward] public Matrix<double> Forward(Matrix<double> x) { do { x = x * W; } while (x.Rows > 1); return x * W; }
                 [Forward] public Matrix<double> Good(Matrix<double> x) => Forward(x) + x;
             }
 

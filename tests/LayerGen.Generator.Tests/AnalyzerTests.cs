@@ -58,7 +58,7 @@ public sealed class AnalyzerTests
     // ------------------------------------------------------------------ LG0002 unsupported construct
 
     [Fact]
-    public Task LG0002_WhileLoopInForward() => Verify(Usings + """
+    public Task LG0002_DoWhileLoopInForward() => Verify(Usings + """
         public partial class Deep
         {
             public Matrix<float> W = null!;
@@ -66,8 +66,9 @@ public sealed class AnalyzerTests
             [Forward]
             public Matrix<float> Forward(Matrix<float> x)
             {
-                {|LG0002:while (x.Rows < 3)
-                    x = x * W;|}
+                {|LG0002:do
+                    x = x * W;
+                while (x.Rows < 3);|}
                 return x;
             }
         }

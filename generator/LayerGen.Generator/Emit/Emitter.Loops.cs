@@ -41,7 +41,10 @@ internal static partial class Emitter
         var body = plan.Body;
         string O(int position) => Operand(plan, instruction.Operands[position]);
         w.Line($"var {loop.Tapes} = tape.{loop.TapesField} ??= new global::System.Collections.Generic.List<{loop.TapeType}>();");
-        w.Line($"int {loop.Start} = {O(0)}, {loop.End} = {O(1)}{(facts.Inclusive ? " + 1" : "")};");
+        if (facts.While)
+            w.Line($"int {loop.Start} = {O(0)}; bool {loop.Again} = {O(1)};");
+        else
+            w.Line($"int {loop.Start} = {O(0)}, {loop.End} = {O(1)}{(facts.Inclusive ? " + 1" : "")};");
         var carried = new Dictionary<int, string>(); // region parameter → the local carrying it
         for (int k = 0; k < facts.Carried.Count; k++)
         {
@@ -59,7 +62,16 @@ internal static partial class Emitter
             w.Line($"var {list} = tape.{loop.EmitFields[e]} ??= new global::System.Collections.Generic.List<global::LayerGen.Matrix<{plan.Method.Layer.ElementType}>>();");
             w.Line($"{list}.Clear();");
         }
-        w.Line($"for (int {loop.Index} = {loop.Start}; {loop.Index} < {loop.End}; {loop.Index}++)").Open();
+        if (facts.While)
+        {
+            // The condition decides each next iteration; the body's region returns it after the iteration.
+            w.Line($"int {loop.Index} = {loop.Start};");
+            w.Line($"for (; {loop.Again}; {loop.Index}++)").Open();
+        }
+        else
+        {
+            w.Line($"for (int {loop.Index} = {loop.Start}; {loop.Index} < {loop.End}; {loop.Index}++)").Open();
+        }
         w.Line($"if ({loop.Index} - {loop.Start} == {loop.Tapes}.Count)");
         w.Line($"    {loop.Tapes}.Add(new {loop.TapeType}());");
         foreach (var item in loop.EmitItems)
@@ -79,13 +91,17 @@ internal static partial class Emitter
         arguments.Add($"{loop.Tapes}[{loop.Index} - {loop.Start}]");
         string receiver = plan.Method.IsStatic ? "" : "this.";
         var names = facts.Carried.Select(c => carried[c]).Concat(loop.EmitItems).ToList();
+        if (facts.While)
+            names.Add(loop.Again);
         string targets = names.Count == 1 ? names[0] : "(" + string.Join(", ", names) + ")";
         w.Line($"{targets} = {receiver}{facts.Region}({string.Join(", ", arguments)});");
         for (int e = 0; e < lists.Count; e++)
             w.Line($"{lists[e]}.Add({loop.EmitItems[e]});");
         w.Close();
         w.Line($"tape.{loop.StartField} = {loop.Start};");
-        w.Line($"tape.{loop.CountField} = {loop.End} > {loop.Start} ? {loop.End} - {loop.Start} : 0;");
+        w.Line(facts.While
+            ? $"tape.{loop.CountField} = {loop.Index} - {loop.Start};"
+            : $"tape.{loop.CountField} = {loop.End} > {loop.Start} ? {loop.End} - {loop.Start} : 0;");
     }
 
     /// <summary>
@@ -182,6 +198,8 @@ internal static partial class Emitter
                 dOutputs.Add($"{Use(plan, layoutFacts, result)}[{loop.Step}]");
             }
         }
+        if (facts.While)
+            dOutputs.Add("false"); // the region's last result is the condition, which nothing differentiates
         string gradients = method.IsStatic ? "" : ", gradients";
         string tapeArgument = $"{loop.Tapes}[{loop.Step}]";
         string arguments = region.ReturnKind == ValueKind.Scalar

@@ -233,6 +233,10 @@ internal sealed record LoopInput(LoopInputKind Kind, int Operand);
 /// <param name="Inputs">Per region parameter, in order: where its argument comes from.</param>
 /// <param name="Carried">Per loop result (region result), the position in <paramref name="Inputs"/> of its carried parameter.</param>
 /// <param name="Header">The loop's header as the user wrote it, for comments.</param>
+/// <param name="While">
+/// A <c>while (condition)</c>: operand 1 is the condition before the first iteration (no end), and the body's region
+/// returns, after its other results, the condition after the iteration (whether to run another).
+/// </param>
 /// <param name="Emits">
 /// The output lists the body adds one item to per iteration (<c>ys.Add(h)</c>), in order: after the carried results, each
 /// is a result of the loop of kind <see cref="ValueKind.Sequence"/> (the list of items), and each item a region result.
@@ -244,7 +248,8 @@ internal sealed record LoopFacts(
     EquatableArray<LoopInput> Inputs,
     EquatableArray<int> Carried,
     string Header,
-    EquatableArray<string> Emits = default);
+    EquatableArray<string> Emits = default,
+    bool While = false);
 
 /// <summary>What a <see cref="OpKind.Branch"/> instruction says beyond its operands.</summary>
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>

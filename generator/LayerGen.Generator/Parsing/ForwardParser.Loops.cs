@@ -75,6 +75,18 @@ internal static partial class ForwardParser
         }
 
         /// <summary>
+        /// <c>while (condition) body</c>: a loop whose iterations the condition decides, evaluated before the first and
+        /// after each (it may read anything, the carried values included; it is never differentiated). The body's region
+        /// returns the condition after the iteration; the tape records how many ran.
+        /// </summary>
+        private void WhileLoop(IWhileLoopOperation loop)
+        {
+            string header = Normalize(loop.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.WhileStatementSyntax w ? $"while ({w.Condition})" : "while (…)");
+            _statement = header;
+            Loop(loop, loop.Body, null, "iteration", null, null, false, header, null, null, whileCondition: loop.Condition);
+        }
+
+        /// <summary>
         /// <c>foreach (var x in xs) body</c> over a sequence input: the counted loop <c>for (int i = 0; i &lt; xs.Count; i++)</c>
         /// whose body reads <c>x = xs[i]</c>.
         /// </summary>
@@ -105,7 +117,8 @@ internal static partial class ForwardParser
         /// (<paramref name="eachSequence"/> and its variable <paramref name="eachVariable"/>; the bounds are 0 and its count).
         /// </summary>
         private void Loop(IOperation loop, IOperation loopBody, ILocalSymbol? index, string indexName, IOperation? startOperation, IOperation? endOperation,
-            bool inclusive, string header, ISymbol? eachSequence, ILocalSymbol? eachVariable, SublayerModel? eachSublayer = null)
+            bool inclusive, string header, ISymbol? eachSequence, ILocalSymbol? eachVariable, SublayerModel? eachSublayer = null,
+            IOperation? whileCondition = null)
         {
             // What the body reads and assigns from outside it.
             var declaredInside = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
@@ -130,7 +143,8 @@ internal static partial class ForwardParser
             if (eachSequence is not null)
                 items.Add(eachSequence);
             bool ok = true;
-            foreach (var node in loopBody.DescendantsAndSelf())
+            var scanned = whileCondition is null ? loopBody.DescendantsAndSelf() : loopBody.DescendantsAndSelf().Concat(whileCondition.DescendantsAndSelf());
+            foreach (var node in scanned)
             {
                 switch (node)
                 {
@@ -245,7 +259,16 @@ internal static partial class ForwardParser
 
             // The bounds: values of the outer body that depend on nothing differentiable (ints); a foreach runs over all elements.
             int start, end;
-            if (startOperation is null || endOperation is null)
+            if (whileCondition is not null)
+            {
+                // Iterations from 0 while the condition holds: operand 1 is its value before the first.
+                start = NewValue(ValueKind.Other, "int", "start", null, false, true);
+                _instructions.Add(new Instruction(start, OpKind.Constant, EquatableArray<int>.Empty, Text: "0", IsLiteral: true, Statement: header, Line: LineOf(loop.Syntax)));
+                end = Condition(whileCondition);
+                if (end < 0)
+                    return;
+            }
+            else if (startOperation is null || endOperation is null)
             {
                 start = NewValue(ValueKind.Other, "int", "start", null, false, true);
                 _instructions.Add(new Instruction(start, OpKind.Constant, EquatableArray<int>.Empty, Text: "0", IsLiteral: true, Statement: header, Line: LineOf(loop.Syntax)));
@@ -357,7 +380,7 @@ internal static partial class ForwardParser
             foreach (var member in StateMembersOf(loopBody))
                 region.Updated(member);
             region._emitted = emits.ToDictionary(e => e, _ => -1, (IEqualityComparer<ILocalSymbol>)SymbolEqualityComparer.Default);
-            var model = region.RunRegion(loopBody, name, parameters, carriedPositions, assigned, emits);
+            var model = region.RunRegion(loopBody, name, parameters, carriedPositions, assigned, emits, whileCondition);
             _updated.UnionWith(region._updated);
             foreach (var problem in region._problems)
                 _problems.Add(problem);
@@ -375,7 +398,7 @@ internal static partial class ForwardParser
             // The loop and its results: each assigned variable is rebound to its value after the loop.
             int handle = NewValue(ValueKind.Other, "loop", Camel(name), null, true);
             var facts = new LoopFacts(name, indexName, inclusive, loopInputs.ToEquatableArray(), carriedPositions.ToEquatableArray(), header,
-                emits.Select(e => e.Name).ToEquatableArray());
+                emits.Select(e => e.Name).ToEquatableArray(), While: whileCondition is not null);
             var callee = new ForwardCallee(CalleeKind.Region, "", name, Symbols.TapeName(name), false, calleeParameters.ToEquatableArray(),
                 Symbols.LayerShapeSymbols(_method.ContainingType));
             _instructions.Add(new Instruction(handle, OpKind.Loop, operands.ToEquatableArray(), Call: callee, Text: name,
@@ -411,7 +434,7 @@ internal static partial class ForwardParser
 
         /// <summary>Parses the loop body as a region and returns its model, or null when it has errors.</summary>
         private ForwardMethodModel? RunRegion(IOperation loopBody, string name, List<MethodParameter> parameters, List<int> carried, List<ISymbol> assigned,
-            List<ILocalSymbol> emits)
+            List<ILocalSymbol> emits, IOperation? whileCondition = null)
         {
             int result = -1;
             bool returned = false;
@@ -446,6 +469,15 @@ internal static partial class ForwardParser
                     return null;
                 _results.Add(item);
                 elements.Add(new MethodParameter(list.Name + "Item", _values[item].TypeName, ValueKind.Matrix, true, null));
+            }
+            // A while loop: last, the condition after this iteration (on the values the iteration leaves).
+            if (whileCondition is not null)
+            {
+                int again = Condition(whileCondition);
+                if (again < 0 || _problems.Any(p => !IsWarning(p.Id)))
+                    return null;
+                _results.Add(again);
+                elements.Add(new MethodParameter("again", "bool", ValueKind.Other, false, null));
             }
             var single = elements.Count == 1 ? elements[0] : null;
             var body = new ForwardBody(

@@ -318,6 +318,10 @@ internal static partial class ForwardParser
                         ForEachLoop(each);
                         break;
 
+                    case IWhileLoopOperation { ConditionIsTop: true, ConditionIsUntil: false, Condition: not null } whileLoop:
+                        WhileLoop(whileLoop);
+                        break;
+
                     case IVariableDeclarationGroupOperation group:
                         foreach (var declaration in group.Declarations)
                         {

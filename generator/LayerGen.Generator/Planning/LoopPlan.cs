@@ -47,6 +47,9 @@ internal sealed record LoopPlan(
     /// <summary>Per sequence: the zero gradients of the elements the loop did not visit.</summary>
     public Dictionary<int, string> ZeroItemFields { get; } = new();
 
+    /// <summary>A while loop: the local holding whether to run another iteration (forward).</summary>
+    public string Again { get; set; } = "";
+
     /// <summary>Per output list (by its position in <c>LoopFacts.Emits</c>): the tape's list of items, reused.</summary>
     public List<string> EmitFields { get; } = new();
 

@@ -454,6 +454,8 @@ internal sealed class MethodPlan
             $"one tape per iteration of {facts.Header}: grown once to the longest run, reused afterwards"));
         TapeFields.Add(new TapeField(plan.StartField, "int", $"the first value of {facts.Index} in the recorded run"));
         TapeFields.Add(new TapeField(plan.CountField, "int", "how many iterations the recorded run made"));
+        if (facts.While)
+            plan.Again = unique(baseName + "Again");
         for (int e = 0; e < facts.Emits.Count; e++)
         {
             plan.EmitFields.Add(field(baseName + Pascal(facts.Emits[e])));
