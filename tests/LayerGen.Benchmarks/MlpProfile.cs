@@ -15,6 +15,8 @@ internal static class MlpProfile
 
     public static int Run(string[] args)
     {
+        if (args.FirstOrDefault() == "gemm")
+            return Shapes(args[1..]);
         int steps = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 938;
         int rounds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
         var x = Matrix<float>.RandomNormal(Batch, 784, 2);
@@ -55,6 +57,48 @@ internal static class MlpProfile
             if (round == rounds - 1)
                 hand.Print(steps);
         }
+        return 0;
+    }
+
+    /// <summary>The step's products alone, on one thread and on all cores, best of several rounds.</summary>
+    private static int Shapes(string[] args)
+    {
+        int repeats = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 400;
+        (string Name, bool TA, bool TB, int M, int N, int K)[] shapes =
+        [
+            ("fwd  x·W1", false, false, 64, 256, 784),
+            ("fwd  h1·W2", false, false, 64, 128, 256),
+            ("fwd  h2·W3", false, false, 64, 10, 128),
+            ("bwd  dW3 = h2ᵀ·dY", true, false, 128, 10, 64),
+            ("bwd  dh2 = dY·W3ᵀ", false, true, 64, 128, 10),
+            ("bwd  dW2 = h1ᵀ·dz2", true, false, 256, 128, 64),
+            ("bwd  dh1 = dz2·W2ᵀ", false, true, 64, 256, 128),
+            ("bwd  dW1 = xᵀ·dz1", true, false, 784, 256, 64),
+        ];
+        Console.WriteLine($"{"product",-22} {"m×n×k",-12} {"1 thread µs",12} {"GFLOP/s",8} {"2 threads µs",13} {"GFLOP/s",8}   load {Load()}");
+        foreach (var (name, ta, tb, m, n, k) in shapes)
+        {
+            var a = Matrix<float>.RandomNormal(ta ? k : m, ta ? m : k, 1).AsSpan().ToArray();
+            var b = Matrix<float>.RandomNormal(tb ? n : k, tb ? k : n, 2).AsSpan().ToArray();
+            var c = new float[m * n];
+            double Time(int threads)
+            {
+                GemmParallel.MaxThreads = threads;
+                double best = double.MaxValue;
+                for (int round = 0; round < 5; round++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    for (int r = 0; r < repeats; r++)
+                        Gemm.Multiply(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 1f, c, n);
+                    best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds * 1e6 / repeats);
+                }
+                return best;
+            }
+            double one = Time(1), two = Time(0);
+            double flops = 2.0 * m * n * k;
+            Console.WriteLine($"{name,-22} {$"{m}×{n}×{k}",-12} {one,12:F1} {flops / one / 1e3,8:F1} {two,13:F1} {flops / two / 1e3,8:F1}");
+        }
+        GemmParallel.MaxThreads = 0;
         return 0;
     }
 
