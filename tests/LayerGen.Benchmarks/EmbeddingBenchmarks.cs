@@ -61,23 +61,37 @@ public class EmbeddingBenchmarks
     }
 
     /// <summary>
-    /// The side-by-side table: LayerGen (Stopwatch, median of 7 batches of 50 steps, before and after the PyTorch run,
-    /// the better of the two) and <c>torch/embedding_bench.py</c> (torch's default threads), one session.
+    /// The side-by-side table, from one session: <c>rounds</c> (default 3) times LayerGen then
+    /// <c>torch/embedding_bench.py</c> (torch's default threads; other arguments go to the script), then LayerGen once
+    /// more. Each measurement is the median of 7 batches of 50 steps by wall clock, with the process's CPU time per
+    /// step (all threads); the table gives each side's best and median measurement and the ratios.
     /// </summary>
     public static int Report(string[] args)
     {
+        int rounds = 3;
+        if (args.Length > 1 && args[0] == "--rounds")
+        {
+            rounds = int.Parse(args[1], CultureInfo.InvariantCulture);
+            args = args[2..];
+        }
         string? script = FindScript();
         var step = new Step();
-        Console.WriteLine($"load {Load()}");
-        double[] before = [Measure(step.Overwrite), Measure(step.ZeroGradAccumulate)];
-        var torch = new Dictionary<string, double>();
+        (string Ours, string Theirs)[] pairs = [("overwrite", "grad=None"), ("ZeroGrad+accumulate", "zero_()")];
+        var ours = pairs.Select(_ => new List<(double Ms, double CpuMs)>()).ToArray();
+        var theirs = pairs.Select(_ => new List<(double Ms, double CpuMs)>()).ToArray();
         string torchVersion = "not run";
-        if (script is null)
+        string loadBefore = Load();
+        for (int round = 0; round <= rounds; round++)
         {
-            Console.WriteLine("PyTorch not run: torch/embedding_bench.py not found");
-        }
-        else
-        {
+            ours[0].Add(Measure(step.Overwrite));
+            ours[1].Add(Measure(step.ZeroGradAccumulate));
+            if (round == rounds)
+                break;
+            if (script is null)
+            {
+                Console.WriteLine("PyTorch not run: torch/embedding_bench.py not found");
+                continue;
+            }
             try
             {
                 var process = Process.Start(new ProcessStartInfo("/usr/bin/python3", $"{script} {string.Join(' ', args)}") { RedirectStandardOutput = true })!;
@@ -88,8 +102,10 @@ public class EmbeddingBenchmarks
                         torchVersion = line[1..].Trim();
                         continue;
                     }
-                    int space = line.LastIndexOf(' ');
-                    torch[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+                    var fields = line.Split(' ');
+                    int i = Array.FindIndex(pairs, p => line.StartsWith(p.Theirs + " ", StringComparison.Ordinal));
+                    if (i >= 0)
+                        theirs[i].Add((double.Parse(fields[^2], CultureInfo.InvariantCulture), double.Parse(fields[^1], CultureInfo.InvariantCulture)));
                 }
                 process.WaitForExit();
             }
@@ -98,26 +114,36 @@ public class EmbeddingBenchmarks
                 Console.WriteLine($"PyTorch not run: {e.Message}");
             }
         }
-        double[] after = [Measure(step.Overwrite), Measure(step.ZeroGradAccumulate)];
-        Console.WriteLine($"load {Load()}");
-        Console.WriteLine($"Embedding forward+backward, float, table {Vocabulary}×{Width}, {Batch} ids, dense gradient (ms per step, median); {torchVersion}");
-        Console.WriteLine($"{"LayerGen",-22} {"ms",8} {"PyTorch",-10} {"ms",8} {"speed-up",9}");
-        (string Ours, string Theirs)[] pairs = [("overwrite", "grad=None"), ("ZeroGrad+accumulate", "zero_()")];
+        Console.WriteLine($"Embedding forward+backward, float, table {Vocabulary}×{Width}, {Batch} ids, dense gradient; ms per step; {torchVersion}; {rounds} rounds interleaved; load before {loadBefore}, after {Load()}");
+        Console.WriteLine($"{"LayerGen",-20} {"best",7} {"median",7} {"CPU",7} | {"PyTorch",-10} {"best",7} {"median",7} {"CPU",7} | {"× best",7} {"× median",8} {"× CPU",7}");
         for (int i = 0; i < pairs.Length; i++)
         {
-            double ms = Math.Min(before[i], after[i]);
-            double t = torch.TryGetValue(pairs[i].Theirs, out var v) ? v : double.NaN;
-            Console.WriteLine($"{pairs[i].Ours,-22} {ms,8:F3} {pairs[i].Theirs,-10} {t,8:F3} {t / ms,8:F2}×   (LayerGen runs {before[i]:F3} / {after[i]:F3})");
+            var (oBest, oMedian, oCpu) = Summary(ours[i]);
+            var (tBest, tMedian, tCpu) = Summary(theirs[i]);
+            Console.WriteLine($"{pairs[i].Ours,-20} {oBest,7:F3} {oMedian,7:F3} {oCpu,7:F3} | {pairs[i].Theirs,-10} {tBest,7:F3} {tMedian,7:F3} {tCpu,7:F3} | {tBest / oBest,6:F2}× {tMedian / oMedian,7:F2}× {tCpu / oCpu,6:F2}×");
+            Console.WriteLine($"  LayerGen runs: {string.Join(", ", ours[i].Select(r => r.Ms.ToString("F3", CultureInfo.InvariantCulture)))}; PyTorch runs: {string.Join(", ", theirs[i].Select(r => r.Ms.ToString("F3", CultureInfo.InvariantCulture)))}");
         }
         return 0;
     }
 
-    private static double Measure(Action step)
+    /// <summary>Best and median wall time, and the median CPU time, of a side's measurements (NaN when none).</summary>
+    private static (double Best, double Median, double Cpu) Summary(List<(double Ms, double CpuMs)> runs)
+    {
+        if (runs.Count == 0)
+            return (double.NaN, double.NaN, double.NaN);
+        var ms = runs.Select(r => r.Ms).Order().ToArray();
+        var cpu = runs.Select(r => r.CpuMs).Order().ToArray();
+        return (ms[0], ms[ms.Length / 2], cpu[cpu.Length / 2]);
+    }
+
+    /// <summary>Median of 7 batches of 50 steps (wall ms per step) and the process's CPU ms per step over them.</summary>
+    private static (double Ms, double CpuMs) Measure(Action step)
     {
         for (int i = 0; i < 10; i++)
             step();
         const int reps = 50;
         var times = new List<double>();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         for (int batch = 0; batch < 7; batch++)
         {
             var watch = Stopwatch.StartNew();
@@ -125,8 +151,9 @@ public class EmbeddingBenchmarks
                 step();
             times.Add(watch.Elapsed.TotalMilliseconds / reps);
         }
+        double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / (7 * reps);
         times.Sort();
-        return times[times.Count / 2];
+        return (times[times.Count / 2], cpuMs);
     }
 
     private static string? FindScript()

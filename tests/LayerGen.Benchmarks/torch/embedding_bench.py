@@ -2,7 +2,8 @@
 """PyTorch reference for LayerGen's Embedding benchmark (`LayerGen.Benchmarks embedding`, which runs this script in
 the same session): torch.nn.functional.embedding forward + backward, float32, a 50,000 x 128 table, 256 ids per step
 (uniform in [0, 50000), fixed seed), sparse=False: the backward produces the dense 50,000 x 128 gradient of the table,
-as PyTorch does by default. Prints one line per case, `name median_ms` (median of several timed batches, wall clock).
+as PyTorch does by default. Prints one line per case, `name median_ms cpu_ms`: the median of several timed batches by
+wall clock, and the process's CPU time per step over all of them (time.process_time: every thread).
 
 The cases differ only in how the dense gradient is zeroed between steps (PyTorch must start every step from zero):
   grad=None   weight.grad = None before each step (zero_grad(set_to_none=True), PyTorch 2's default): the backward
@@ -56,12 +57,14 @@ def main():
         for _ in range(10):
             step()
         times = []
+        cpu0 = time.process_time()
         for _ in range(7):
             t0 = time.perf_counter()
             for _ in range(args.reps):
                 step()
             times.append((time.perf_counter() - t0) / args.reps)
-        print(f"{name} {statistics.median(times) * 1e3:.4f}", flush=True)
+        cpu = (time.process_time() - cpu0) / (7 * args.reps)
+        print(f"{name} {statistics.median(times) * 1e3:.4f} {cpu * 1e3:.4f}", flush=True)
 
 
 if __name__ == "__main__":
