@@ -43,8 +43,8 @@ internal readonly struct AdamConstants<T> where T : unmanaged, IFloatingPointIee
 /// <see cref="Update{T}"/> computes exactly, bit for bit, what <see cref="UpdateByPasses{T}"/> computes with one
 /// <see cref="TensorPrimitives"/> call per line of the update (the form the optimizer had first, kept as the
 /// reference and as the path for tiny parameters and hardware without 256-bit vectors): every lane goes through
-/// the same vector operations (<see cref="Vector256.Lerp(Vector256{float}, Vector256{float}, Vector256{float})"/>,
-/// separate multiplies and adds, a true square root and true divisions), only without nine round trips through
+/// the same vector operations (<c>Vector256.Lerp</c> on .NET 9 and later, TensorPrimitives' own
+/// fused <c>x·(1 − a) + y·a</c> on .NET 8; separate multiplies and adds, a true square root and true divisions), only without nine round trips through
 /// memory. The tail of a parameter whose length is not a multiple of the vector width is computed in a zero-padded
 /// vector, as <see cref="TensorPrimitives"/> computes its tails with a (masked or overlapping) full vector.
 /// </para>
@@ -193,11 +193,25 @@ internal static class AdamKernel
     private static Vector256<T> Lerp<T>(Vector256<T> x, Vector256<T> y, Vector256<T> amount)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+#if NET9_0_OR_GREATER
+        // What TensorPrimitives.Lerp calls per vector on .NET 9 and later.
         if (typeof(T) == typeof(float))
             return Vector256.Lerp(x.AsSingle(), y.AsSingle(), amount.AsSingle()).As<float, T>();
         if (typeof(T) == typeof(double))
             return Vector256.Lerp(x.AsDouble(), y.AsDouble(), amount.AsDouble()).As<double, T>();
         throw new NotSupportedException();
+#else
+        // TensorPrimitives' .NET 8 build: x·(1 − a) + y·a with the last add fused where FMA exists (what
+        // Vector256.Lerp does later), else unfused.
+        if (System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            if (typeof(T) == typeof(float))
+                return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(x.AsSingle(), (Vector256<float>.One - amount.AsSingle()), (y * amount).AsSingle()).As<float, T>();
+            if (typeof(T) == typeof(double))
+                return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(x.AsDouble(), (Vector256<double>.One - amount.AsDouble()), (y * amount).AsDouble()).As<double, T>();
+        }
+        return (x * (Vector256<T>.One - amount)) + (y * amount);
+#endif
     }
 
     /// <summary>The scalars broadcast to vectors once per parameter.</summary>
