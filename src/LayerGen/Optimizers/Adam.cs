@@ -15,9 +15,11 @@ namespace LayerGen;
 /// v ← β₂·v + (1 − β₂)·g²
 /// p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 /// </code>
-/// The moment buffers m and v (one per parameter) and one scratch buffer as long as the largest parameter
-/// are allocated in the constructor; <see cref="Optimizer{T}.Step"/> allocates nothing. Gradients are read,
-/// never modified.
+/// Each parameter is updated in one pass over p, g, m and v (a parameter of 16 k elements or more split over the
+/// cores), bit for bit what one <c>TensorPrimitives</c> call per line computes (PyTorch's order of operations).
+/// The moment buffers m and v (one per parameter) and one scratch buffer as long as the largest parameter (for the
+/// passes, which parameters shorter than one vector take) are allocated in the constructor;
+/// <see cref="Optimizer{T}.Step"/> allocates nothing. Gradients are read, never modified.
 /// </remarks>
 public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
