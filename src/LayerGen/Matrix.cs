@@ -145,8 +145,8 @@ public sealed class Matrix<TElement> where TElement : unmanaged, IFloatingPointI
     /// <summary>Sets every element to <paramref name="value"/>.</summary>
     public void Fill(TElement value) => AsSpan().Fill(value);
 
-    /// <summary>Sets every element to zero.</summary>
-    public void Clear() => AsSpan().Clear();
+    /// <summary>Sets every element to zero (a matrix of several MiB, such as an embedding table's gradient, on every core).</summary>
+    public void Clear() => ParallelClear.Clear(AsSpan());
 
     /// <summary>The elements as a new row-major array.</summary>
     public TElement[] ToArray() => AsReadOnlySpan().ToArray();

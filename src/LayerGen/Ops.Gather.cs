@@ -63,7 +63,7 @@ public static partial class Ops
         var dy = dOutput.AsReadOnlySpan();
         var dt = dTable.AsSpan();
         if (!accumulate)
-            dt.Clear();
+            ParallelClear.Clear(dt);   // the whole table: rows no id touches are 0 (a large table on every core)
         for (int i = 0; i < ids.Length; i++)
             ElementwiseKernels.Store(dy.Slice(i * d, d), dt.Slice(ids[i] * d, d), accumulate: true);
     }

@@ -12,6 +12,10 @@ switch (args.FirstOrDefault())
         return 0;
     case "conv":
         return ConvBenchmarks.Report(args[1..]);
+    case "embedding":
+        return EmbeddingBenchmarks.Report(args[1..]);
+    case "mlp-profile":
+        return MlpProfile.Run(args[1..]);
     case "peak":
         PeakBenchmarks.Report();
         return 0;

@@ -24,6 +24,67 @@ public sealed class GatherOpsTests
         Assert.Equal(0, Ops.Embedding(tableF, []).Rows);
     }
 
+    /// <summary>
+    /// A table large enough for the split clear (the issue #9 benchmark's 50,000 × 128): every row no id touches is 0
+    /// (the contract: dTable is fully written), the touched rows are the scatter-add, with the pool, with every part
+    /// run by the caller, and on one thread; Matrix.Clear of the same table (ZeroGrad) likewise.
+    /// </summary>
+    [Fact]
+    public void Embedding_backward_of_a_large_table_writes_every_row()
+    {
+        const int vocabulary = 50_000, width = 128;
+        var table = new Matrix<float>(vocabulary, width);
+        int[] ids = [0, 7, 49_999, 7, 25_000, 12_345];
+        var dy = Matrix<float>.RandomNormal(ids.Length, width, 4);
+        int saved = GemmParallel.MaxThreads;
+        try
+        {
+            foreach (var (threads, withdraw) in new[] { (2, false), (2, true), (3, false), (1, false) })
+            {
+                GemmParallel.MaxThreads = threads;
+                GemmParallel.WithdrawOffers = withdraw;
+                var dTable = Matrix<float>.Filled(vocabulary, width, float.NaN);
+                Ops.EmbeddingBackward(table, ids, dy, dTable);
+                var expected = new float[vocabulary * width];
+                for (int i = 0; i < ids.Length; i++)
+                    for (int c = 0; c < width; c++)
+                        expected[ids[i] * width + c] += dy[i, c];
+                Assert.Equal(expected, dTable.ToArray());
+
+                dTable.Fill(float.NaN);
+                dTable.Clear();
+                Assert.All(dTable.ToArray(), x => Assert.Equal(0f, x));
+            }
+        }
+        finally
+        {
+            GemmParallel.MaxThreads = saved;
+            GemmParallel.WithdrawOffers = false;
+        }
+    }
+
+    [Fact]
+    public void ParallelClear_clears_exactly_the_span()
+    {
+        int saved = GemmParallel.MaxThreads;
+        GemmParallel.MaxThreads = 2;
+        try
+        {
+            foreach (int length in new[] { 1, 1_048_575, 1_048_576, 1_048_577, 3_000_001 })
+            {
+                var buffer = Enumerable.Repeat(1.5f, length + 2).ToArray();
+                ParallelClear.Clear(buffer.AsSpan(1, length));
+                Assert.Equal(1.5f, buffer[0]);
+                Assert.Equal(1.5f, buffer[^1]);
+                Assert.True(buffer.AsSpan(1, length).IndexOfAnyExcept(0f) < 0, $"length {length}");
+            }
+        }
+        finally
+        {
+            GemmParallel.MaxThreads = saved;
+        }
+    }
+
     [Fact]
     public void Embedding_backward_is_a_scatter_add_matching_central_differences()
     {

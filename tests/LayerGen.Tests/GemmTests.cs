@@ -202,6 +202,56 @@ public class GemmTests
         }
     }
 
+    /// <summary>
+    /// Parts that no worker takes (the caller withdraws the offers and runs every part itself, one after another, as
+    /// when the machine gives the workers no core in time): the row split's late parts find all the shared work
+    /// claimed and return; the column split's are computed by the caller. Bit-identical to one thread.
+    /// </summary>
+    [Theory]
+    [InlineData(784, 256, 64)]     // row split, the MLP's dW1 = xᵀ·dz1 shape (transposed A)
+    [InlineData(300, 61, 700)]     // row split, three KC slices alternating the two shared B buffers
+    [InlineData(64, 256, 784)]     // column split, the MLP's first forward product
+    public void WithdrawnParts_RunOnTheCaller_BitIdenticalToOneThread(int m, int n, int k)
+    {
+        int saved = GemmParallel.MaxThreads;
+        try
+        {
+            for (int mode = 0; mode < 4; mode++)
+            {
+                bool ta = mode >= 2, tb = (mode & 1) != 0;
+                var a = Random<float>(ta ? k : m, ta ? m : k, 21 + mode);
+                var b = Random<float>(tb ? n : k, tb ? k : n, 22 + mode);
+                var c0 = Random<float>(m, n, 23);
+                var one = (float[])c0.Clone();
+                GemmParallel.MaxThreads = 1;
+                Gemm.Multiply(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 1f, one, n);
+                foreach (int threads in new[] { 2, 3 })
+                {
+                    GemmParallel.MaxThreads = threads;
+                    Assert.True(GemmParallel.ChooseParts(m, n, k, GemmBlocked<float>.MR, GemmBlocked<float>.NR, out _) > 1);
+                    foreach (bool withdraw in new[] { true, false })
+                    {
+                        var many = (float[])c0.Clone();
+                        GemmParallel.WithdrawOffers = withdraw;
+                        try
+                        {
+                            Gemm.Multiply(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 1f, many, n);
+                        }
+                        finally
+                        {
+                            GemmParallel.WithdrawOffers = false;
+                        }
+                        Assert.Equal(one, many);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            GemmParallel.MaxThreads = saved;
+        }
+    }
+
     /// <summary>Back-to-back split products (the workers' spin hand-off) and long pauses (their blocking hand-off) give the same results.</summary>
     [Fact]
     public void RepeatedSplitProducts_SpinAndBlockingHandOff_StayCorrect()

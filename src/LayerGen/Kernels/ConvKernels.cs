@@ -12,7 +12,7 @@ namespace LayerGen;
 /// </summary>
 /// <remarks>
 /// <para>Parallelism: above <see cref="ParallelThreshold"/> multiply-adds the images are split into one contiguous range
-/// per core and run on the GEMM's persistent worker pool (<see cref="GemmParallel.Run"/>: no allocation, the job on the
+/// per core and run on the GEMM's persistent worker pool (<see cref="GemmParallel.RunParts"/>: no allocation, the job on the
 /// caller's stack). Inside a part the per-image GEMMs run on one thread; dWeight and dBias are summed per part and then
 /// reduced by the caller (so the result does not depend on timing). Small convolutions run on the calling thread, where
 /// a large per-image GEMM may still use the pool itself.</para>
@@ -69,7 +69,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             if (parts <= 1)
                 ForwardPart(&job, 0, 1);
             else
-                GemmParallel.Run(&ForwardPart, &job, parts);
+                GemmParallel.RunParts(&ForwardPart, &job, parts);
         }
     }
 
@@ -104,7 +104,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             if (parts <= 1)
                 BackwardPart(&job, 0, 1);
             else
-                GemmParallel.Run(&BackwardPart, &job, parts);
+                GemmParallel.RunParts(&BackwardPart, &job, parts);
 
             // Reduce the parts' sums in part order (deterministic).
             if (dWeight is not null)

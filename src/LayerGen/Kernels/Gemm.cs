@@ -172,8 +172,9 @@ internal unsafe struct GemmJob<T> where T : unmanaged
     public T* PackA;
     public long PackAStride;
 
-    /// <summary>Row split: the chunk counters of even and odd KC slices.</summary>
-    public fixed int Claims[2];
+    /// <summary>Row split: B panel groups claimed and packed, row chunks claimed and computed, counted over all
+    /// slices in order (see <c>GemmBlocked.SharedB</c>).</summary>
+    public int PackClaimed, PackDone, ChunkClaimed, ChunkDone;
 
     /// <summary>Row split: MR-high tiles per claimed chunk of rows.</summary>
     public int ChunkTiles;

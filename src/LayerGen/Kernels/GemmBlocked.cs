@@ -59,7 +59,14 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     [ThreadStatic] private static byte[]? t_packB;
 
     /// <summary>The pool's entry point: one part of the product in <paramref name="job"/>.</summary>
-    public static void RunPart(void* job, int part, int parts) => Run(in *(GemmJob<T>*)job, part, parts);
+    public static void RunPart(void* job, int part, int parts)
+    {
+        var j = (GemmJob<T>*)job;
+        if (parts > 1 && j->SplitRows)
+            SharedB(j, part, parts);
+        else
+            Run(in *j, part, parts);
+    }
 
     /// <summary>Computes part <paramref name="part"/> of <paramref name="parts"/> (rows or columns of C).</summary>
     public static void Run(in GemmJob<T> job, int part, int parts)
@@ -70,7 +77,8 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         {
             if (job.SplitRows)
             {
-                SharedB(in job, part, parts);
+                // The job lives on the calling thread's stack (never moved): its counters are addressed directly.
+                SharedB((GemmJob<T>*)Unsafe.AsPointer(ref Unsafe.AsRef(in job)), part, parts);
                 return;
             }
             else
@@ -101,8 +109,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         int tiles = (job.M + MR - 1) / MR;
         job.ChunkTiles = Math.Clamp((tiles + ChunksPerPart * parts - 1) / (ChunksPerPart * parts), 1, MC / MR);
         int mcMax = job.ChunkTiles * MR;
-        job.Claims[0] = 0;
-        job.Claims[1] = 0;
+        job.PackClaimed = job.PackDone = job.ChunkClaimed = job.ChunkDone = 0;
         // Whole cache lines per block (16 floats or 8 doubles), plus a line of slack after each A block for the
         // 2-lane spill of the float A packing.
         long lineElements = 64 / sizeof(T);
@@ -118,66 +125,72 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     private static long RoundUp64(long x, long unit) => (x + unit - 1) / unit * unit;
 
     /// <summary>
-    /// One part of a row-split product with op(B) packed once and shared: for every (NC, KC) slice each part packs
-    /// an equal share of B's NR-wide panels into the slice's shared buffer, the parts meet at a barrier, and each
-    /// part then packs its own rows of op(A) (an equal share of the MR-high tiles) and multiplies them with the
-    /// whole shared block. Slices alternate between two B buffers, so one barrier per slice suffices: a part packs
-    /// slice s + 2 into the buffer of slice s only after the barrier of slice s + 1, which every part reaches after
-    /// it has finished computing slice s.
+    /// One part of a row-split product with op(B) packed once and shared. For every (NC, KC) slice in order: the
+    /// parts claim groups of B's NR-wide panels and pack them into the slice's shared buffer; wait until the whole
+    /// slice is packed and every row chunk of the slice before is computed; then claim chunks of rows, pack their
+    /// op(A) and multiply them with the whole shared block. Slices alternate between two B buffers: a part packs
+    /// slice s + 1 into the buffer of slice s − 1 only after it has seen every chunk of s − 1 computed.
     /// </summary>
+    /// <remarks>
+    /// Nothing waits for a part to arrive: a part waits only for groups and chunks that another part has claimed and
+    /// not yet finished, so a part that starts late (a worker the machine has not scheduled, or a withdrawn part run
+    /// by the caller afterwards) finds everything claimed and returns, and the caller alone computes what nobody took.
+    /// The claim and completion counters count across slices (each slice's items follow the previous slice's), and a
+    /// claim never moves a counter past the end of the claimer's own slice. Every element of C still adds its KC
+    /// slices in order (slice s of a chunk starts after all of slice s − 1), so the result does not depend on which
+    /// part computes what.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit] // the edge tile is always written by the kernel before it is read
-    private static void SharedB(in GemmJob<T> job, int part, int parts)
+    private static void SharedB(GemmJob<T>* job, int part, int parts)
     {
-        bool transposeA = job.TransposeA, transposeB = job.TransposeB;
-        int m = job.M, n = job.N, k = job.K, lda = job.Lda, ldb = job.Ldb, ldc = job.Ldc;
-        T alpha = job.Alpha, beta = job.Beta;
-        T* a = job.A, b = job.B, c = job.C;
-        // Rows are handed out in chunks of ChunkTiles MR-high tiles, claimed from a per-slice counter, so a part
-        // the machine slows down (another process on its core) takes fewer chunks instead of holding the others
-        // at the next barrier. The counter of the next slice is reset by the last part to reach this slice's
-        // barrier: by then every part has finished claiming from the slice before (which used the same counter).
-        int chunkRows = job.ChunkTiles * MR;
+        bool transposeA = job->TransposeA, transposeB = job->TransposeB;
+        int m = job->M, n = job->N, k = job->K, lda = job->Lda, ldb = job->Ldb, ldc = job->Ldc;
+        T alpha = job->Alpha, beta = job->Beta;
+        T* a = job->A, b = job->B, c = job->C;
+        int chunkRows = job->ChunkTiles * MR;
         int chunks = (m + chunkRows - 1) / chunkRows;
-        T* packA = job.PackA + part * job.PackAStride;
+        T* packA = job->PackA + part * job->PackAStride;
         T* edge = stackalloc T[MR * 16];
-        int slice = 0;
-        // The job is on the calling thread's stack (never moved): its counters are addressed directly.
-        int* claims = ((GemmJob<T>*)Unsafe.AsPointer(ref Unsafe.AsRef(in job)))->Claims;
+        int* packClaimed = &job->PackClaimed, packDone = &job->PackDone;
+        int* chunkClaimed = &job->ChunkClaimed, chunkDone = &job->ChunkDone;
+        int slice = 0, packBase = 0, chunkBase = 0;
+        for (int jc = 0; jc < n; jc += NC)
         {
-            for (int jc = 0; jc < n; jc += NC)
+            int nc = Math.Min(NC, n - jc);
+            int panels = (nc + NR - 1) / NR;
+            int groupPanels = Math.Max(1, (panels + 2 * parts - 1) / (2 * parts));
+            int groups = (panels + groupPanels - 1) / groupPanels;
+            for (int pc = 0; pc < k; pc += KC, slice++)
             {
-                int nc = Math.Min(NC, n - jc);
-                int panels = (nc + NR - 1) / NR;
-                int q0 = (int)((long)panels * part / parts), q1 = (int)((long)panels * (part + 1) / parts);
-                int j0 = q0 * NR, j1 = Math.Min(nc, q1 * NR);
-                for (int pc = 0; pc < k; pc += KC, slice++)
+                int kc = Math.Min(KC, k - pc);
+                T betaSlice = pc == 0 ? beta : T.One;
+                T* packB = job->PackB + (slice & 1) * job->PackBStride;
+                int packEnd = packBase + groups, chunkEnd = chunkBase + chunks;
+                while (GemmParallel.TryClaim(packClaimed, packEnd, out int item))
                 {
-                    int kc = Math.Min(KC, k - pc);
-                    T betaSlice = pc == 0 ? beta : T.One;
-                    T* packB = job.PackB + (slice & 1) * job.PackBStride;
-                    if (j1 > j0)
-                    {
-                        if (transposeB)
-                            PackBTransposed(b + (long)(jc + j0) * ldb + pc, ldb, kc, j1 - j0, packB + (long)j0 * kc);
-                        else
-                            PackB(b + (long)pc * ldb + jc + j0, ldb, kc, j1 - j0, packB + (long)j0 * kc);
-                    }
-                    int* claim = claims + (slice & 1);
-                    GemmParallel.Barrier(parts, claims + ((slice + 1) & 1));
-
-                    int chunk;
-                    while ((chunk = Interlocked.Increment(ref *claim) - 1) < chunks)
-                    {
-                        int ic = chunk * chunkRows;
-                        int mc = Math.Min(chunkRows, m - ic);
-                        if (transposeA)
-                            PackATransposed(a + (long)pc * lda + ic, lda, kc, mc, packA);
-                        else
-                            PackA(a + (long)ic * lda + pc, lda, kc, mc, packA);
-                        MacroKernel(mc, nc, kc, packA, packB, c + (long)ic * ldc + jc, ldc, alpha, betaSlice, edge);
-                    }
+                    int j0 = (item - packBase) * groupPanels * NR, j1 = Math.Min(nc, j0 + groupPanels * NR);
+                    if (transposeB)
+                        PackBTransposed(b + (long)(jc + j0) * ldb + pc, ldb, kc, j1 - j0, packB + (long)j0 * kc);
+                    else
+                        PackB(b + (long)pc * ldb + jc + j0, ldb, kc, j1 - j0, packB + (long)j0 * kc);
+                    Interlocked.Increment(ref *packDone);
                 }
+                // This slice packed, and the slice before computed (its rows get this slice added next).
+                GemmParallel.WaitFor(packDone, packEnd, chunkDone, chunkBase);
+                while (GemmParallel.TryClaim(chunkClaimed, chunkEnd, out int item))
+                {
+                    int ic = (item - chunkBase) * chunkRows;
+                    int mc = Math.Min(chunkRows, m - ic);
+                    if (transposeA)
+                        PackATransposed(a + (long)pc * lda + ic, lda, kc, mc, packA);
+                    else
+                        PackA(a + (long)ic * lda + pc, lda, kc, mc, packA);
+                    MacroKernel(mc, nc, kc, packA, packB, c + (long)ic * ldc + jc, ldc, alpha, betaSlice, edge);
+                    Interlocked.Increment(ref *chunkDone);
+                }
+                packBase = packEnd;
+                chunkBase = chunkEnd;
             }
         }
     }

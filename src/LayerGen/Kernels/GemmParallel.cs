@@ -4,8 +4,9 @@ using System.Runtime.CompilerServices;
 namespace LayerGen;
 
 /// <summary>
-/// Splits large products over the cores with a small persistent worker pool. The caller computes part 0 itself
-/// and waits for the others, so a product never returns before every part is written.
+/// Splits large products over the cores with a small persistent worker pool. The caller computes part 0 itself,
+/// and every part a worker has not started by then, so a product never returns before every part is written and
+/// never waits for a worker that the machine has not scheduled.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -15,12 +16,20 @@ namespace LayerGen;
 /// lives on the caller's stack and the work is a function pointer, so nothing is boxed.
 /// </para>
 /// <para>
-/// Hand-off: each worker has a ticket the caller increments to give it a part. A worker that finished a part
-/// spins on its ticket for <see cref="SpinMicroseconds"/> (back-to-back products, the common case in training,
-/// then start without a kernel wake-up), and only then blocks on its semaphore; the caller releases the semaphore
-/// only when the worker said it was going to sleep. The caller waits for the parts by spinning too (yielding
-/// the core when the wait gets long). Parts of one product meet at <see cref="Barrier"/> (a sense-reversing
-/// spin barrier) to share packed panels.
+/// Hand-off: the caller offers part w + 1 to worker w by writing the product's generation into the worker's
+/// <c>Offer</c>; the worker accepts it by swapping in the negated generation, runs the part and then publishes
+/// the generation as <c>Done</c>. When the caller has finished its own part it withdraws every offer not yet
+/// accepted (the same swap, to 0) and runs those parts itself; it waits only for parts a worker accepted. So on a
+/// machine whose cores other processes also use, a worker that is not running when the product starts costs
+/// nothing but the work it would have taken, instead of stalling the product until it is scheduled. A worker that
+/// finished a part polls for the next offer for <see cref="SpinMicroseconds"/> (back-to-back products, the common
+/// case in training, start without a kernel wake-up), and only then blocks on its semaphore; the caller releases
+/// the semaphore only when the worker said it was going to sleep.
+/// </para>
+/// <para>
+/// A part may therefore run after another part of the same product has finished, or on the same thread: parts
+/// must not wait for each other to arrive. Parts that share work (the row split's packed op(B)) claim it from
+/// counters in the job and wait only for work another part has claimed and not yet finished.
 /// </para>
 /// <para>
 /// Only one product uses the pool at a time: a caller that finds it taken (<see cref="TryAcquire"/> fails) runs
@@ -48,10 +57,23 @@ internal static unsafe class GemmParallel
 
     [ThreadStatic] private static int t_maxThreads;
 
+    /// <summary>
+    /// For tests, per calling thread: the caller offers nothing and runs all the parts itself, one after another in
+    /// order, as when no worker gets a core in time.
+    /// </summary>
+    internal static bool WithdrawOffers
+    {
+        get => t_withdrawOffers;
+        set => t_withdrawOffers = value;
+    }
+
+    [ThreadStatic] private static bool t_withdrawOffers;
+
     /// <summary>One worker's mailbox.</summary>
     private sealed class Worker
     {
-        public int Ticket;    // incremented by the caller to hand over a part
+        public int Offer;     // the generation offered by the caller; its negation once accepted; 0 when withdrawn
+        public int Done;      // the generation of the last part this worker finished
         public int Sleeping;  // 1 while the worker is (about to be) blocked on Wake
         public readonly SemaphoreSlim Wake = new(0);
     }
@@ -62,9 +84,7 @@ internal static unsafe class GemmParallel
     private static delegate*<void*, int, int, void> s_work;
     private static void* s_job;
     private static int s_parts;
-    private static int s_pending;
-    private static int s_arrived;
-    private static int s_phase;
+    private static int s_generation;
 
     /// <summary>How many parts to split a product into, and along which dimension of C.</summary>
     public static int ChooseParts(int m, int n, int k, int mr, int nr, out bool splitRows)
@@ -101,21 +121,26 @@ internal static unsafe class GemmParallel
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/>(job, part, parts) for every part, part 0 on the calling thread, and returns
-    /// when all are done. The caller must hold the pool (<see cref="TryAcquire"/>).
+    /// Runs <paramref name="work"/>(job, part, parts) for every part, part 0 on the calling thread (and any part no
+    /// worker accepted in time), and returns when all are done. The caller must hold the pool (<see cref="TryAcquire"/>).
     /// </summary>
     public static void Run(delegate*<void*, int, int, void> work, void* job, int parts)
     {
+        if (WithdrawOffers)
+        {
+            for (int part = 0; part < parts; part++)
+                work(job, part, parts);
+            return;
+        }
         var workers = EnsureWorkers(parts - 1);
+        int generation = s_generation = s_generation == int.MaxValue ? 1 : s_generation + 1;
         s_work = work;
         s_job = job;
         s_parts = parts;
-        s_arrived = 0;
-        Volatile.Write(ref s_pending, parts - 1);
         for (int w = 0; w < parts - 1; w++)
         {
             var worker = workers[w];
-            Interlocked.Increment(ref worker.Ticket); // a full fence: the job fields above are visible first
+            Interlocked.Exchange(ref worker.Offer, generation); // a full fence: the job fields above are visible first
             if (Interlocked.Exchange(ref worker.Sleeping, 0) == 1)
                 worker.Wake.Release();
         }
@@ -125,37 +150,92 @@ internal static unsafe class GemmParallel
         }
         finally
         {
-            // Even if this part failed, the workers still read the job on this stack frame: wait for them.
-            var spinner = new SpinWait();
-            while (Volatile.Read(ref s_pending) != 0)
-                spinner.SpinOnce(sleep1Threshold: -1);
+            // Parts still on offer are this thread's; then wait for the parts workers accepted (even if a part failed:
+            // they read the job on this stack frame).
+            Exception? failure = null;
+            try
+            {
+                RunWithdrawn(work, job, parts, workers, generation);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            for (int w = 0; w < parts - 1; w++)
+            {
+                var worker = workers[w];
+                var spinner = new SpinWait();
+                while (Volatile.Read(ref worker.Done) != generation && Volatile.Read(ref worker.Offer) == -generation)
+                    spinner.SpinOnce(sleep1Threshold: -1);
+            }
+            if (failure is not null)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
     }
 
     /// <summary>
-    /// Waits until all <paramref name="parts"/> parts of the running product have called it. Only for the parts of
-    /// a product started by <see cref="Run"/> (with one part it returns at once).
+    /// Runs every part of a job whose parts are independent of each other: on the pool when it is free, otherwise
+    /// (another caller holds it, or one part) all on this thread, in order. Either way the same parts are computed.
     /// </summary>
-    /// <param name="parts">The number of parts of the product.</param>
-    /// <param name="resetByLast">Set to 0 by the last part to arrive, before the others are released.</param>
-    public static void Barrier(int parts, int* resetByLast)
+    public static void RunParts(delegate*<void*, int, int, void> work, void* job, int parts)
     {
-        if (parts <= 1)
+        if (parts > 1 && TryAcquire())
         {
-            *resetByLast = 0;
+            try
+            {
+                Run(work, job, parts);
+            }
+            finally
+            {
+                Release();
+            }
             return;
         }
-        int phase = Volatile.Read(ref s_phase);
-        if (Interlocked.Increment(ref s_arrived) == parts)
+        for (int part = 0; part < parts; part++)
+            work(job, part, parts);
+    }
+
+    /// <summary>Withdraws every offer of <paramref name="generation"/> not yet accepted and runs those parts here.</summary>
+    private static void RunWithdrawn(delegate*<void*, int, int, void> work, void* job, int parts, Worker[] workers, int generation)
+    {
+        for (int w = 0; w < parts - 1; w++)
         {
-            // Last to arrive: reset the count before releasing the others (they cannot arrive again until then).
-            *resetByLast = 0;
-            s_arrived = 0;
-            Volatile.Write(ref s_phase, phase + 1);
-            return;
+            if (Interlocked.CompareExchange(ref workers[w].Offer, 0, generation) == generation)
+                work(job, w + 1, parts);
         }
+    }
+
+    /// <summary>
+    /// Claims the next item below <paramref name="end"/> from <paramref name="counter"/>: true with the item in
+    /// <paramref name="item"/>, false once the items up to <paramref name="end"/> are all claimed (the counter is
+    /// never moved past it, so the items after it stay for their own stage).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryClaim(int* counter, int end, out int item)
+    {
+        while (true)
+        {
+            int seen = Volatile.Read(ref *counter);
+            if (seen >= end)
+            {
+                item = -1;
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref *counter, seen + 1, seen) == seen)
+            {
+                item = seen;
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Waits until both counters have reached their targets (work other parts claimed and are finishing).</summary>
+    public static void WaitFor(int* first, int firstTarget, int* second, int secondTarget)
+    {
+        if (Volatile.Read(ref *first) >= firstTarget && Volatile.Read(ref *second) >= secondTarget)
+            return;
         var spinner = new SpinWait();
-        while (Volatile.Read(ref s_phase) == phase)
+        while (Volatile.Read(ref *first) < firstTarget || Volatile.Read(ref *second) < secondTarget)
             spinner.SpinOnce(sleep1Threshold: -1);
     }
 
@@ -189,36 +269,42 @@ internal static unsafe class GemmParallel
         int seen = 0;
         while (true)
         {
-            // Spin, then block, until the caller hands over the next part.
+            // Spin, then block, until the caller offers a part of a product this worker has not seen.
             long start = Stopwatch.GetTimestamp();
             int polls = 0;
-            while (Volatile.Read(ref worker.Ticket) == seen)
+            int offer;
+            while ((offer = Volatile.Read(ref worker.Offer)) <= 0 || offer == seen)
             {
                 if ((++polls & 15) != 0 || Stopwatch.GetTimestamp() - start < spinTicks)
                 {
                     Thread.SpinWait(16);
                     continue;
                 }
-                Interlocked.Exchange(ref worker.Sleeping, 1); // a full fence before the ticket is read again
-                if (Volatile.Read(ref worker.Ticket) != seen)
+                Interlocked.Exchange(ref worker.Sleeping, 1); // a full fence before the offer is read again
+                offer = Volatile.Read(ref worker.Offer);
+                if (offer > 0 && offer != seen)
                 {
-                    // The part arrived meanwhile. If the caller already took the flag it also released the
+                    // An offer arrived meanwhile. If the caller already took the flag it also released the
                     // semaphore: consume that release so the next sleep really blocks.
                     if (Interlocked.Exchange(ref worker.Sleeping, 0) == 0)
                         worker.Wake.Wait();
                     break;
                 }
                 worker.Wake.Wait();
-                break;
+                start = Stopwatch.GetTimestamp();
+                polls = 0;
             }
-            seen = Volatile.Read(ref worker.Ticket);
+            seen = offer;
+            // Accept, unless the caller withdrew the offer meanwhile (it then runs the part itself).
+            if (Interlocked.CompareExchange(ref worker.Offer, -offer, offer) != offer)
+                continue;
             try
             {
                 s_work(s_job, part, s_parts);
             }
             finally
             {
-                Interlocked.Decrement(ref s_pending);
+                Volatile.Write(ref worker.Done, offer);
             }
         }
     }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace LayerGen;
 
@@ -16,9 +15,11 @@ namespace LayerGen;
 /// v ← β₂·v + (1 − β₂)·g²
 /// p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 /// </code>
-/// The moment buffers m and v (one per parameter) and one scratch buffer as long as the largest parameter
-/// are allocated in the constructor; <see cref="Optimizer{T}.Step"/> allocates nothing. Gradients are read,
-/// never modified.
+/// Each parameter is updated in one pass over p, g, m and v (a parameter of 16 k elements or more split over the
+/// cores), bit for bit what one <c>TensorPrimitives</c> call per line computes (PyTorch's order of operations).
+/// The moment buffers m and v (one per parameter) and one scratch buffer as long as the largest parameter (for the
+/// passes, which parameters shorter than one vector take) are allocated in the constructor;
+/// <see cref="Optimizer{T}.Step"/> allocates nothing. Gradients are read, never modified.
 /// </remarks>
 public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -97,39 +98,26 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
         T stepSize = T.CreateChecked(LearningRate / biasCorrection1);
         T sqrtBiasCorrection2 = T.CreateChecked(Math.Sqrt(biasCorrection2));
 
+        var constants = new AdamConstants<T>
+        {
+            OneMinusBeta1 = T.One - beta1,
+            OneMinusBeta2 = T.One - beta2,
+            SqrtBiasCorrection2 = sqrtBiasCorrection2,
+            Epsilon = epsilon,
+            NegativeStepSize = -stepSize,
+            L2 = _decoupledWeightDecay ? T.Zero : wd,
+            Decoupled = _decoupledWeightDecay && WeightDecay != 0,
+            DecayFactor = T.One - lr * wd,
+        };
+
         var parameters = ParameterArray;
         for (int i = 0; i < parameters.Length; i++)
         {
             var parameter = parameters[i];
             Span<T> m = _firstMoments[i];
-            Span<T> v = _secondMoments[i];
             CheckLength(i, m.Length);
-            Span<T> p = parameter.Value.AsSpan();
-            ReadOnlySpan<T> g = parameter.Gradient.AsReadOnlySpan();
-            Span<T> scratch = _scratch.AsSpan(0, m.Length);
-
-            if (WeightDecay != 0 && _decoupledWeightDecay)
-            {
-                TensorPrimitives.Multiply(p, T.One - lr * wd, p);
-            }
-            else if (WeightDecay != 0)
-            {
-                // The L2 term joins the gradient; the scratch holds g + λp so the gradient stays untouched.
-                TensorPrimitives.MultiplyAdd(p, wd, g, scratch);
-                g = scratch;
-            }
-
-            // m ← m + (1 − β₁)(g − m) = β₁m + (1 − β₁)g (PyTorch's lerp form).
-            TensorPrimitives.Lerp(m, g, T.One - beta1, m);
-            // v ← v + (1 − β₂)(g² − v); g² goes into the scratch (which may already hold g: squared in place).
-            TensorPrimitives.Multiply(g, g, scratch);
-            TensorPrimitives.Lerp(v, scratch, T.One - beta2, v);
-            // denominator = √v / √(1 − β₂ᵗ) + ε, then p ← p − stepSize · m / denominator.
-            TensorPrimitives.Sqrt(v, scratch);
-            TensorPrimitives.Divide(scratch, sqrtBiasCorrection2, scratch);
-            TensorPrimitives.Add(scratch, epsilon, scratch);
-            TensorPrimitives.Divide(m, scratch, scratch);
-            TensorPrimitives.MultiplyAdd(scratch, -stepSize, p, p);
+            // One pass per parameter (Kernels/AdamKernel.cs), bit for bit the lines of the update in the remarks.
+            AdamKernel.UpdateParallel(parameter.Value.AsSpan(), parameter.Gradient.AsReadOnlySpan(), m, _secondMoments[i], constants, _scratch);
         }
         StepCount = t;
     }
