@@ -769,9 +769,10 @@ internal static partial class ForwardParser
             string typeArguments = target.IsGenericMethod && !inferable
                 ? "<" + string.Join(", ", target.TypeArguments.Select(Symbols.Display)) + ">"
                 : "";
-            var facts = new RegisteredOpFacts(registration.TakesArguments, registration.BackwardInto, registration.AccumulateName,
-                registration.AccumulateHasDefault, registration.ResultRows, registration.ResultCols, registration.Notation,
-                registration.Derivative, Symbols.ShapeOf(definition.GetReturnTypeAttributes()), registration.HasDestinationOverload);
+            var facts = new RegisteredOpFacts(registration.TakesArguments, registration.BackwardInto, registration.AccumulateNames.ToEquatableArray(),
+                registration.AccumulateHasDefaults.ToEquatableArray(), registration.ResultRows, registration.ResultCols, registration.Notation,
+                registration.Derivative, Symbols.ShapeOf(definition.GetReturnTypeAttributes()), registration.HasDestinationOverload,
+                registration.ResultShapeMethod);
             var callee = new ForwardCallee(CalleeKind.RegisteredOp, Symbols.Display(target.ContainingType), target.Name, TapeType: "",
                 Symbols.KindOf(target.ReturnType, _element) == ValueKind.Scalar, parameters,
                 EquatableArray<string>.Empty,

@@ -33,7 +33,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
         public T* X, Weight, Bias, Y, DY, DX, Partials;
         public ConvGeometry G;
         public int N;
-        public bool NeedDx, NeedDWeight, NeedDBias, Accumulate;
+        public bool NeedDx, NeedDWeight, NeedDBias, AccumulateX;
     }
 
     /// <summary>The thread's scratch array of at least <paramref name="length"/> elements (grown, never shrunk).</summary>
@@ -74,18 +74,18 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     }
 
     public static void Backward(Matrix<T> x, Matrix<T> weight, in ConvGeometry g, Matrix<T> dOutput,
-        Matrix<T>? dX, Matrix<T>? dWeight, Matrix<T>? dBias, bool accumulate)
+        Matrix<T>? dX, bool accumulateX, Matrix<T>? dWeight, bool accumulateWeight, Matrix<T>? dBias, bool accumulateBias)
     {
         int n = x.Rows;
         int weights = g.K * g.Patch, stridePartial = weights + g.K;
         if (n == 0 || (dX is null && dWeight is null && dBias is null))
         {
-            if (!accumulate)
-            {
+            if (!accumulateWeight)
                 dWeight?.AsSpan().Clear();
+            if (!accumulateBias)
                 dBias?.AsSpan().Clear();
+            if (!accumulateX)
                 dX?.AsSpan().Clear();
-            }
             return;
         }
         int parts = Parts(g, n);
@@ -99,7 +99,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             var job = new Job
             {
                 X = px, Weight = pw, DY = pdy, DX = pdx, Partials = pp, G = g, N = n,
-                NeedDx = dX is not null, NeedDWeight = dWeight is not null, NeedDBias = dBias is not null, Accumulate = accumulate,
+                NeedDx = dX is not null, NeedDWeight = dWeight is not null, NeedDBias = dBias is not null, AccumulateX = accumulateX,
             };
             if (parts <= 1)
                 BackwardPart(&job, 0, 1);
@@ -108,9 +108,9 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
 
             // Reduce the parts' sums in part order (deterministic).
             if (dWeight is not null)
-                Reduce(pp, weights, stridePartial, parts, dWeight.AsSpan(), accumulate);
+                Reduce(pp, weights, stridePartial, parts, dWeight.AsSpan(), accumulateWeight);
             if (dBias is not null)
-                Reduce(pp + weights, g.K, stridePartial, parts, dBias.AsSpan(), accumulate);
+                Reduce(pp + weights, g.K, stridePartial, parts, dBias.AsSpan(), accumulateBias);
         }
     }
 
@@ -211,11 +211,11 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                         if (identity)
                         {
                             Gemm.Multiply(true, false, patch, pixels, g.K, T.One, w, patch, dy, pixels,
-                                job.Accumulate ? T.One : T.Zero, new Span<T>(dxi, imageIn), pixels);
+                                job.AccumulateX ? T.One : T.Zero, new Span<T>(dxi, imageIn), pixels);
                             continue;
                         }
                         Gemm.Multiply(true, false, patch, pixels, g.K, T.One, w, patch, dy, pixels, T.Zero, new Span<T>(dCol, colLength), pixels);
-                        if (!job.Accumulate)
+                        if (!job.AccumulateX)
                             new Span<T>(dxi, imageIn).Clear();
                         Col2Im(dCol, dxi, g);
                     }
