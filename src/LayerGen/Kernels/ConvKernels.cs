@@ -22,6 +22,9 @@ namespace LayerGen;
 /// </remarks>
 internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>At most this many filter weights (K·C·k·k): dWeight by dot products, not a GEMM.</summary>
+    internal const int SmallWeights = 128;
+
     /// <summary>Convolutions with fewer multiply-adds (N·K·OH·OW·C·k·k) than this run on the calling thread.</summary>
     internal const long ParallelThreshold = 256L * 1024;
 
@@ -201,8 +204,23 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                         // dW [K, patch] += dYᵢ [K, pixels] · colᵀ (col is [patch, pixels]).
                         if (!identity)
                             Im2Col(xi, col, g);
-                        Gemm.Multiply(false, true, g.K, patch, pixels, T.One, dy, pixels,
-                            new ReadOnlySpan<T>(identity ? xi : col, patch * pixels), pixels, T.One, new Span<T>(dW, weights), patch);
+                        T* c = identity ? xi : col;
+                        if (weights <= SmallWeights)
+                        {
+                            // Few filter weights over many pixels (a first layer: 8 filters of 1·3·3 over 28·28): one dot
+                            // product per weight is faster than a GEMM of 8 × 9 tiles.
+                            for (int k = 0; k < g.K; k++)
+                            {
+                                var dyk = new ReadOnlySpan<T>(dyi + (long)k * pixels, pixels);
+                                for (int t = 0; t < patch; t++)
+                                    dW[k * patch + t] += TensorPrimitives.Dot(dyk, new ReadOnlySpan<T>(c + (long)t * pixels, pixels));
+                            }
+                        }
+                        else
+                        {
+                            Gemm.Multiply(false, true, g.K, patch, pixels, T.One, dy, pixels,
+                                new ReadOnlySpan<T>(c, patch * pixels), pixels, T.One, new Span<T>(dW, weights), patch);
+                        }
                     }
                     if (job.NeedDx)
                     {
@@ -324,45 +342,127 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     }
 }
 
-/// <summary>Max pooling without padding, plane by plane; the backward recomputes each window's argmax (first largest).</summary>
+/// <summary>
+/// Max pooling without padding, plane by plane; the backward recomputes each window's argmax (first largest). The common
+/// 2×2 window with stride 2 has its own loops (four compares per output, each input read once); other windows go
+/// through <see cref="ArgMax"/>.
+/// </summary>
 internal static unsafe class PoolKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static void Forward(Matrix<T> x, in ConvGeometry g, Matrix<T> result)
     {
         int planes = x.Rows * g.C;
+        int oh = g.OH, ow = g.OW, inputPixels = g.InputPixels, outputPixels = g.OutputPixels, w = g.W;
+        bool twoByTwo = g.Kernel == 2 && g.Stride == 2;
         fixed (T* px = x.AsReadOnlySpan())
         fixed (T* py = result.AsSpan())
         {
             for (int q = 0; q < planes; q++)
             {
-                T* plane = px + (long)q * g.InputPixels;
-                T* output = py + (long)q * g.OutputPixels;
-                for (int y = 0; y < g.OH; y++)
-                    for (int xo = 0; xo < g.OW; xo++)
-                        output[y * g.OW + xo] = plane[ArgMax(plane, g, y, xo)];
+                T* plane = px + (long)q * inputPixels;
+                T* output = py + (long)q * outputPixels;
+                if (twoByTwo)
+                {
+                    for (int y = 0; y < oh; y++)
+                    {
+                        T* r0 = plane + (long)(2 * y) * w, r1 = r0 + w, o = output + (long)y * ow;
+                        for (int xo = 0; xo < ow; xo++)
+                        {
+                            // Max propagates NaN, as the window's first NaN wins; on ties the value is the same.
+                            o[xo] = T.Max(T.Max(r0[2 * xo], r0[2 * xo + 1]), T.Max(r1[2 * xo], r1[2 * xo + 1]));
+                        }
+                    }
+                    continue;
+                }
+                for (int y = 0; y < oh; y++)
+                    for (int xo = 0; xo < ow; xo++)
+                        output[y * ow + xo] = plane[ArgMax(plane, g, y, xo)];
             }
         }
     }
 
     public static void Backward(Matrix<T> x, in ConvGeometry g, Matrix<T> dOutput, Matrix<T> dX, bool accumulate)
     {
-        if (!accumulate)
-            dX.AsSpan().Clear();
         int planes = x.Rows * g.C;
+        int oh = g.OH, ow = g.OW, inputPixels = g.InputPixels, outputPixels = g.OutputPixels, w = g.W;
+        bool twoByTwo = g.Kernel == 2 && g.Stride == 2;
+        // Non-overlapping windows that tile the plane write every element of dX once: no clearing pass.
+        bool tiles = twoByTwo && g.H == 2 * oh && w == 2 * ow;
+        if (!accumulate && !tiles)
+            dX.AsSpan().Clear();
         fixed (T* px = x.AsReadOnlySpan())
         fixed (T* pdy = dOutput.AsReadOnlySpan())
         fixed (T* pdx = dX.AsSpan())
         {
             for (int q = 0; q < planes; q++)
             {
-                T* plane = px + (long)q * g.InputPixels;
-                T* dPlane = pdx + (long)q * g.InputPixels;
-                T* dy = pdy + (long)q * g.OutputPixels;
-                for (int y = 0; y < g.OH; y++)
-                    for (int xo = 0; xo < g.OW; xo++)
-                        dPlane[ArgMax(plane, g, y, xo)] += dy[y * g.OW + xo];
+                T* plane = px + (long)q * inputPixels;
+                T* dPlane = pdx + (long)q * inputPixels;
+                T* dy = pdy + (long)q * outputPixels;
+                if (twoByTwo)
+                {
+                    bool write = !accumulate && tiles;
+                    for (int y = 0; y < oh; y++)
+                    {
+                        T* r0 = plane + (long)(2 * y) * w, r1 = r0 + w;
+                        T* d0 = dPlane + (long)(2 * y) * w, d1 = d0 + w;
+                        T* g0 = dy + (long)y * ow;
+                        for (int xo = 0; xo < ow; xo++)
+                        {
+                            int j = 2 * xo;
+                            T a = r0[j], b = r0[j + 1], c = r1[j], d = r1[j + 1];
+                            // The first largest without data-dependent branches (the winner is random): pairwise, then the
+                            // rows; strict compares keep the earlier element on ties. A NaN takes the exact path.
+                            T top = T.Max(a, b), bottom = T.Max(c, d);
+                            int best;
+                            if (T.IsNaN(top) || T.IsNaN(bottom))
+                                best = Best(a, b, c, d);
+                            else
+                            {
+                                bool right = b > a, rightBelow = d > c, below = bottom > top;
+                                int first = Bit(right), second = 2 + Bit(rightBelow);
+                                best = first ^ ((first ^ second) & -Bit(below));
+                            }
+                            T v = g0[xo];
+                            T* target = d0 + j + (best & 1) + (best >> 1) * w;
+                            if (write)
+                            {
+                                d0[j] = T.Zero;
+                                d0[j + 1] = T.Zero;
+                                d1[j] = T.Zero;
+                                d1[j + 1] = T.Zero;
+                                *target = v;
+                            }
+                            else
+                            {
+                                *target += v;
+                            }
+                        }
+                    }
+                    continue;
+                }
+                for (int y = 0; y < oh; y++)
+                    for (int xo = 0; xo < ow; xo++)
+                        dPlane[ArgMax(plane, g, y, xo)] += dy[y * ow + xo];
             }
         }
+    }
+
+    /// <summary>1 for true, 0 for false, without a branch.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int Bit(bool value) => System.Runtime.CompilerServices.Unsafe.As<bool, byte>(ref value);
+
+    /// <summary>Which of a 2×2 window's elements (row-major a, b, c, d) is the first largest; the first NaN wins.</summary>
+    private static int Best(T a, T b, T c, T d)
+    {
+        if (T.IsNaN(a))
+            return 0;
+        int best = 0;
+        T max = a;
+        if (b > max) { max = b; best = 1; } else if (T.IsNaN(b)) return 1;
+        if (c > max) { max = c; best = 2; } else if (T.IsNaN(c)) return 2;
+        if (d > max) { best = 3; } else if (T.IsNaN(d)) return 3;
+        return best;
     }
 
     /// <summary>The index in the plane of window (y, x)'s largest element: the first in row-major order on ties; a NaN wins (the first NaN).</summary>
