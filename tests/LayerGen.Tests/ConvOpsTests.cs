@@ -202,6 +202,53 @@ public sealed class ConvOpsTests
         Assert.Equal([1f, 10f, 0f, 0f, 0f, 0f], dx.AsSpan().ToArray());
     }
 
+    /// <summary>
+    /// The 2×2 stride-2 loops pick the same element as the general window scan: the first largest in row-major order, the
+    /// first NaN, over every pattern of ties and NaNs in a window; windows that do not tile the plane (5×5) leave zeros.
+    /// </summary>
+    [Fact]
+    public void MaxPool2d_two_by_two_stride_two_routes_ties_and_NaNs_as_the_general_scan()
+    {
+        float[] values = [1f, 2f, 2f, float.NaN, -0f, 0f];
+        var input = new ImageShape(1, 2, 2);
+        foreach (float a in values)
+        foreach (float b in values)
+        foreach (float c in values)
+        foreach (float d in values)
+        {
+            var window = new[] { a, b, c, d };
+            int expected = -1;
+            for (int i = 0; i < 4 && expected < 0; i++)
+                if (float.IsNaN(window[i]))
+                    expected = i;
+            if (expected < 0)
+            {
+                expected = 0;
+                for (int i = 1; i < 4; i++)
+                    if (window[i] > window[expected])
+                        expected = i;
+            }
+            var x = Matrix<float>.FromRows([window]);
+            var y = Ops.MaxPool2d(x, input, 2, 2);
+            Assert.Equal(float.IsNaN(window[expected]), float.IsNaN(y[0, 0]));
+            if (!float.IsNaN(window[expected]))
+                Assert.Equal(window[expected], y[0, 0]);
+            var dx = Matrix<float>.Filled(1, 4, float.NaN);
+            Ops.MaxPool2dBackward(x, input, 2, 2, Matrix<float>.FromRows([[3f]]), dx);
+            Assert.Equal(Enumerable.Range(0, 4).Select(i => i == expected ? 3f : 0f), dx.AsSpan().ToArray());
+            Ops.MaxPool2dBackward(x, input, 2, 2, Matrix<float>.FromRows([[3f]]), dx, accumulate: true);
+            Assert.Equal(Enumerable.Range(0, 4).Select(i => i == expected ? 6f : 0f), dx.AsSpan().ToArray());
+        }
+
+        var odd = new ImageShape(1, 5, 5);
+        var image = Matrix<float>.RandomNormal(1, 25, 3);
+        var grad = Matrix<float>.Filled(1, 25, float.NaN);
+        Ops.MaxPool2dBackward(image, odd, 2, 2, Matrix<float>.Filled(1, 4, 1f), grad);
+        Assert.Equal(4f, grad.AsSpan().ToArray().Sum());
+        for (int i = 0; i < 5; i++)
+            Assert.True(grad[0, 4 * 5 + i] == 0 && grad[0, i * 5 + 4] == 0, "the last row and column are in no window");
+    }
+
     private static IEnumerable<(string Name, Action Run)> DestinationCalls<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         foreach (var (n, input, k, kernel, stride, padding) in new[]
