@@ -111,9 +111,34 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
 
             // Reduce the parts' sums in part order (deterministic).
             if (dWeight is not null)
-                Reduce(pp, weights, stridePartial, parts, dWeight.AsSpan(), accumulateWeight);
+                ReduceTransposed(pp, g.Patch, g.K, stridePartial, parts, dWeight.AsSpan(), accumulateWeight);
             if (dBias is not null)
                 Reduce(pp + weights, g.K, stridePartial, parts, dBias.AsSpan(), accumulateBias);
+        }
+    }
+
+    /// <summary>
+    /// destination [K, patch] (+)= the sum of the parts' dWeightᵀ [patch, K] (the orientation whose GEMM is fastest:
+    /// <c>dWᵀ = col·dYᵀ</c> has the long patch dimension as its rows).
+    /// </summary>
+    private static void ReduceTransposed(T* partials, int patch, int k, int stride, int parts, Span<T> destination, bool accumulate)
+    {
+        int length = patch * k;
+        for (int p = 1; p < parts; p++)
+            TensorPrimitives.Add(new ReadOnlySpan<T>(partials + (long)p * stride, length), new ReadOnlySpan<T>(partials, length), new Span<T>(partials, length));
+        for (int r = 0; r < k; r++)
+        {
+            var row = destination.Slice(r * patch, patch);
+            if (accumulate)
+            {
+                for (int t = 0; t < patch; t++)
+                    row[t] += partials[(long)t * k + r];
+            }
+            else
+            {
+                for (int t = 0; t < patch; t++)
+                    row[t] = partials[(long)t * k + r];
+            }
         }
     }
 
@@ -213,13 +238,14 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                             {
                                 var dyk = new ReadOnlySpan<T>(dyi + (long)k * pixels, pixels);
                                 for (int t = 0; t < patch; t++)
-                                    dW[k * patch + t] += TensorPrimitives.Dot(dyk, new ReadOnlySpan<T>(c + (long)t * pixels, pixels));
+                                    dW[t * g.K + k] += TensorPrimitives.Dot(dyk, new ReadOnlySpan<T>(c + (long)t * pixels, pixels));
                             }
                         }
                         else
                         {
-                            Gemm.Multiply(false, true, g.K, patch, pixels, T.One, dy, pixels,
-                                new ReadOnlySpan<T>(c, patch * pixels), pixels, T.One, new Span<T>(dW, weights), patch);
+                            // dWᵀ [patch, K] += col [patch, pixels] · dYᵢᵀ (the partials are transposed; see ReduceTransposed).
+                            Gemm.Multiply(false, true, patch, g.K, pixels, T.One, new ReadOnlySpan<T>(c, patch * pixels), pixels,
+                                dy, pixels, T.One, new Span<T>(dW, weights), g.K);
                         }
                     }
                     if (job.NeedDx)
@@ -279,7 +305,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                         int ih = y * s + ki - p;
                         if ((uint)ih >= (uint)g.H)
                         {
-                            new Span<T>(dst, ow).Clear();
+                            ClearShort(dst, ow);
                             continue;
                         }
                         T* src = plane + (long)ih * g.W + offset;
@@ -287,7 +313,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                             dst[x] = T.Zero;
                         if (s == 1)
                         {
-                            new ReadOnlySpan<T>(src + lo, hi - lo).CopyTo(new Span<T>(dst + lo, hi - lo));
+                            CopyShort(src + lo, dst + lo, hi - lo);
                         }
                         else
                         {
@@ -300,6 +326,49 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                 }
             }
         }
+    }
+
+    // An image row is short (14, 28 pixels): inline vector loops, not a call per row into memmove or TensorPrimitives.
+
+    /// <summary>dst[0, n) = src[0, n); the last vector overlaps the one before it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void CopyShort(T* src, T* dst, int n)
+    {
+        int v = Vector<T>.Count;
+        if (n < v)
+        {
+            for (int i = 0; i < n; i++)
+                dst[i] = src[i];
+            return;
+        }
+        int j = 0;
+        for (; j <= n - v; j += v)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + j, System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + j));
+        if (j < n)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + n - v, System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + n - v));
+    }
+
+    /// <summary>dst[0, n) = 0.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void ClearShort(T* dst, int n)
+    {
+        int v = Vector<T>.Count, j = 0;
+        for (; j <= n - v; j += v)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + j, Vector<T>.Zero);
+        for (; j < n; j++)
+            dst[j] = T.Zero;
+    }
+
+    /// <summary>dst[0, n) += src[0, n).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void AddShort(T* src, T* dst, int n)
+    {
+        int v = Vector<T>.Count, j = 0;
+        for (; j <= n - v; j += v)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + j,
+                System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(dst + j) + System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + j));
+        for (; j < n; j++)
+            dst[j] += src[j];
     }
 
     /// <summary>image += col2im(dCol): each element of dCol goes back onto the pixel Im2Col read it from (padding drops).</summary>
@@ -327,8 +396,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                         T* dst = plane + (long)ih * g.W + offset;
                         if (s == 1)
                         {
-                            var d = new Span<T>(dst + lo, hi - lo);
-                            TensorPrimitives.Add(d, new ReadOnlySpan<T>(src + lo, hi - lo), d);
+                            AddShort(src + lo, dst + lo, hi - lo);
                         }
                         else
                         {
