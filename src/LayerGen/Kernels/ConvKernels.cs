@@ -164,6 +164,11 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             GemmParallel.MaxThreads = 1; // the pool runs this part already
         try
         {
+            if (IsWide(g))
+            {
+                ForwardWide(in job, first, end);
+                return;
+            }
             var scratch = identity ? null : Scratch(ref t_col, patch * pixels);
             fixed (T* col = scratch)
             {
@@ -207,6 +212,11 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             T* dB = dW + weights;
             if (job.NeedDWeight || job.NeedDBias)
                 new Span<T>(dW, weights + g.K).Clear();
+            if (IsWide(g))
+            {
+                BackwardWide(in job, first, end, dW, dB);
+                return;
+            }
             // One buffer: col (for dWeight) then dCol (for dX).
             int colLength = identity ? 0 : patch * pixels;
             var scratch = identity ? null : Scratch(ref t_col, 2 * colLength);
@@ -269,6 +279,164 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
         finally
         {
             GemmParallel.MaxThreads = saved;
+        }
+    }
+
+    // ---------------------------------------------------------------- stride 1: wide rows
+    //
+    // With stride 1 the image is zero-padded once into xp [C, Hp·Wp] and each output pixel (y, x) gets the "wide" column
+    // y·Wp + x of L = (OH − 1)·Wp + OW columns (the Wp − OW columns between two output rows are junk). Filter tap
+    // (c, ki, kj)'s im2col row is then one contiguous run, xp[c] + ki·Wp + kj, L long: C·k² long copies instead of
+    // C·k²·OH short ones, and col2im is C·k² long adds into a padded dX. The GEMMs run on L columns; junk columns of the
+    // forward's product are dropped when it is written out, and dY's are zero, so they add nothing backward.
+
+    private static bool IsWide(in ConvGeometry g) => g.Stride == 1 && !IsIdentityIm2Col(g);
+
+    private static int PaddedWidth(in ConvGeometry g) => g.W + 2 * g.Padding;
+
+    private static int PaddedPlane(in ConvGeometry g) => (g.H + 2 * g.Padding) * PaddedWidth(g);
+
+    private static int WideLength(in ConvGeometry g) => (g.OH - 1) * PaddedWidth(g) + g.OW;
+
+    /// <summary>xp [C, Hp·Wp] = the image with a zero border of <c>padding</c>.</summary>
+    private static void PadImage(T* image, T* xp, in ConvGeometry g)
+    {
+        int wp = PaddedWidth(g), plane = PaddedPlane(g), p = g.Padding;
+        new Span<T>(xp, g.C * plane).Clear();
+        for (int c = 0; c < g.C; c++)
+        {
+            T* src = image + (long)c * g.InputPixels;
+            T* dst = xp + (long)c * plane + (long)p * wp + p;
+            for (int y = 0; y < g.H; y++)
+                CopyShort(src + (long)y * g.W, dst + (long)y * wp, g.W);
+        }
+    }
+
+    /// <summary>colp [C·k², L]: tap (c, ki, kj)'s row is xp[c] + ki·Wp + kj.</summary>
+    private static void WideIm2Col(T* xp, T* colp, in ConvGeometry g, int length)
+    {
+        int wp = PaddedWidth(g), plane = PaddedPlane(g), k = g.Kernel;
+        T* row = colp;
+        for (int c = 0; c < g.C; c++)
+            for (int ki = 0; ki < k; ki++)
+                for (int kj = 0; kj < k; kj++, row += length)
+                    new ReadOnlySpan<T>(xp + (long)c * plane + (long)ki * wp + kj, length).CopyTo(new Span<T>(row, length));
+    }
+
+    private static void ForwardWide(in Job job, int first, int end)
+    {
+        var g = job.G;
+        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
+        int wp = PaddedWidth(g), length = WideLength(g), plane = PaddedPlane(g);
+        var scratch = Scratch(ref t_col, g.C * plane + patch * length + g.K * length);
+        fixed (T* xp = scratch)
+        {
+            T* colp = xp + (long)g.C * plane;
+            T* yp = colp + (long)patch * length;
+            var w = new ReadOnlySpan<T>(job.Weight, g.K * patch);
+            for (int i = first; i < end; i++)
+            {
+                PadImage(job.X + (long)i * imageIn, xp, g);
+                WideIm2Col(xp, colp, g, length);
+                Gemm.Multiply(false, false, g.K, length, patch, T.One, w, patch,
+                    new ReadOnlySpan<T>(colp, patch * length), length, T.Zero, new Span<T>(yp, g.K * length), length);
+                // y [K, OH·OW] = the wide product without its junk columns, plus the bias.
+                T* yi = job.Y + (long)i * imageOut;
+                for (int k = 0; k < g.K; k++)
+                {
+                    var bias = new Vector<T>(job.Bias[k]);
+                    for (int y = 0; y < g.OH; y++)
+                        AddShort(yp + (long)k * length + (long)y * wp, bias, job.Bias[k], yi + (long)k * pixels + (long)y * g.OW, g.OW);
+                }
+            }
+        }
+    }
+
+    private static void BackwardWide(in Job job, int first, int end, T* dW, T* dB)
+    {
+        var g = job.G;
+        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
+        int wp = PaddedWidth(g), length = WideLength(g), plane = PaddedPlane(g), weights = g.K * patch, k = g.Kernel;
+        // xp (then the padded dX), colp (then dColp), dYp.
+        var scratch = Scratch(ref t_col, g.C * plane + patch * length + g.K * length);
+        fixed (T* xp = scratch)
+        {
+            T* colp = xp + (long)g.C * plane;
+            T* dyp = colp + (long)patch * length;
+            var w = new ReadOnlySpan<T>(job.Weight, weights);
+            for (int i = first; i < end; i++)
+            {
+                T* dyi = job.DY + (long)i * imageOut;
+                if (job.NeedDBias)
+                {
+                    for (int f = 0; f < g.K; f++)
+                        dB[f] += TensorPrimitives.Sum(new ReadOnlySpan<T>(dyi + (long)f * pixels, pixels));
+                }
+                if (!job.NeedDWeight && !job.NeedDx)
+                    continue;
+                // dYp [K, L]: dYᵢ in wide columns, zero in the junk ones.
+                for (int f = 0; f < g.K; f++)
+                {
+                    T* src = dyi + (long)f * pixels;
+                    T* dst = dyp + (long)f * length;
+                    for (int y = 0; y < g.OH; y++)
+                    {
+                        CopyShort(src + (long)y * g.OW, dst + (long)y * wp, g.OW);
+                        if (y + 1 < g.OH)
+                            ClearShort(dst + (long)y * wp + g.OW, wp - g.OW);
+                    }
+                }
+                var dyWide = new ReadOnlySpan<T>(dyp, g.K * length);
+                if (job.NeedDWeight)
+                {
+                    PadImage(job.X + (long)i * imageIn, xp, g);
+                    WideIm2Col(xp, colp, g, length);
+                    if (weights <= SmallWeights)
+                    {
+                        for (int f = 0; f < g.K; f++)
+                        {
+                            var dyf = new ReadOnlySpan<T>(dyp + (long)f * length, length);
+                            for (int t = 0; t < patch; t++)
+                                dW[t * g.K + f] += TensorPrimitives.Dot(dyf, new ReadOnlySpan<T>(colp + (long)t * length, length));
+                        }
+                    }
+                    else
+                    {
+                        // dWᵀ [patch, K] += colp [patch, L] · dYpᵀ.
+                        Gemm.Multiply(false, true, patch, g.K, length, T.One, new ReadOnlySpan<T>(colp, patch * length), length,
+                            dyWide, length, T.One, new Span<T>(dW, weights), g.K);
+                    }
+                }
+                if (job.NeedDx)
+                {
+                    // dColp [patch, L] = weightᵀ · dYp; each tap's row adds onto the padded dX where its im2col row was read.
+                    Gemm.Multiply(true, false, patch, length, g.K, T.One, w, patch, dyWide, length, T.Zero,
+                        new Span<T>(colp, patch * length), length);
+                    new Span<T>(xp, g.C * plane).Clear();
+                    T* row = colp;
+                    for (int c = 0; c < g.C; c++)
+                        for (int ki = 0; ki < k; ki++)
+                            for (int kj = 0; kj < k; kj++, row += length)
+                            {
+                                var d = new Span<T>(xp + (long)c * plane + (long)ki * wp + kj, length);
+                                TensorPrimitives.Add(d, new ReadOnlySpan<T>(row, length), d);
+                            }
+                    // dXᵢ (+)= the padded dX's interior.
+                    T* dxi = job.DX + (long)i * imageIn;
+                    for (int c = 0; c < g.C; c++)
+                    {
+                        T* src = xp + (long)c * plane + (long)g.Padding * wp + g.Padding;
+                        T* dst = dxi + (long)c * g.InputPixels;
+                        for (int y = 0; y < g.H; y++)
+                        {
+                            if (job.AccumulateX)
+                                AddShort(src + (long)y * wp, dst + (long)y * g.W, g.W);
+                            else
+                                CopyShort(src + (long)y * wp, dst + (long)y * g.W, g.W);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -357,6 +525,17 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             System.Runtime.CompilerServices.Unsafe.Write(dst + j, Vector<T>.Zero);
         for (; j < n; j++)
             dst[j] = T.Zero;
+    }
+
+    /// <summary>dst[0, n) = src[0, n) + bias (<paramref name="biasVector"/> holds it in every lane).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void AddShort(T* src, Vector<T> biasVector, T bias, T* dst, int n)
+    {
+        int v = Vector<T>.Count, j = 0;
+        for (; j <= n - v; j += v)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + j, System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + j) + biasVector);
+        for (; j < n; j++)
+            dst[j] = src[j] + bias;
     }
 
     /// <summary>dst[0, n) += src[0, n).</summary>
