@@ -19,7 +19,7 @@ internal sealed record Options(string DataDirectory, int Epochs, int BatchSize, 
                            or $FASHION_MNIST_DIR)
           --epochs N       train until N epochs are done in total (default 3; a resumed run continues the count)
           --batch N        mini-batch size (default 64)
-          --lr X           Adam's initial learning rate (default 0.001)
+          --lr X           Adam's initial learning rate (default 0.001; 0.003 for --model cnn)
           --seed N         initial weights and batch order (default 1)
           --save FILE      write a safetensors checkpoint after every epoch (atomic)
           --resume FILE    continue from a checkpoint (weights, Adam state, history)

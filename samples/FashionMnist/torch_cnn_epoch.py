@@ -2,7 +2,7 @@
 """The FashionMnist sample's CNN (--model cnn) and training loop in PyTorch, for the epoch-time comparison.
 
 Same data and loop as torch_epoch.py (the MLP's script, whose loader this reuses): pixels scaled to [0, 1] and
-standardized, Adam lr 1e-3 on a cosine to 0 (set before each step; --constant-lr keeps it), batch 64 with the last
+standardized, Adam (lr 3e-3, the C# CNN's default) on a cosine to 0 (set before each step; --constant-lr keeps it), batch 64 with the last
 partial batch kept, a shuffled order per epoch. Same model as samples/FashionMnist/Cnn.cs: conv 3x3 pad 1 (1 -> 8)
 -> ReLU -> 2x2 max pool -> conv 3x3 pad 1 (8 -> 16) -> ReLU -> 2x2 max pool -> linear 784 -> 10, mean softmax
 cross-entropy. Prints per epoch the training time (the loop over batches only, what the C# sample times), wall and
@@ -34,6 +34,7 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=3e-3)  # the C# CNN's default
     parser.add_argument("--constant-lr", action="store_true")
     parser.add_argument("--data", default=os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
     args = parser.parse_args()
@@ -45,13 +46,13 @@ def main():
     train_x = train_x.reshape(-1, 1, 28, 28)
     test_x = test_x.reshape(-1, 1, 28, 28)
     net = model()
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
     n = train_x.shape[0]
     steps = (n + args.batch - 1) // args.batch
     total_steps = args.epochs * steps
     step_count = 0
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, mkldnn {torch.backends.mkldnn.is_available()}; "
-          f"CNN conv8-pool-conv16-pool-linear, Adam lr 1e-3, batch {args.batch}")
+          f"CNN conv8-pool-conv16-pool-linear, Adam lr {args.lr}, batch {args.batch}")
     times = []
     for epoch in range(args.epochs):
         order = torch.randperm(n)
@@ -64,7 +65,7 @@ def main():
             x, y = train_x[idx], train_y[idx]
             if not args.constant_lr:
                 for group in optimizer.param_groups:
-                    group["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * step_count / total_steps))
+                    group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * step_count / total_steps))
             step_count += 1
             optimizer.zero_grad(set_to_none=False)
             loss = torch.nn.functional.cross_entropy(net(x), y)
