@@ -5,7 +5,8 @@ namespace LayerGen;
 
 // Convolution and max pooling over images stored one per row in (C, H, W) order (ImageShape). Conv2d runs through
 // im2col and the runtime's GEMM, image by image, with the images split across the cores above a size threshold; its
-// fused backward recomputes each image's im2col once and from it writes dBias, dWeight and (through col2im) dX.
+// fused backward recomputes each image's im2col once and from it writes dBias, dWeight and (through col2im) dX. Max
+// pooling with a 2×2 window and stride 2 has its own loops (Kernels/ConvKernels.cs).
 //
 // Generated code: each descriptor names a ResultShape method, which sizes the tape buffer the destination overload writes
 // into (the result's column count, K·OH·OW or C·OH·OW, follows from the ImageShape and int arguments, which a

@@ -7,8 +7,10 @@ namespace LayerGen;
 /// Conv2d through im2col and <see cref="Gemm.Multiply{T}"/>, one image at a time: image n's im2col matrix
 /// <c>col [C·k·k, OH·OW]</c> (row (c, i, j) holds the input pixel under filter tap (c, i, j) for every output pixel, 0 in
 /// the padding) gives <c>yₙ [K, OH·OW] = weight [K, C·k·k] · col</c>, which is already the (K, OH, OW) layout of the
-/// result row. The backward reuses one im2col per image for <c>dWeight += dYₙ·colᵀ</c>, and writes
-/// <c>dCol = weightᵀ·dYₙ</c>, which col2im adds back onto the input pixels.
+/// result row. The backward reuses one im2col per image for <c>dWeightᵀ += col·dYₙᵀ</c> (dot products when the filters
+/// have few weights), and writes <c>dCol = weightᵀ·dYₙ</c>, which col2im adds back onto the input pixels. With stride 1
+/// the im2col matrix is built in "wide rows" from a zero-padded copy of the image (one contiguous run per filter tap; see
+/// <c>IsWide</c>).
 /// </summary>
 /// <remarks>
 /// <para>Parallelism: above <see cref="ParallelThreshold"/> multiply-adds the images are split into one contiguous range
