@@ -49,10 +49,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--skip", action="append", default=[], help="leave out configurations whose name contains this")
     args = parser.parse_args()
     if not os.path.exists(DLL):
         sys.exit(f"build first: dotnet build -c Release samples/FashionMnist ({DLL} is missing)")
-    configs = configurations(args.epochs)
+    configs = [c for c in configurations(args.epochs) if not any(skip in c[0] for skip in args.skip)]
     results = {name: [] for name, _, _ in configs}
     for r in range(args.rounds):
         for name, command, env in configs:
