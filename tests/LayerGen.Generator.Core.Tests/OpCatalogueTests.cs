@@ -109,6 +109,37 @@ public sealed class OpCatalogueTests
         }
     }
 
+    /// <summary>
+    /// Through the generator the image ops write into tape buffers sized by their ResultShape methods (defaults of the
+    /// call included), and Conv2d's three gradients come from one destination-passing backward call.
+    /// </summary>
+    [Fact]
+    public void Image_ops_are_generated_allocation_free_through_their_ResultShape_and_destination_backward()
+    {
+        var result = TestCompiler.Run("""
+            using LayerGen;
+
+            public partial class Net
+            {
+                public Matrix<double> W = Matrix<double>.RandomNormal(4, 2 * 3 * 3, 1);
+                public Matrix<double> B = new(1, 4);
+                public ImageShape Image = new(2, 6, 6);
+                public ImageShape Features = new(4, 4, 4);
+
+                [Forward]
+                public double Loss([NoGrad] Matrix<double> x) => Ops.SumOfSquares(Ops.MaxPool2d(Ops.Conv2d(x, W, B, Image, 3), Features, 2, 2));
+            }
+            """);
+        Assert.Empty(result.AnalyzerDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        string generated = result.Generated.Single(g => g.Key.EndsWith("Net.Loss.g.cs", StringComparison.Ordinal)).Value;
+        Assert.Contains("global::LayerGen.Ops.Conv2dResultShape(x, this.W, this.B, image, 3, 1, 0))", generated);
+        Assert.Contains("global::LayerGen.Ops.Conv2d(x, this.W, this.B, image, 3, 1, 0, conv2d);", generated);
+        Assert.Contains("global::LayerGen.Ops.MaxPool2dResultShape(conv2d, features, 2, 2))", generated);
+        Assert.Contains("global::LayerGen.Ops.Conv2dBackward(x, this.W, this.B, image, 3, 1, 0, dConv2d, null, accumulateX: false, gradients.W, accumulateWeight: true, gradients.B, accumulateBias: true);", generated);
+        Assert.DoesNotContain("Conv2dGradients", generated);
+    }
+
     [Fact]
     public void The_runtime_describes_its_element_wise_functions_with_descriptors()
     {

@@ -1255,6 +1255,17 @@ internal static partial class ForwardParser
             }
         }
 
+        /// <summary>A compile-time constant as C# of its type: <c>1</c>, <c>((float)0.5)</c>, <c>true</c>, <c>default(T)</c>.</summary>
+        private static string ConstantLiteral(object? value, ITypeSymbol type) => value switch
+        {
+            null => $"default({Symbols.Display(type)})",
+            bool b => b ? "true" : "false",
+            double d when double.IsNaN(d) || double.IsInfinity(d) => $"(({Symbols.Display(type)})global::System.Double.{(double.IsNaN(d) ? "NaN" : d > 0 ? "PositiveInfinity" : "NegativeInfinity")})",
+            float f when float.IsNaN(f) || float.IsInfinity(f) => $"(({Symbols.Display(type)})global::System.Single.{(float.IsNaN(f) ? "NaN" : f > 0 ? "PositiveInfinity" : "NegativeInfinity")})",
+            int or string or char => SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false),
+            _ => $"(({Symbols.Display(type)}){SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false)})",
+        };
+
         /// <summary>The expression mentions a local or a reassigned parameter, whose generated name may differ.</summary>
         private bool HasHole(IOperation operation) => operation.DescendantsAndSelf().Any(o =>
             o is ILocalReferenceOperation
@@ -1266,6 +1277,9 @@ internal static partial class ForwardParser
         /// </summary>
         private string Render(IOperation operation)
         {
+            // An omitted optional argument (stride = 1) is an implicit literal whose syntax is the whole call: its value.
+            if (operation.ConstantValue is { HasValue: true } implicitValue && operation.IsImplicit && operation.Type is { } implicitType)
+                return ConstantLiteral(implicitValue.Value, implicitType);
             if (operation.ConstantValue is { HasValue: true } && operation is ILiteralOperation)
                 return operation.Syntax.ToString();
             switch (operation)
