@@ -1278,8 +1278,9 @@ internal static partial class ForwardParser
         private string Render(IOperation operation)
         {
             // An omitted optional argument (stride = 1) is an implicit literal whose syntax is the whole call: its value.
-            if (operation.ConstantValue is { HasValue: true } implicitValue && operation.IsImplicit && operation.Type is { } implicitType)
-                return ConstantLiteral(implicitValue.Value, implicitType);
+            if (operation is ILiteralOperation { IsImplicit: true, ConstantValue.HasValue: true, Type: { } implicitType }
+                && operation.Syntax is not LiteralExpressionSyntax)
+                return ConstantLiteral(operation.ConstantValue.Value, implicitType);
             if (operation.ConstantValue is { HasValue: true } && operation is ILiteralOperation)
                 return operation.Syntax.ToString();
             switch (operation)
