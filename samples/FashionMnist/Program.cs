@@ -14,6 +14,8 @@ using LayerGen;
 using LayerGen.Samples;
 using Spectre.Console;
 
+if (CnnProgram.Requested(ref args))   // --model cnn: the CNN of Cnn.cs, trained by CnnProgram.cs
+    return CnnProgram.Run(args);
 var options = Options.Parse(args);
 if (options is null)
     return 2;

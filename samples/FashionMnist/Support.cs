@@ -12,13 +12,14 @@ internal sealed record Options(string DataDirectory, int Epochs, int BatchSize, 
     public const string DefaultDataDirectory = "/usr/share/datasets/fashion-mnist";
 
     private const string Usage = """
-        usage: FashionMnist [--data DIR] [--epochs N] [--batch N] [--lr X] [--seed N]
+        usage: FashionMnist [--model mlp|cnn] [--data DIR] [--epochs N] [--batch N] [--lr X] [--seed N]
                             [--save FILE] [--resume FILE] [--plot FILE.png] [--quiet] [--target ACCURACY]
+          --model NAME     mlp: 784-256-128-10 perceptron (default); cnn: two conv + pool blocks and a linear layer
           --data DIR       the four Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist,
                            or $FASHION_MNIST_DIR)
           --epochs N       train until N epochs are done in total (default 3; a resumed run continues the count)
           --batch N        mini-batch size (default 64)
-          --lr X           Adam's initial learning rate (default 0.001)
+          --lr X           Adam's initial learning rate (default 0.001; 0.003 for --model cnn)
           --seed N         initial weights and batch order (default 1)
           --save FILE      write a safetensors checkpoint after every epoch (atomic)
           --resume FILE    continue from a checkpoint (weights, Adam state, history)
@@ -129,10 +130,11 @@ internal sealed record EpochResult(int Epoch, double TrainLoss, double TestAccur
 /// <summary>The loss/accuracy plot.</summary>
 internal static class Plot
 {
-    public static void Write(string path, IReadOnlyList<EpochResult> history, IReadOnlyList<(double Epoch, double Loss)> lossCurve)
+    public static void Write(string path, IReadOnlyList<EpochResult> history, IReadOnlyList<(double Epoch, double Loss)> lossCurve,
+        string title = "LayerGen · Fashion-MNIST · MLP 784-256-128-10, Adam")
     {
         var plot = new ScottPlot.Plot();
-        plot.Title("LayerGen · Fashion-MNIST · MLP 784-256-128-10, Adam");
+        plot.Title(title);
         plot.XLabel("epoch");
         plot.YLabel("training loss");
 

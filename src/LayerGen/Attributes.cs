@@ -70,10 +70,12 @@ public sealed class NoGradAttribute : Attribute
 /// </remarks>
 /// <para><b>Allocation-free ops</b> (how the runtime's own ops are described): a forward overload of the same name
 /// taking one more <c>Matrix&lt;T&gt;</c>, the destination, is used with a tape buffer sized from the op's
-/// <c>[return: Shape]</c> (each dimension a literal, a dimension of a matrix parameter's <c>[Shape]</c>, the length of an <c>int[]</c> parameter marked <c>[Shape("N")]</c>, or an <c>int</c> parameter marked <c>[Shape("Rows")]</c>, which holds that dimension); a backward
-/// that returns <c>void</c> and takes, after ∂L/∂result, the gradient's destination and a <c>bool</c> accumulate
-/// flag writes (or adds) ∂L/∂ the op's single differentiable parameter into a tape buffer. <see cref="Saves"/> then
-/// says which values the backward reads.</para>
+/// <c>[return: Shape]</c> (each dimension a literal, a dimension of a matrix parameter's <c>[Shape]</c>, the length of an <c>int[]</c> parameter marked <c>[Shape("N")]</c>, or an <c>int</c> parameter marked <c>[Shape("Rows")]</c>, which holds that dimension), or by the
+/// <see cref="ResultShape"/> method where the size follows from other arguments; a backward that returns <c>void</c>
+/// and takes, after ∂L/∂result, for each differentiable parameter in order its gradient's destination and a
+/// <c>bool</c> accumulate flag writes (or adds) the gradients into tape buffers. With several differentiable
+/// parameters each destination is nullable: null when that gradient is not needed. <see cref="Saves"/> then says which
+/// values the backward reads.</para>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class DifferentiableAttribute : Attribute
 {
@@ -86,6 +88,20 @@ public sealed class DifferentiableAttribute : Attribute
     /// arguments, then optionally the result).
     /// </summary>
     public SavedValues Saves { get; set; }
+
+    /// <summary>
+    /// The name of a static method in the same type that gives the op's result shape for its arguments, for a result
+    /// whose size a <c>[return: Shape]</c> cannot express (it depends on a struct or on int arithmetic: a convolution's
+    /// <c>K·OH·OW</c> columns). It takes exactly the op's parameters (same types, same order, same type parameters) and
+    /// returns <c>(int Rows, int Cols)</c>; the generated training forward calls it to size the tape buffer the op's
+    /// destination overload writes into (the buffer is reallocated only when the shape grows).
+    /// </summary>
+    /// <code>
+    /// [Differentiable(Backward = nameof(Conv2dBackward), ResultShape = nameof(Conv2dResultShape))]
+    /// public static Matrix&lt;T&gt; Conv2d&lt;T&gt;(Matrix&lt;T&gt; x, …, ImageShape input, int kernel, int stride, int padding) …
+    /// public static (int Rows, int Cols) Conv2dResultShape&lt;T&gt;(Matrix&lt;T&gt; x, …, ImageShape input, int kernel, int stride, int padding) …
+    /// </code>
+    public string? ResultShape { get; set; }
 
     /// <summary>
     /// How generated comments write a call, with the op's parameter names in braces: <c>"tanh({a})"</c>. Default:

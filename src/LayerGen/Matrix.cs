@@ -15,7 +15,7 @@ namespace LayerGen;
 /// </typeparam>
 /// <remarks>
 /// <para>Storage is one contiguous array; element (r, c) is at <c>r * Cols + c</c>. The backing array may be
-/// larger than <c>Rows * Cols</c> so that a reusable buffer (see <see cref="EnsureShape"/>) can change shape
+/// larger than <c>Rows * Cols</c> so that a reusable buffer (see <see cref="EnsureShape(ref Matrix{TElement}?, int, int)"/>) can change shape
 /// without allocating; <see cref="AsSpan"/> always covers exactly <c>Rows * Cols</c> elements.</para>
 /// <para><c>*</c> between two matrices is the matrix product, as in the seed article's <c>Y = XW</c>;
 /// the element-wise product is <see cref="Ops.Mul{T}(Matrix{T}, Matrix{T})"/>. <c>+</c> and <c>-</c>
@@ -180,6 +180,13 @@ public sealed class Matrix<TElement> where TElement : unmanaged, IFloatingPointI
         }
         return buffer;
     }
+
+    /// <summary>
+    /// <see cref="EnsureShape(ref Matrix{TElement}?, int, int)"/> with the shape as an op's <c>ResultShape</c> method
+    /// returns it.
+    /// </summary>
+    public static Matrix<TElement> EnsureShape(ref Matrix<TElement>? buffer, (int Rows, int Cols) shape) =>
+        EnsureShape(ref buffer, shape.Rows, shape.Cols);
 
     // ---------------------------------------------------------------- factories
 

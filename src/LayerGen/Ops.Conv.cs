@@ -5,12 +5,14 @@ namespace LayerGen;
 
 // Convolution and max pooling over images stored one per row in (C, H, W) order (ImageShape). Conv2d runs through
 // im2col and the runtime's GEMM, image by image, with the images split across the cores above a size threshold; its
-// fused backward recomputes each image's im2col once and from it writes dBias, dWeight and (through col2im) dX.
+// fused backward recomputes each image's im2col once and from it writes dBias, dWeight and (through col2im) dX. Max
+// pooling with a 2×2 window and stride 2 has its own loops (Kernels/ConvKernels.cs).
 //
-// Generated code: the descriptors give each op a generated backward. The result's column count (K·OH·OW, C·OH·OW)
-// follows from the ImageShape argument, which a [return: Shape] cannot express yet, so a [Forward] layer calls the
-// allocating forms (and Conv2d's tuple-returning backward, as it has three differentiable operands). The
-// destination forms below allocate nothing after warm-up.
+// Generated code: each descriptor names a ResultShape method, which sizes the tape buffer the destination overload writes
+// into (the result's column count, K·OH·OW or C·OH·OW, follows from the ImageShape and int arguments, which a
+// [return: Shape] cannot express), and a destination-passing backward: MaxPool2dBackward writes ∂L/∂x; Conv2dBackward
+// writes ∂L/∂x, ∂L/∂weight and ∂L/∂bias in one fused pass, each with its own accumulate flag (a null destination: not
+// needed). A generated training step through these ops allocates nothing after warm-up.
 //
 // Scratch: each thread that runs a part of a convolution (the caller and the GEMM's persistent workers) keeps its
 // im2col/col2im buffer in a [ThreadStatic] array that grows once to the largest image it has seen; the caller keeps
@@ -35,7 +37,7 @@ public static partial class Ops
     /// <param name="padding">Zeros added on each side, at least 0.</param>
     /// <exception cref="ShapeMismatchException">x's columns are not C·H·W, weight's not C·kernel·kernel, or bias is not [1, K].</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size of <paramref name="input"/> or the kernel is below 1, stride below 1, padding negative, or the kernel larger than the padded input.</exception>
-    [Differentiable(Backward = nameof(Conv2dBackward), Saves = SavedValues.Arguments,
+    [Differentiable(Backward = nameof(Conv2dBackward), Saves = SavedValues.Arguments, ResultShape = nameof(Conv2dResultShape),
         Notation = "conv2d({x}, {weight}, {bias})",
         Derivative = "∂L/∂{x} = col2im({weight}ᵀ·{dResult}), ∂L/∂{weight} = Σₙ {dResult}ₙ·im2col({x}ₙ)ᵀ, ∂L/∂{bias} = Σ {dResult} per channel")]
     [return: Shape("N", "KOHOW")]
@@ -46,6 +48,19 @@ public static partial class Ops
         var result = new Matrix<T>(x.Rows, g.K * g.OutputPixels);
         Conv2dCore(x, weight, bias, g, result);
         return result;
+    }
+
+    /// <summary>
+    /// The shape of <see cref="Conv2d{T}(Matrix{T}, Matrix{T}, Matrix{T}, ImageShape, int, int, int)"/>'s result for these
+    /// arguments, <c>[N, K·OH·OW]</c> (its descriptor's <c>ResultShape</c>: generated code sizes the tape buffer with it).
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">An operand's shape is wrong.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="Conv2d{T}(Matrix{T}, Matrix{T}, Matrix{T}, ImageShape, int, int, int)"/>.</exception>
+    public static (int Rows, int Cols) Conv2dResultShape<T>(Matrix<T> x, Matrix<T> weight, Matrix<T> bias, ImageShape input, int kernel, int stride, int padding)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = ConvGeometry.Of("Conv2d", x, weight, bias, input, kernel, stride, padding);
+        return (x.Rows, g.K * g.OutputPixels);
     }
 
     /// <summary>result = <see cref="Conv2d{T}(Matrix{T}, Matrix{T}, Matrix{T}, ImageShape, int, int, int)"/>; allocates nothing after warm-up.</summary>
@@ -77,14 +92,16 @@ public static partial class Ops
         var dX = new Matrix<T>(x.Rows, x.Cols);
         var dWeight = new Matrix<T>(weight.Rows, weight.Cols);
         var dBias = new Matrix<T>(1, g.K);
-        Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dOutput, dX, dWeight, dBias);
+        Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dOutput, dX, false, dWeight, false, dBias, false);
         return (dX, dWeight, dBias);
     }
 
     /// <summary>
     /// Fused backward of <see cref="Conv2d{T}(Matrix{T}, Matrix{T}, Matrix{T}, ImageShape, int, int, int)"/>: for each
     /// image, one im2col of x gives dWeight (+)= dOutputₙ·colₙᵀ (a GEMM), dBias (+)= dOutputₙ's row sums, and dX (+)=
-    /// col2im(weightᵀ·dOutputₙ) (a GEMM, then a scatter-add). Allocates nothing after warm-up.
+    /// col2im(weightᵀ·dOutputₙ) (a GEMM, then a scatter-add), each destination with its own accumulate flag (the
+    /// descriptor's destination-passing backward: one destination and flag per differentiable operand, in order).
+    /// Allocates nothing after warm-up.
     /// </summary>
     /// <param name="x">The forward's images.</param>
     /// <param name="weight">The forward's filters.</param>
@@ -95,12 +112,15 @@ public static partial class Ops
     /// <param name="padding">The forward's padding.</param>
     /// <param name="dOutput">∂L/∂result, <c>[N, K·OH·OW]</c>.</param>
     /// <param name="dX">Where ∂L/∂x goes, or null when it is not needed (the first layer's input): it is then not computed.</param>
+    /// <param name="accumulateX">Add into <paramref name="dX"/> instead of overwriting it.</param>
     /// <param name="dWeight">Where ∂L/∂weight goes, or null when it is not needed.</param>
+    /// <param name="accumulateWeight">Add into <paramref name="dWeight"/> instead of overwriting it.</param>
     /// <param name="dBias">Where ∂L/∂bias goes, or null when it is not needed.</param>
-    /// <param name="accumulate">Add into the destinations instead of overwriting them.</param>
+    /// <param name="accumulateBias">Add into <paramref name="dBias"/> instead of overwriting it.</param>
     /// <exception cref="ShapeMismatchException">A shape is wrong.</exception>
     public static void Conv2dBackward<T>(Matrix<T> x, Matrix<T> weight, Matrix<T> bias, ImageShape input, int kernel, int stride, int padding,
-        Matrix<T> dOutput, Matrix<T>? dX, Matrix<T>? dWeight, Matrix<T>? dBias, bool accumulate = false) where T : unmanaged, IFloatingPointIeee754<T>
+        Matrix<T> dOutput, Matrix<T>? dX, bool accumulateX, Matrix<T>? dWeight, bool accumulateWeight, Matrix<T>? dBias, bool accumulateBias)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         const string op = "Conv2dBackward";
         var g = ConvGeometry.Of(op, x, weight, bias, input, kernel, stride, padding);
@@ -112,7 +132,7 @@ public static partial class Ops
             ShapeMismatchException.ThrowIfNotShape(op, "dWeight", dWeight, weight.Rows, weight.Cols);
         if (dBias is not null)
             ShapeMismatchException.ThrowIfNotShape(op, "dBias", dBias, 1, g.K);
-        ConvKernels<T>.Backward(x, weight, g, dOutput, dX, dWeight, dBias, accumulate);
+        ConvKernels<T>.Backward(x, weight, g, dOutput, dX, accumulateX, dWeight, accumulateWeight, dBias, accumulateBias);
     }
 
     private static void Conv2dCore<T>(Matrix<T> x, Matrix<T> weight, Matrix<T> bias, in ConvGeometry g, Matrix<T> result)
@@ -127,7 +147,7 @@ public static partial class Ops
     /// </summary>
     /// <exception cref="ShapeMismatchException">x's columns are not C·H·W.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size of <paramref name="input"/>, the kernel or the stride is below 1, or the kernel is larger than the input.</exception>
-    [Differentiable(Backward = nameof(MaxPool2dBackward), Saves = SavedValues.Arguments,
+    [Differentiable(Backward = nameof(MaxPool2dBackward), Saves = SavedValues.Arguments, ResultShape = nameof(MaxPool2dResultShape),
         Notation = "maxpool2d({x})",
         Derivative = "∂L/∂{x} at each window's (first) largest element += {dResult}, 0 elsewhere")]
     [return: Shape("N", "COHOW")]
@@ -137,6 +157,19 @@ public static partial class Ops
         var result = new Matrix<T>(x.Rows, g.C * g.OutputPixels);
         PoolKernels<T>.Forward(x, g, result);
         return result;
+    }
+
+    /// <summary>
+    /// The shape of <see cref="MaxPool2d{T}(Matrix{T}, ImageShape, int, int)"/>'s result for these arguments,
+    /// <c>[N, C·OH·OW]</c> (its descriptor's <c>ResultShape</c>).
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">x's columns are not C·H·W.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="MaxPool2d{T}(Matrix{T}, ImageShape, int, int)"/>.</exception>
+    public static (int Rows, int Cols) MaxPool2dResultShape<T>(Matrix<T> x, ImageShape input, int kernel, int stride)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = ConvGeometry.OfPool("MaxPool2d", x, input, kernel, stride);
+        return (x.Rows, g.C * g.OutputPixels);
     }
 
     /// <summary>result = <see cref="MaxPool2d{T}(Matrix{T}, ImageShape, int, int)"/>; allocates nothing.</summary>

@@ -43,4 +43,19 @@ public static class RegisteredBackward
         if (result.Rows != rows || result.Cols != cols)
             throw new ShapeMismatchException(op, $"returned {result.ShapeString} but its [return: Shape] declares {ShapeMismatchException.Format(rows, cols)} for these arguments");
     }
+
+    /// <summary>Throws unless a registered op returned a matrix of the shape its descriptor's <c>ResultShape</c> method gives.</summary>
+    /// <param name="result">What the op returned.</param>
+    /// <param name="shape">What the <c>ResultShape</c> method gave for these arguments.</param>
+    /// <param name="op">The op, as <c>Type.Method</c>, for the message.</param>
+    /// <exception cref="System.InvalidOperationException">The op returned null.</exception>
+    /// <exception cref="ShapeMismatchException">The result's shape is not that one.</exception>
+    public static void CheckResult<T>(Matrix<T>? result, (int Rows, int Cols) shape, string op)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (result is null)
+            throw new System.InvalidOperationException($"{op} returned null; it must return a {ShapeMismatchException.Format(shape.Rows, shape.Cols)} matrix as its ResultShape method gives.");
+        if (result.Rows != shape.Rows || result.Cols != shape.Cols)
+            throw new ShapeMismatchException(op, $"returned {result.ShapeString} but its ResultShape method gives {ShapeMismatchException.Format(shape.Rows, shape.Cols)} for these arguments");
+    }
 }

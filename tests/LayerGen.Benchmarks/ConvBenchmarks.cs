@@ -38,7 +38,7 @@ public class ConvBenchmarks
         public void Run()
         {
             Ops.Conv2d(_x, _w, _b, _input, 3, 1, 1, _y);
-            Ops.Conv2dBackward(_x, _w, _b, _input, 3, 1, 1, _dy, _dx, _dw, _db);
+            Ops.Conv2dBackward(_x, _w, _b, _input, 3, 1, 1, _dy, _dx, false, _dw, false, _db, false);
         }
     }
 

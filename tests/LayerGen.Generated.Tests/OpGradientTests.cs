@@ -126,6 +126,7 @@ public sealed class OpGradientTests
     [Fact] public void Conv2d_StridedPadded() => Check(new Conv2dOp(), [Normal(3, 2 * 5 * 4, 100)]);
     [Fact] public void MaxPool2d_Overlapping() => Check(new MaxPool2dOp(), [Normal(3, 2 * 5 * 4, 101)]);
     [Fact] public void SmallCnn_ConvReluPoolDenseLoss() => Check(new SmallCnn(), [Normal(4, 2 * 6 * 6, 102), new[] { 0, 3, 1, 2 }], "Loss");
+    [Fact] public void TwoBlockCnn_TwoConvPoolBlocksDenseLoss() => Check(new TwoBlockCnn(), [Normal(3, 8 * 8, 103), new[] { 2, 0, 1 }], "Loss");
     [Fact] public void Embedding_InAClassifier() => Check(new EmbeddingClassifier(), [new[] { 4, 0, 4, 2, 4 }, new[] { 2, 0, 1, 1, 0 }], method: "Loss");
     [Fact] public void Clamp() => Check(new ClampOp(), [ClampInput()]);
     [Fact] public void Reshape() => Check(new ReshapeOp(), [Normal(3, 4, 95)]);

@@ -329,3 +329,28 @@ public partial class SmallCnn
             Ops.MaxPool2d(Ops.Relu(Ops.Conv2d(x, Filters, FilterBias, Image, 3, 1, 1)), Features, 2, 2) * W + B,
             labels);
 }
+
+// Two conv + relu + pool blocks (1 → 4 → 6 channels, 3×3 pad 1, 2×2 pool), then dense + softmax cross-entropy: a
+// Fashion-MNIST-style CNN in miniature (8×8 images). Both convolutions size their tape buffers from the descriptor's
+// ResultShape and write their three gradients through the destination-passing Conv2dBackward.
+public partial class TwoBlockCnn
+{
+    [Shape("K1", 9)] public Matrix<double> Conv1 = Matrix<double>.RandomNormal(4, 1 * 3 * 3, 110, 0, 0.5);
+    [Shape(1, "K1")] public Matrix<double> Conv1Bias = Matrix<double>.RandomNormal(1, 4, 111, 0.1, 0.1);
+    [Shape("K2", "C2KK")] public Matrix<double> Conv2 = Matrix<double>.RandomNormal(6, 4 * 3 * 3, 112, 0, 0.3);
+    [Shape(1, "K2")] public Matrix<double> Conv2Bias = Matrix<double>.RandomNormal(1, 6, 113, 0.1, 0.1);
+    [Shape(24, "Classes")] public Matrix<double> W = Matrix<double>.RandomNormal(24, 3, 114, 0, 0.3);
+    [Shape(1, "Classes")] public Matrix<double> B = Matrix<double>.RandomNormal(1, 3, 115);
+    public ImageShape Image = new(1, 8, 8);
+    public ImageShape Features1 = new(4, 8, 8);
+    public ImageShape Pooled1 = new(4, 4, 4);
+    public ImageShape Features2 = new(6, 4, 4);
+
+    [Forward]
+    public double Loss(Matrix<double> x, [Shape("N")] int[] labels)
+    {
+        var h1 = Ops.MaxPool2d(Ops.Relu(Ops.Conv2d(x, Conv1, Conv1Bias, Image, 3, 1, 1)), Features1, 2, 2);
+        var h2 = Ops.MaxPool2d(Ops.Relu(Ops.Conv2d(h1, Conv2, Conv2Bias, Pooled1, 3, 1, 1)), Features2, 2, 2);
+        return Losses.SoftmaxCrossEntropy(h2 * W + B, labels);
+    }
+}

@@ -35,12 +35,12 @@ public sealed class OpCatalogueTests
     }
 
     /// <summary>
-    /// A descriptor's backward that returns its gradients (Conv2dBackward's tuple form, for three differentiable operands):
-    /// the backward of an op, not an op.
+    /// A method a descriptor names: a backward that returns its gradients (Conv2dBackward's tuple form), or a ResultShape
+    /// method (Conv2dResultShape): part of an op, not an op.
     /// </summary>
     private static bool IsRegisteredBackward(IMethodSymbol method) =>
         method.ContainingType.GetMembers().OfType<IMethodSymbol>().Any(o => RegisteredOps.AttributeOf(o) is { } attribute
-            && attribute.NamedArguments.Any(a => a.Key == "Backward" && a.Value.Value as string == method.Name));
+            && attribute.NamedArguments.Any(a => a.Key is "Backward" or "ResultShape" && a.Value.Value as string == method.Name));
 
     /// <summary>A destination-passing form: a same-named overload with fewer parameters exists (it allocates instead).</summary>
     private static bool IsDestinationForm(IMethodSymbol method) =>
@@ -55,17 +55,17 @@ public sealed class OpCatalogueTests
     private static string Key(IMethodSymbol op) => RegisteredOps.Show(op);
 
     /// <summary>
-    /// Image ops (<c>Conv2d</c>, <c>MaxPool2d</c>): their result's columns follow from an <c>ImageShape</c> argument, which
-    /// a <c>[return: Shape]</c> cannot express yet, and Conv2d has three differentiable operands, which a destination-form
-    /// backward cannot take; so the generator calls their allocating forms. They are differentiated through the generator
-    /// and gradient-checked in <c>LayerGen.Generated.Tests</c> (<c>OpGradientTests</c>) instead of the 3×3 catalogue layer.
+    /// Image ops (<c>Conv2d</c>, <c>MaxPool2d</c>): their inputs are images, not the 3×3 matrices of the catalogue layer, so
+    /// they are differentiated through the generator and gradient-checked in <c>LayerGen.Generated.Tests</c>
+    /// (<c>OpGradientTests</c>, <c>TrainingTests</c>) instead. Their descriptors have all the parts (a <c>ResultShape</c>
+    /// method sizes the result's buffer; Conv2dBackward writes its three gradients into destinations).
     /// </summary>
     private static bool TakesAnImage(IMethodSymbol op) => op.Parameters.Any(p => p.Type.Name == "ImageShape");
 
     public static TheoryData<string> Descriptors()
     {
         var data = new TheoryData<string>();
-        foreach (var op in Ops().Where(o => RegisteredOps.AttributeOf(o) is not null && !HasRule(o) && !TakesAnImage(o)))
+        foreach (var op in Ops().Where(o => RegisteredOps.AttributeOf(o) is not null && !HasRule(o)))
             data.Add(Key(op));
         return data;
     }
@@ -78,13 +78,17 @@ public sealed class OpCatalogueTests
         var registration = RegisteredOps.Resolve(op);
         Assert.Null(registration.Error);
         Assert.True(registration.BackwardInto, $"{name}: a runtime op's backward writes into a buffer (0 B per step)");
-        Assert.True(registration.ResultRows is not null && registration.ResultCols is not null,
-            $"{name}: needs a destination overload and [Shape]s on the op from which the result's buffer is sized");
+        Assert.True(registration.HasDestinationOverload, $"{name}: needs a destination overload (the forward writes into a tape buffer)");
+        Assert.True((registration.ResultRows is not null && registration.ResultCols is not null) || registration.ResultShapeMethod is not null,
+            $"{name}: needs [Shape]s on the op, or a ResultShape method, from which the result's buffer is sized");
         Assert.False(string.IsNullOrEmpty(registration.Derivative), $"{name}: the descriptor needs Derivative for the generated comments");
         Assert.Equal(Accessibility.Public, registration.Backward!.DeclaredAccessibility);
     }
 
-    /// <summary>The image ops resolve (a fitting backward, a derivative's notation); MaxPool2d's backward writes into a buffer.</summary>
+    /// <summary>
+    /// The image ops resolve to their allocation-free forms: the result sized by a ResultShape method (their [return: Shape]
+    /// cannot give K·OH·OW), a backward that writes into buffers, one destination and accumulate flag per gradient.
+    /// </summary>
     [Fact]
     public void Image_op_descriptors_resolve()
     {
@@ -97,8 +101,43 @@ public sealed class OpCatalogueTests
             var registration = RegisteredOps.Resolve(op);
             Assert.Null(registration.Error);
             Assert.False(string.IsNullOrEmpty(registration.Derivative));
-            Assert.Equal(op.Name == "MaxPool2d", registration.BackwardInto);
+            Assert.True(registration.BackwardInto, op.Name);
+            Assert.True(registration.HasDestinationOverload, op.Name);
+            Assert.Equal(op.Name + "ResultShape", registration.ResultShapeMethod);
+            Assert.Null(registration.ResultRows);
+            Assert.Equal(op.Name == "Conv2d" ? ["accumulateX", "accumulateWeight", "accumulateBias"] : ["accumulate"], registration.AccumulateNames);
         }
+    }
+
+    /// <summary>
+    /// Through the generator the image ops write into tape buffers sized by their ResultShape methods (defaults of the
+    /// call included), and Conv2d's three gradients come from one destination-passing backward call.
+    /// </summary>
+    [Fact]
+    public void Image_ops_are_generated_allocation_free_through_their_ResultShape_and_destination_backward()
+    {
+        var result = TestCompiler.Run("""
+            using LayerGen;
+
+            public partial class Net
+            {
+                public Matrix<double> W = Matrix<double>.RandomNormal(4, 2 * 3 * 3, 1);
+                public Matrix<double> B = new(1, 4);
+                public ImageShape Image = new(2, 6, 6);
+                public ImageShape Features = new(4, 4, 4);
+
+                [Forward]
+                public double Loss([NoGrad] Matrix<double> x) => Ops.SumOfSquares(Ops.MaxPool2d(Ops.Conv2d(x, W, B, Image, 3), Features, 2, 2));
+            }
+            """);
+        Assert.Empty(result.AnalyzerDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        string generated = result.Generated.Single(g => g.Key.EndsWith("Net.Loss.g.cs", StringComparison.Ordinal)).Value;
+        Assert.Contains("global::LayerGen.Ops.Conv2dResultShape(x, this.W, this.B, image, 3, 1, 0))", generated);
+        Assert.Contains("global::LayerGen.Ops.Conv2d(x, this.W, this.B, image, 3, 1, 0, conv2d);", generated);
+        Assert.Contains("global::LayerGen.Ops.MaxPool2dResultShape(conv2d, features, 2, 2))", generated);
+        Assert.Contains("global::LayerGen.Ops.Conv2dBackward(x, this.W, this.B, image, 3, 1, 0, dConv2d, null, accumulateX: false, gradients.W, accumulateWeight: true, gradients.B, accumulateBias: true);", generated);
+        Assert.DoesNotContain("Conv2dGradients", generated);
     }
 
     [Fact]

@@ -459,6 +459,29 @@ public sealed class RegisteredOpTests
         [Differentiable(Rule = BuiltInRule.Add)]
         public static Matrix<double> Soft(Matrix<double> x) => x;
         """, "Rule names a rule of the generator's own table and is reserved for the LayerGen runtime's structural ops")]
+    [InlineData("""
+        [Differentiable(Backward = nameof(SoftBackward), ResultShape = "SoftShape")]
+        public static Matrix<double> Soft(Matrix<double> x) => x;
+        public static Matrix<double> SoftBackward(Matrix<double> x, Matrix<double> dResult) => x;
+        """, "ResultShape names 'SoftShape' but 'BadOps' has no method of that name; expected public static (int Rows, int Cols) SoftShape(Matrix<double> x)")]
+    [InlineData("""
+        [Differentiable(Backward = nameof(SoftBackward), ResultShape = nameof(SoftShape))]
+        public static Matrix<double> Soft(Matrix<double> x) => x;
+        public static int SoftShape(Matrix<double> x) => x.Rows;
+        public static Matrix<double> SoftBackward(Matrix<double> x, Matrix<double> dResult) => x;
+        """, "ResultShape 'SoftShape' does not fit: it returns 'int' but must return (int Rows, int Cols)")]
+    [InlineData("""
+        [Differentiable(Backward = nameof(SoftBackward), ResultShape = nameof(SoftShape))]
+        public static Matrix<double> Soft(Matrix<double> x) => x;
+        public static (int Rows, int Cols) SoftShape(Matrix<double> x, int extra) => (x.Rows, x.Cols);
+        public static Matrix<double> SoftBackward(Matrix<double> x, Matrix<double> dResult) => x;
+        """, "ResultShape 'SoftShape' does not fit: it has 2 parameter(s) but must take the op's 1")]
+    [InlineData("""
+        [Differentiable(Backward = nameof(SoftBackward), ResultShape = nameof(SoftShape))]
+        public static Matrix<double> Soft(Matrix<double> x) => x;
+        internal static (int Rows, int Cols) SoftShape(Matrix<double> x) => (x.Rows, x.Cols);
+        public static Matrix<double> SoftBackward(Matrix<double> x, Matrix<double> dResult) => x;
+        """, "ResultShape 'SoftShape' does not fit: it is internal but the op is public")]
     public void A_registration_that_does_not_fit_is_an_error_at_the_attribute_and_at_every_call(string registration, string reason)
     {
         var result = TestCompiler.Run(OpWith(registration));
@@ -478,6 +501,136 @@ public sealed class RegisteredOpTests
         // Never a fallback: nothing is generated for the method that calls the op, and what is generated compiles.
         Assert.DoesNotContain(result.Generated.Keys, k => k.EndsWith("User.Forward.g.cs", StringComparison.Ordinal));
         Assert.Empty(result.CompileErrors);
+    }
+
+    /// <summary>A destination backward for several gradients: each destination nullable, each followed by its flag.</summary>
+    [Theory]
+    [InlineData("Matrix<double> da, bool accumulateA, Matrix<double>? db, bool accumulateB",
+        "its parameter 'da' (where ∂L/∂a is written) must be nullable, 'Matrix<double>?': with several gradients, one that is not needed is passed as null")]
+    [InlineData("Matrix<double>? da, Matrix<double>? db, bool accumulateA, bool accumulateB",
+        "its parameter 'db' (after 'da') must be the bool that says whether to add into 'da'")]
+    [InlineData("Matrix<double>? da, bool accumulateA",
+        "it has 6 parameter(s) but must have 8 (the op's 3 argument(s), then ∂L/∂result, then for each of a, b its gradient's destination and accumulate flag)")]
+    public void A_multi_gradient_destination_backward_that_does_not_fit_is_an_error_at_the_attribute(string destinations, string reason)
+    {
+        var result = TestCompiler.Run($$"""
+            #nullable enable
+            using LayerGen;
+
+            public static class PairOps
+            {
+                [Differentiable(Backward = nameof(MixBackward), Saves = SavedValues.Arguments)]
+                public static Matrix<double> Mix(Matrix<double> a, Matrix<double> b, int k) => a;
+                public static void MixBackward(Matrix<double> a, Matrix<double> b, int k, Matrix<double> dResult, {{destinations}}) { }
+            }
+            """);
+        var diagnostic = Assert.Single(result.AnalyzerDiagnostics, d => d.Id == "LG0008");
+        Assert.Contains(reason, diagnostic.GetMessage());
+    }
+
+    /// <summary>
+    /// A user op whose result size depends on an int (a ResultShape method), with a destination overload and a backward that
+    /// writes both gradients: exact, one backward call per op call, and a training step allocates nothing.
+    /// </summary>
+    [Fact]
+    public void A_user_op_with_a_ResultShape_and_a_multi_gradient_destination_backward_is_exact_fused_and_allocation_free()
+    {
+        var result = TestCompiler.Run("""
+            #nullable enable
+            using System;
+            using LayerGen;
+            using LayerGen.TestSupport;
+
+            public static class TileOps
+            {
+                public static int BackwardCalls;
+
+                /// <summary>[a ⊙ b | a ⊙ b | …], <paramref name="copies"/> times side by side: [R, copies·C].</summary>
+                [Differentiable(Backward = nameof(TileProductBackward), ResultShape = nameof(TileProductShape), Derivative = "∂L/∂{a} = Σ {dResult}ₖ ⊙ {b}")]
+                public static Matrix<double> TileProduct(Matrix<double> a, Matrix<double> b, int copies)
+                {
+                    var result = new Matrix<double>(a.Rows, a.Cols * copies);
+                    TileProduct(a, b, copies, result);
+                    return result;
+                }
+
+                public static (int Rows, int Cols) TileProductShape(Matrix<double> a, Matrix<double> b, int copies) => (a.Rows, a.Cols * copies);
+
+                public static void TileProduct(Matrix<double> a, Matrix<double> b, int copies, Matrix<double> result)
+                {
+                    for (int r = 0; r < a.Rows; r++)
+                        for (int k = 0; k < copies; k++)
+                            for (int c = 0; c < a.Cols; c++)
+                                result[r, k * a.Cols + c] = a[r, c] * b[r, c];
+                }
+
+                public static void TileProductBackward(Matrix<double> a, Matrix<double> b, int copies, Matrix<double> dResult,
+                    Matrix<double>? dA, bool accumulateA, Matrix<double>? dB, bool accumulateB)
+                {
+                    BackwardCalls++;
+                    for (int r = 0; r < a.Rows; r++)
+                        for (int c = 0; c < a.Cols; c++)
+                        {
+                            double sum = 0;
+                            for (int k = 0; k < copies; k++)
+                                sum += dResult[r, k * a.Cols + c];
+                            if (dA is not null)
+                                dA[r, c] = (accumulateA ? dA[r, c] : 0) + sum * b[r, c];
+                            if (dB is not null)
+                                dB[r, c] = (accumulateB ? dB[r, c] : 0) + sum * a[r, c];
+                        }
+                }
+            }
+
+            public partial class Tiler
+            {
+                public Matrix<double> W = Matrix<double>.RandomNormal(3, 4, 1);
+                public Matrix<double> V = Matrix<double>.RandomNormal(3, 4, 2);
+
+                [Forward]
+                public double Loss(Matrix<double> x) => Ops.SumOfSquares(TileOps.TileProduct(x * W, Ops.Tanh(x * V), 3));
+            }
+
+            public static class TileCheck
+            {
+                public static string Run()
+                {
+                    var layer = new Tiler();
+                    var x = Matrix<double>.RandomNormal(5, 3, 3);
+                    var tape = new Tiler.LossTape();
+                    var gradients = new Tiler.Gradients(layer);
+                    layer.Loss(x, tape);
+                    TileOps.BackwardCalls = 0;
+                    var dx = layer.LossBackward(tape, gradients);
+                    int calls = TileOps.BackwardCalls;
+                    Func<double> loss = () => layer.Loss(x);
+                    double worst = NumericalGradient.MaxRelativeError(x, dx, loss);
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.W, gradients.W, loss));
+                    worst = Math.Max(worst, NumericalGradient.MaxRelativeError(layer.V, gradients.V, loss));
+                    for (int i = 0; i < 2; i++)
+                    {
+                        gradients.Clear();
+                        layer.Loss(x, tape);
+                        layer.LossBackward(tape, gradients);
+                    }
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    gradients.Clear();
+                    layer.Loss(x, tape);
+                    layer.LossBackward(tape, gradients);
+                    long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                    return $"{(worst < 1e-6 ? "exact" : "error " + worst)}, {calls} call(s), {allocated} B";
+                }
+            }
+            """);
+        Assert.Empty(result.AnalyzerDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        Assert.True(result.CompileErrors.Count == 0, result.Dump());
+        string generated = result.Generated.Single(g => g.Key.EndsWith("Tiler.Loss.g.cs", StringComparison.Ordinal)).Value;
+        Assert.Contains("EnsureShape(ref tape._tileProduct, global::TileOps.TileProductShape(", generated);
+        Assert.Contains("accumulateA: false, ", generated);
+        using var stream = new MemoryStream();
+        Assert.True(result.Output.Emit(stream).Success);
+        var assembly = Assembly.Load(stream.ToArray());
+        Assert.Equal("exact, 1 call(s), 0 B", TestCompiler.Invoke(assembly, "TileCheck", "Run"));
     }
 
     [Fact]

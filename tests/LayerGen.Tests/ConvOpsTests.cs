@@ -104,19 +104,19 @@ public sealed class ConvOpsTests
         var dy = Matrix<double>.RandomNormal(y.Rows, y.Cols, 7);
 
         Check("Conv2dBackward dX", Numeric(m => Ops.Conv2d(m, weight, bias, input, kernel, stride, padding), x, dy),
-            (dx, acc) => Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, dx, null, null, acc));
+            (dx, acc) => Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, dx, acc, null, false, null, false));
         Check("Conv2dBackward dWeight", Numeric(m => Ops.Conv2d(x, m, bias, input, kernel, stride, padding), weight, dy),
-            (dw, acc) => Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, null, dw, null, acc));
+            (dw, acc) => Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, null, false, dw, acc, null, false));
         Check("Conv2dBackward dBias", Numeric(m => Ops.Conv2d(x, weight, m, input, kernel, stride, padding), bias, dy),
-            (db, acc) => Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, null, null, db, acc));
+            (db, acc) => Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, null, false, null, false, db, acc));
 
         // The fused form writes all three at once, and the allocating form returns the same.
         var (dX, dW, dB) = Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy);
         var dX2 = new Matrix<double>(dX.Rows, dX.Cols);
         var dW2 = new Matrix<double>(dW.Rows, dW.Cols);
         var dB2 = new Matrix<double>(1, k);
-        Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, dX2, null, null);
-        Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, null, dW2, dB2);
+        Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, dX2, false, null, false, null, false);
+        Ops.Conv2dBackward(x, weight, bias, input, kernel, stride, padding, dy, null, false, dW2, false, dB2, false);
         Reference.AssertClose(Reference.ToDouble(dX2), dX, 1e-12, 1e-12, "dX");
         Reference.AssertClose(Reference.ToDouble(dW2), dW, 1e-12, 1e-12, "dWeight");
         Reference.AssertClose(Reference.ToDouble(dB2), dB, 1e-12, 1e-12, "dBias");
@@ -202,6 +202,53 @@ public sealed class ConvOpsTests
         Assert.Equal([1f, 10f, 0f, 0f, 0f, 0f], dx.AsSpan().ToArray());
     }
 
+    /// <summary>
+    /// The 2×2 stride-2 loops pick the same element as the general window scan: the first largest in row-major order, the
+    /// first NaN, over every pattern of ties and NaNs in a window; windows that do not tile the plane (5×5) leave zeros.
+    /// </summary>
+    [Fact]
+    public void MaxPool2d_two_by_two_stride_two_routes_ties_and_NaNs_as_the_general_scan()
+    {
+        float[] values = [1f, 2f, 2f, float.NaN, -0f, 0f];
+        var input = new ImageShape(1, 2, 2);
+        foreach (float a in values)
+        foreach (float b in values)
+        foreach (float c in values)
+        foreach (float d in values)
+        {
+            var window = new[] { a, b, c, d };
+            int expected = -1;
+            for (int i = 0; i < 4 && expected < 0; i++)
+                if (float.IsNaN(window[i]))
+                    expected = i;
+            if (expected < 0)
+            {
+                expected = 0;
+                for (int i = 1; i < 4; i++)
+                    if (window[i] > window[expected])
+                        expected = i;
+            }
+            var x = Matrix<float>.FromRows([window]);
+            var y = Ops.MaxPool2d(x, input, 2, 2);
+            Assert.Equal(float.IsNaN(window[expected]), float.IsNaN(y[0, 0]));
+            if (!float.IsNaN(window[expected]))
+                Assert.Equal(window[expected], y[0, 0]);
+            var dx = Matrix<float>.Filled(1, 4, float.NaN);
+            Ops.MaxPool2dBackward(x, input, 2, 2, Matrix<float>.FromRows([[3f]]), dx);
+            Assert.Equal(Enumerable.Range(0, 4).Select(i => i == expected ? 3f : 0f), dx.AsSpan().ToArray());
+            Ops.MaxPool2dBackward(x, input, 2, 2, Matrix<float>.FromRows([[3f]]), dx, accumulate: true);
+            Assert.Equal(Enumerable.Range(0, 4).Select(i => i == expected ? 6f : 0f), dx.AsSpan().ToArray());
+        }
+
+        var odd = new ImageShape(1, 5, 5);
+        var image = Matrix<float>.RandomNormal(1, 25, 3);
+        var grad = Matrix<float>.Filled(1, 25, float.NaN);
+        Ops.MaxPool2dBackward(image, odd, 2, 2, Matrix<float>.Filled(1, 4, 1f), grad);
+        Assert.Equal(4f, grad.AsSpan().ToArray().Sum());
+        for (int i = 0; i < 5; i++)
+            Assert.True(grad[0, 4 * 5 + i] == 0 && grad[0, i * 5 + 4] == 0, "the last row and column are in no window");
+    }
+
     private static IEnumerable<(string Name, Action Run)> DestinationCalls<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         foreach (var (n, input, k, kernel, stride, padding) in new[]
@@ -220,9 +267,9 @@ public sealed class ConvOpsTests
             var db = NewLike(b);
             string name = $"{typeof(T).Name} {input} k{kernel} s{stride} p{padding}";
             yield return ("Conv2d " + name, () => Ops.Conv2d(x, w, b, input, kernel, stride, padding, y));
-            yield return ("Conv2dBackward " + name, () => Ops.Conv2dBackward(x, w, b, input, kernel, stride, padding, y, dx, dw, db));
-            yield return ("Conv2dBackward acc " + name, () => Ops.Conv2dBackward(x, w, b, input, kernel, stride, padding, y, dx, dw, db, accumulate: true));
-            yield return ("Conv2dBackward no dX " + name, () => Ops.Conv2dBackward(x, w, b, input, kernel, stride, padding, y, null, dw, db));
+            yield return ("Conv2dBackward " + name, () => Ops.Conv2dBackward(x, w, b, input, kernel, stride, padding, y, dx, false, dw, false, db, false));
+            yield return ("Conv2dBackward acc " + name, () => Ops.Conv2dBackward(x, w, b, input, kernel, stride, padding, y, dx, true, dw, true, db, true));
+            yield return ("Conv2dBackward no dX " + name, () => Ops.Conv2dBackward(x, w, b, input, kernel, stride, padding, y, null, false, dw, false, db, false));
             var pooled = Ops.MaxPool2d(x, input, 2, 2);
             yield return ("MaxPool2d " + name, () => Ops.MaxPool2d(x, input, 2, 2, pooled));
             yield return ("MaxPool2dBackward " + name, () => Ops.MaxPool2dBackward(x, input, 2, 2, pooled, dx, accumulate: true));
@@ -274,9 +321,9 @@ public sealed class ConvOpsTests
             Range(() => Ops.Conv2d(new Matrix<float>(4, 0), w, b, new ImageShape(0, 5, 5), 3)));
         Assert.Equal("Conv2d: result is [4, 8] but must be [4, 200]", Shape(() => Ops.Conv2d(x, w, b, input, 3, 1, 1, new Matrix<float>(4, 8))));
         Assert.Equal("Conv2dBackward: dOutput is [4, 72] but must be [4, 200]",
-            Shape(() => Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, new Matrix<float>(4, 72), null, w, b)));
+            Shape(() => Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, new Matrix<float>(4, 72), null, false, w, false, b, false)));
         Assert.Equal("Conv2dBackward: dWeight is [8, 26] but must be [8, 27]",
-            Shape(() => Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, new Matrix<float>(4, 200), null, new Matrix<float>(8, 26), b)));
+            Shape(() => Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, new Matrix<float>(4, 200), null, false, new Matrix<float>(8, 26), false, b, false)));
         Assert.Contains("Conv2d", Assert.Throws<ArgumentException>(() => Ops.Conv2d(x, new Matrix<float>(3, 3), new Matrix<float>(1, 3), input, 1, 1, 0, x)).Message);
 
         Assert.Equal("MaxPool2d: x is [4, 30] but its columns must be C·H·W = 3·5·5 = 75 for input (C, H, W) = (3, 5, 5)",

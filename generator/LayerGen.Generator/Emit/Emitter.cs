@@ -418,8 +418,12 @@ internal static partial class Emitter
                 case OpKind.ForwardCall when instruction.Call!.Registered is { ForwardInto: true } into:
                 {
                     // var y = EnsureShape(ref tape._y, a.Rows, a.Cols); Ops.Tanh(a, y);  (the op's destination overload)
+                    // var y = EnsureShape(ref tape._y, Ops.Conv2dResultShape(x, …)); Ops.Conv2d(x, …, y);  (a ResultShape method)
                     var call = instruction.Call!;
-                    Buffer(Placeholders(plan, instruction, into.ResultRows!), Placeholders(plan, instruction, into.ResultCols!));
+                    if (into.ResultShape is not null)
+                        w.Line($"var {name} = {matrix}.EnsureShape(ref tape.{plan.BufferField[v]}, {ResultShapeCall(plan, instruction, into)});");
+                    else
+                        Buffer(Placeholders(plan, instruction, into.ResultRows!), Placeholders(plan, instruction, into.ResultCols!));
                     string args = string.Join("", instruction.Operands.Select(o => Operand(plan, o) + ", "));
                     w.Line($"{call.Receiver}.{call.MethodName}{call.TypeArguments}({args}{name});");
                     break;
@@ -431,7 +435,11 @@ internal static partial class Emitter
                     var call = instruction.Call!;
                     string args = string.Join(", ", instruction.Operands.Select(o => Operand(plan, o)));
                     w.Line($"{(call.ReturnsScalar ? element : "var")} {name} = {call.Receiver}.{call.MethodName}{call.TypeArguments}({args});");
-                    if (!call.ReturnsScalar && call.Registered is { SizeKnown: true } sized)
+                    if (!call.ReturnsScalar && call.Registered is { ResultShape: not null } shaped)
+                    {
+                        w.Line($"global::LayerGen.RegisteredBackward.CheckResult({name}, {ResultShapeCall(plan, instruction, shaped)}, {Literal(OpName(call, call.MethodName))});");
+                    }
+                    else if (!call.ReturnsScalar && call.Registered is { SizeKnown: true } sized)
                     {
                         w.Line($"global::LayerGen.RegisteredBackward.CheckResult({name}, {Placeholders(plan, instruction, sized.ResultRows!)}, {Placeholders(plan, instruction, sized.ResultCols!)}, {Literal(OpName(call, call.MethodName))});");
                     }
@@ -871,6 +879,13 @@ internal static partial class Emitter
             return;
         }
 
+        if (step.Kernel == BackwardKernel.RegisteredInto && facts.FusedSteps is { } fused)
+        {
+            if (fused.Count > 0)
+                EmitFusedRegisteredInto(w, plan, fused);
+            return;
+        }
+
         if (step.Kernel == BackwardKernel.CallBackward && instruction.Op == OpKind.Loop)
         {
             EmitLoopBackward(w, plan, index);
@@ -1060,11 +1075,65 @@ internal static partial class Emitter
         var arguments = step.Reads.Select((_, i) => read(i)).ToList();
         arguments.Add(destination);
         if (step.Accumulate)
-            arguments.Add($"{facts.AccumulateName}: true");
-        else if (!facts.AccumulateHasDefault)
-            arguments.Add($"{facts.AccumulateName}: false");
+            arguments.Add($"{facts.AccumulateNames[0]}: true");
+        else if (!facts.AccumulateHasDefaults[0])
+            arguments.Add($"{facts.AccumulateNames[0]}: false");
         return $"{call.Receiver}.{call.Backward}{call.TypeArguments}({string.Join(", ", arguments)});";
     }
+
+    /// <summary>
+    /// One call of a backward that writes several gradients, for the steps the layout fused: each destination's buffer,
+    /// then the saved values, ∂L/∂result and per differentiable parameter its destination (null where not written here)
+    /// and accumulate flag.
+    /// <code>
+    /// var dX = EnsureShape(ref tape._dX, x.Rows, x.Cols);
+    /// Ops.Conv2dBackward(x, this.W, this.B, image, 3, 1, 1, dConv2d, dX, accumulateX: false, gradients.W, accumulateWeight: true, gradients.B, accumulateBias: true);
+    /// </code>
+    /// </summary>
+    private static void EmitFusedRegisteredInto(SourceWriter w, MethodPlan plan, List<int> fused)
+    {
+        var steps = plan.Backward.Steps;
+        var first = steps[fused[0]];
+        var firstFacts = plan.Layout.Steps[fused[0]];
+        var instruction = plan.Body.Instructions[first.Instruction];
+        var call = instruction.Call!;
+        var facts = call.Registered!;
+        string matrix = $"global::LayerGen.Matrix<{plan.Method.Layer.ElementType}>";
+        foreach (int k in fused)
+        {
+            var layout = plan.Layout.Steps[k];
+            int target = steps[k].Target;
+            if (layout.TakesBuffer)
+                w.Line($"{(layout.DeclaresTarget ? "var " : "")}{Adjoint(plan, target)} = {matrix}.EnsureShape(ref tape.{plan.AdjointField[target]}, {Operand(plan, target)}.Rows, {Operand(plan, target)}.Cols);");
+        }
+        var arguments = first.Reads.Select(r => r.IsAdjoint ? Use(plan, firstFacts, r.Value) : Operand(plan, r.Value)).ToList();
+        int g = 0;
+        for (int p = 0; p < call.Parameters.Count; p++)
+        {
+            if (!call.Parameters[p].IsDifferentiable)
+                continue;
+            int k = fused.FindIndex(i => steps[i].Position == p);
+            string flag = facts.AccumulateNames.Count > g ? facts.AccumulateNames[g] + ": " : "";
+            if (k < 0)
+            {
+                arguments.Add("null");
+                arguments.Add(flag + "false");
+            }
+            else
+            {
+                var step = steps[fused[k]];
+                arguments.Add(Use(plan, plan.Layout.Steps[fused[k]], step.Target));
+                arguments.Add(flag + (step.Accumulate ? "true" : "false"));
+            }
+            g++;
+        }
+        string notes = Notation.FusedBackward(plan, fused.Select(k => steps[k]).ToList());
+        w.Line($"{call.Receiver}.{call.Backward}{call.TypeArguments}({string.Join(", ", arguments)});  // {notes}");
+    }
+
+    /// <summary><c>Ops.Conv2dResultShape(x, this.W, …)</c>: the descriptor's ResultShape method on the call's operands.</summary>
+    private static string ResultShapeCall(MethodPlan plan, Instruction instruction, RegisteredOpFacts facts) =>
+        $"{instruction.Call!.Receiver}.{facts.ResultShape}{instruction.Call.TypeArguments}({string.Join(", ", instruction.Operands.Select(o => Operand(plan, o)))})";
 
     /// <summary>A descriptor's size expression with its operand placeholders replaced (<c>{0}.Rows</c> → <c>z.Rows</c>).</summary>
     private static string Placeholders(MethodPlan plan, Instruction instruction, string template)

@@ -103,6 +103,9 @@ internal static class Notation
             BackwardKernel.MatrixSum => $"Σ {R(0)}",
             BackwardKernel.MatrixDot => $"⟨{R(0)}, {R(1)}⟩",
             BackwardKernel.CallBackward when instruction.Call!.IsRegisteredOp => RegisteredBackward(instruction, step, R),
+            // One backward writes several gradients (Conv2dBackward): each step is its part; the call's comment has the formula.
+            BackwardKernel.RegisteredInto when instruction.Call!.Parameters.Count(p => p.IsDifferentiable) > 1 =>
+                $"∂L/∂{Name(plan, instruction.Operands[step.Position])}",
             BackwardKernel.RegisteredInto => Derivative(plan, instruction, step, R),
             BackwardKernel.CallBackward when instruction.Op == OpKind.Loop =>
                 $"for {instruction.Loop!.Index} from the last iteration back to the first: {Callee(instruction)}Backward({string.Join(", ", step.Reads.Select((_, i) => R(i)))}) (carried adjoints passed back, the rest summed)",
@@ -114,6 +117,19 @@ internal static class Notation
             _ => step.Kernel.ToString(),
         };
         return step.Target >= 0 ? $"{target} {op} {expr}" : expr;
+    }
+
+    /// <summary>
+    /// The comment of one call of a backward that writes several gradients: each destination's part, then the descriptor's
+    /// <c>Derivative</c> (<c>dW += ∂L/∂W, dB += ∂L/∂B, where ∂L/∂x = …</c>).
+    /// </summary>
+    public static string FusedBackward(MethodPlan plan, IReadOnlyList<AdjointStep> steps)
+    {
+        var first = steps[0];
+        var instruction = plan.Body.Instructions[first.Instruction];
+        string R(int i) => first.Reads[i].IsAdjoint ? plan.AdjointNames[first.Reads[i].Value] : Name(plan, first.Reads[i].Value);
+        string parts = string.Join(", ", steps.Select(step => Backward(plan, step)));
+        return $"{parts}, where {Derivative(plan, instruction, first, R)}";
     }
 
     /// <summary>A registered backward as called: <c>MishBackward(x, dMish)</c> (its reads are its arguments, in order).</summary>

@@ -392,11 +392,11 @@ internal sealed record MethodParameter(string Name, string TypeName, ValueKind K
 /// <remarks>A model type: holds no Roslyn symbol, syntax node, location or compilation.</remarks>
 /// <param name="TakesArguments">The backward reads the op's arguments (the tape saves them).</param>
 /// <param name="BackwardInto">
-/// The backward writes ∂L/∂ the single differentiable parameter into a destination the plan gives (a tape buffer),
-/// adding when <c>accumulate</c> is true: an allocation-free step, not a call whose result is taken apart.
+/// The backward writes ∂L/∂ each differentiable parameter into a destination the plan gives (a tape buffer; null where
+/// not needed), adding where its accumulate flag is true: an allocation-free step, not a call whose result is taken apart.
 /// </param>
-/// <param name="AccumulateName">Destination form: the name of the backward's accumulate flag.</param>
-/// <param name="AccumulateHasDefault">Destination form: the flag is optional (false is omitted).</param>
+/// <param name="AccumulateNames">Destination form: the names of the backward's accumulate flags, one per differentiable parameter.</param>
+/// <param name="AccumulateHasDefaults">Destination form: which flags are optional (false is omitted), as <paramref name="AccumulateNames"/>.</param>
 /// <param name="ResultRows">
 /// The result's rows as C# over operand placeholders (<c>{0}.Rows</c>), from the op's <c>[Shape]</c>s; null when they
 /// do not determine it.
@@ -406,23 +406,31 @@ internal sealed record MethodParameter(string Name, string TypeName, ValueKind K
 /// <param name="Notation">How comments write a call, with parameter names in braces (<c>tanh({a})</c>), or null.</param>
 /// <param name="Derivative">How comments write the derivative (<c>{dResult} ⊙ (1 − {result}²)</c>), or null.</param>
 /// <param name="ReturnShape">The op's <c>[return: Shape]</c> in its own (call-scoped) symbols, for shape inference.</param>
+/// <param name="ResultShape">
+/// The descriptor's <c>ResultShape</c> method (same type, the op's parameters, returns <c>(int Rows, int Cols)</c>), which
+/// gives the result's size instead of <paramref name="ResultRows"/>/<paramref name="ResultCols"/>; null when none.
+/// </param>
 internal sealed record RegisteredOpFacts(
     bool TakesArguments,
     bool BackwardInto,
-    string? AccumulateName,
-    bool AccumulateHasDefault,
+    EquatableArray<string> AccumulateNames,
+    EquatableArray<bool> AccumulateHasDefaults,
     string? ResultRows,
     string? ResultCols,
     string? Notation,
     string? Derivative,
     Shape? ReturnShape,
-    bool HasDestinationOverload = false)
+    bool HasDestinationOverload = false,
+    string? ResultShape = null)
 {
     /// <summary>The forward writes into a tape buffer (a destination overload exists and the result size is known).</summary>
-    public bool ForwardInto => HasDestinationOverload && ResultRows is not null && ResultCols is not null;
+    public bool ForwardInto => HasDestinationOverload && SizeKnown;
 
-    /// <summary>The result's size follows from the op's <c>[Shape]</c>s (a returned matrix is checked against it).</summary>
-    public bool SizeKnown => ResultRows is not null && ResultCols is not null;
+    /// <summary>
+    /// The result's size follows from the op's <c>[Shape]</c>s or its <c>ResultShape</c> method (a returned matrix is
+    /// checked against it).
+    /// </summary>
+    public bool SizeKnown => ResultShape is not null || (ResultRows is not null && ResultCols is not null);
 }
 
 /// <summary>

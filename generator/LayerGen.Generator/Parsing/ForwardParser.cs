@@ -833,9 +833,10 @@ internal static partial class ForwardParser
             string typeArguments = target.IsGenericMethod && !inferable
                 ? "<" + string.Join(", ", target.TypeArguments.Select(Symbols.Display)) + ">"
                 : "";
-            var facts = new RegisteredOpFacts(registration.TakesArguments, registration.BackwardInto, registration.AccumulateName,
-                registration.AccumulateHasDefault, registration.ResultRows, registration.ResultCols, registration.Notation,
-                registration.Derivative, Symbols.ShapeOf(definition.GetReturnTypeAttributes()), registration.HasDestinationOverload);
+            var facts = new RegisteredOpFacts(registration.TakesArguments, registration.BackwardInto, registration.AccumulateNames.ToEquatableArray(),
+                registration.AccumulateHasDefaults.ToEquatableArray(), registration.ResultRows, registration.ResultCols, registration.Notation,
+                registration.Derivative, Symbols.ShapeOf(definition.GetReturnTypeAttributes()), registration.HasDestinationOverload,
+                registration.ResultShapeMethod);
             var callee = new ForwardCallee(CalleeKind.RegisteredOp, Symbols.Display(target.ContainingType), target.Name, TapeType: "",
                 Symbols.KindOf(target.ReturnType, _element) == ValueKind.Scalar, parameters,
                 EquatableArray<string>.Empty,
@@ -1353,6 +1354,17 @@ internal static partial class ForwardParser
             }
         }
 
+        /// <summary>A compile-time constant as C# of its type: <c>1</c>, <c>((float)0.5)</c>, <c>true</c>, <c>default(T)</c>.</summary>
+        private static string ConstantLiteral(object? value, ITypeSymbol type) => value switch
+        {
+            null => $"default({Symbols.Display(type)})",
+            bool b => b ? "true" : "false",
+            double d when double.IsNaN(d) || double.IsInfinity(d) => $"(({Symbols.Display(type)})global::System.Double.{(double.IsNaN(d) ? "NaN" : d > 0 ? "PositiveInfinity" : "NegativeInfinity")})",
+            float f when float.IsNaN(f) || float.IsInfinity(f) => $"(({Symbols.Display(type)})global::System.Single.{(float.IsNaN(f) ? "NaN" : f > 0 ? "PositiveInfinity" : "NegativeInfinity")})",
+            int or string or char => SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false),
+            _ => $"(({Symbols.Display(type)}){SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false)})",
+        };
+
         /// <summary>The expression mentions a local or a reassigned parameter, whose generated name may differ.</summary>
         private bool HasHole(IOperation operation) => operation.DescendantsAndSelf().Any(o =>
             o is ILocalReferenceOperation
@@ -1364,6 +1376,10 @@ internal static partial class ForwardParser
         /// </summary>
         private string Render(IOperation operation)
         {
+            // An omitted optional argument (stride = 1) is an implicit literal whose syntax is the whole call: its value.
+            if (operation is ILiteralOperation { IsImplicit: true, ConstantValue.HasValue: true, Type: { } implicitType }
+                && operation.Syntax is not LiteralExpressionSyntax)
+                return ConstantLiteral(operation.ConstantValue.Value, implicitType);
             if (operation.ConstantValue is { HasValue: true } && operation is ILiteralOperation)
                 return operation.Syntax.ToString();
             if (_conditionValues is { } parsed && parsed.TryGetValue(operation, out int conditionValue))

@@ -162,14 +162,23 @@ internal static class RegisteredOps
         /// <summary>The backward's leading parameters are the op's arguments.</summary>
         public bool TakesArguments { get; init; } = true;
 
-        /// <summary>The backward writes ∂L/∂ the single differentiable parameter into a destination (returns void).</summary>
+        /// <summary>
+        /// The backward writes ∂L/∂ each differentiable parameter into a destination (returns void): one destination and
+        /// one accumulate flag per differentiable parameter, in parameter order.
+        /// </summary>
         public bool BackwardInto { get; init; }
 
-        /// <summary>Destination form: the name of the backward's <c>bool</c> accumulate parameter, and whether it has a default.</summary>
-        public string? AccumulateName { get; init; }
+        /// <summary>Destination form: the names of the backward's <c>bool</c> accumulate parameters, one per differentiable parameter.</summary>
+        public IReadOnlyList<string> AccumulateNames { get; init; } = System.Array.Empty<string>();
 
-        /// <summary>Destination form: the accumulate parameter is optional (false may be omitted).</summary>
-        public bool AccumulateHasDefault { get; init; }
+        /// <summary>Destination form: which accumulate parameters are optional (false may be omitted), as <see cref="AccumulateNames"/>.</summary>
+        public IReadOnlyList<bool> AccumulateHasDefaults { get; init; } = System.Array.Empty<bool>();
+
+        /// <summary>
+        /// The name of the descriptor's <c>ResultShape</c> method (<c>(int Rows, int Cols) M(the op's parameters)</c>), which
+        /// gives the result's size where the <c>[Shape]</c>s cannot; null when the descriptor names none.
+        /// </summary>
+        public string? ResultShapeMethod { get; init; }
 
         /// <summary>
         /// The op has a destination overload (<c>Op(args…, Matrix&lt;T&gt; result)</c>) and its result size follows from its
@@ -195,7 +204,7 @@ internal static class RegisteredOps
     {
         op = op.OriginalDefinition;
         var attribute = AttributeOf(op);
-        string? name = null, notation = null, derivative = null;
+        string? name = null, notation = null, derivative = null, resultShape = null;
         int saves = 0;
         if (attribute is not null)
         {
@@ -214,6 +223,9 @@ internal static class RegisteredOps
                         break;
                     case "Derivative" when argument.Value.Value is string d:
                         derivative = d;
+                        break;
+                    case "ResultShape" when argument.Value.Value is string r:
+                        resultShape = r;
                         break;
                 }
             }
@@ -235,6 +247,8 @@ internal static class RegisteredOps
                 return Fail($"the runtime names the rule '{rule}', which this LayerGen generator does not know (the runtime and generator versions differ)");
             if (!string.IsNullOrEmpty(name))
                 return Fail("the descriptor names both a Rule and a Backward");
+            if (resultShape is not null)
+                return Fail("the descriptor names both a Rule and a ResultShape (a rule's shapes are the generator's own)");
             return new Registration(null, false, null, expected, name, false) { Notation = notation, Derivative = derivative };
         }
 
@@ -266,33 +280,94 @@ internal static class RegisteredOps
             return Fail($"'{op.ContainingType.Name}' has no method '{name}'", missing: true);
         if (saves < 0)
             return Fail("Saves is not one of the SavedValues");
+        if (resultShape is not null && ResultShapeMismatch(op, resultShape) is { } shapeError)
+            return Fail(shapeError);
+
+        // Of several fitting overloads (Conv2dBackward returns its three gradients or writes them), the destination form.
         string? firstMismatch = null;
+        IMethodSymbol? chosen = null;
+        BackwardForm chosenForm = default;
         foreach (var candidate in candidates)
         {
             string? mismatch = Mismatch(op, candidate, element, differentiable, saves, out var form);
-            if (mismatch is null)
+            if (mismatch is null && (chosen is null || (form.Into && !chosenForm.Into)))
             {
-                var (rows, cols, into) = ResultSize(op);
-                return new Registration(candidate, form.TakesResult, null, expected, name, false)
-                {
-                    TakesArguments = form.TakesArguments,
-                    BackwardInto = form.Into,
-                    AccumulateName = form.AccumulateName,
-                    AccumulateHasDefault = form.AccumulateHasDefault,
-                    ResultRows = rows,
-                    ResultCols = cols,
-                    HasDestinationOverload = into,
-                    Notation = notation,
-                    Derivative = derivative,
-                };
+                chosen = candidate;
+                chosenForm = form;
             }
             firstMismatch ??= mismatch;
         }
-        return Fail($"'{name}' does not fit: {firstMismatch}");
+        if (chosen is null)
+            return Fail($"'{name}' does not fit: {firstMismatch}");
+        var (rows, cols, into) = resultShape is null ? ResultSize(op) : (null, null, HasDestinationOverload(op));
+        return new Registration(chosen, chosenForm.TakesResult, null, expected, name, false)
+        {
+            TakesArguments = chosenForm.TakesArguments,
+            BackwardInto = chosenForm.Into,
+            AccumulateNames = chosenForm.AccumulateNames ?? System.Array.Empty<string>(),
+            AccumulateHasDefaults = chosenForm.AccumulateHasDefaults ?? System.Array.Empty<bool>(),
+            ResultRows = rows,
+            ResultCols = cols,
+            HasDestinationOverload = into,
+            ResultShapeMethod = resultShape,
+            Notation = notation,
+            Derivative = derivative,
+        };
     }
 
-    /// <summary>Which form of backward a candidate has: what it reads first, and whether it writes into a destination.</summary>
-    private readonly record struct BackwardForm(bool TakesArguments, bool TakesResult, bool Into, string? AccumulateName, bool AccumulateHasDefault);
+    /// <summary>Which form of backward a candidate has: what it reads first, and whether it writes into destinations.</summary>
+    private readonly record struct BackwardForm(bool TakesArguments, bool TakesResult, bool Into, string[]? AccumulateNames, bool[]? AccumulateHasDefaults);
+
+    /// <summary>
+    /// Why the descriptor's <c>ResultShape</c> method does not fit, or null: a static method of that name in the op's type,
+    /// with the op's type parameters and exactly its parameters (same types, same order, by value), returning
+    /// <c>(int Rows, int Cols)</c>, callable wherever the op is; and the op returns a matrix.
+    /// </summary>
+    private static string? ResultShapeMismatch(IMethodSymbol op, string name)
+    {
+        string typeParameters = op.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", op.TypeParameters.Select(t => t.Name)) + ">";
+        string expected = $"{Symbols.AccessibilityText(op.DeclaredAccessibility)} static (int Rows, int Cols) {(name.Length == 0 ? op.Name + "ResultShape" : name)}{typeParameters}({string.Join(", ", op.Parameters.Select(p => $"{Show(p.Type)} {p.Name}"))})";
+        if (Symbols.MatrixElement(op.ReturnType) is null)
+            return $"ResultShape gives a matrix's size but the op returns '{Show(op.ReturnType)}'";
+        if (name.Length == 0)
+            return $"ResultShape is empty; name a method {expected} with nameof(...)";
+        var candidates = op.ContainingType.GetMembers(name).OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Ordinary).ToList();
+        if (candidates.Count == 0)
+            return $"ResultShape names '{name}' but '{op.ContainingType.Name}' has no method of that name; expected {expected}";
+        string? first = null;
+        foreach (var candidate in candidates)
+        {
+            string? why = null;
+            var method = candidate;
+            if (!method.IsStatic)
+                why = "it is not static";
+            else if (method.TypeParameters.Length != op.TypeParameters.Length)
+                why = $"it has {method.TypeParameters.Length} type parameter(s) but the op has {op.TypeParameters.Length}";
+            else if (Rank(method.DeclaredAccessibility) < Rank(op.DeclaredAccessibility))
+                why = $"it is {Symbols.AccessibilityText(method.DeclaredAccessibility)} but the op is {Symbols.AccessibilityText(op.DeclaredAccessibility)}";
+            else
+            {
+                if (method.IsGenericMethod)
+                    method = method.Construct(op.TypeParameters.Cast<ITypeSymbol>().ToArray());
+                if (method.Parameters.Length != op.Parameters.Length)
+                    why = $"it has {method.Parameters.Length} parameter(s) but must take the op's {op.Parameters.Length}";
+                for (int i = 0; why is null && i < op.Parameters.Length; i++)
+                {
+                    if (method.Parameters[i].RefKind != RefKind.None)
+                        why = $"its parameter '{method.Parameters[i].Name}' is ref, out or in";
+                    else if (!Same(method.Parameters[i].Type, op.Parameters[i].Type))
+                        why = $"its parameter {i + 1} '{method.Parameters[i].Name}' is '{Show(method.Parameters[i].Type)}' but the op's parameter '{op.Parameters[i].Name}' is '{Show(op.Parameters[i].Type)}'";
+                }
+                if (why is null && !(method.ReturnType is INamedTypeSymbol { IsTupleType: true } tuple && tuple.TupleElements.Length == 2
+                    && tuple.TupleElements.All(e => e.Type.SpecialType == SpecialType.System_Int32)) || method.ReturnsByRef || method.ReturnsByRefReadonly)
+                    why ??= $"it returns '{Show(method.ReturnType)}' but must return (int Rows, int Cols)";
+            }
+            if (why is null)
+                return null;
+            first ??= why;
+        }
+        return $"ResultShape '{name}' does not fit: {first}; expected {expected}";
+    }
 
     /// <summary>
     /// The size of the op's result from its <c>[Shape]</c>s (each dimension of its <c>[return: Shape]</c> a literal or a
@@ -303,18 +378,7 @@ internal static class RegisteredOps
     {
         if (Symbols.MatrixElement(op.ReturnType) is null || Symbols.ShapeOf(op.GetReturnTypeAttributes()) is not { } shape)
             return (null, null, false);
-        bool hasInto = false;
-        foreach (var overload in op.ContainingType.GetMembers(op.Name).OfType<IMethodSymbol>())
-        {
-            if (!overload.IsStatic || !overload.ReturnsVoid || overload.TypeParameters.Length != op.TypeParameters.Length
-                || overload.Parameters.Length != op.Parameters.Length + 1)
-                continue;
-            var constructed = overload.IsGenericMethod ? overload.Construct(op.TypeParameters.Cast<ITypeSymbol>().ToArray()) : overload;
-            bool fits = Same(constructed.Parameters[op.Parameters.Length].Type, op.ReturnType);
-            for (int i = 0; fits && i < op.Parameters.Length; i++)
-                fits = Same(constructed.Parameters[i].Type, op.Parameters[i].Type) && constructed.Parameters[i].RefKind == RefKind.None;
-            hasInto |= fits;
-        }
+        bool hasInto = HasDestinationOverload(op);
         string? Dimension(string text)
         {
             if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
@@ -338,6 +402,26 @@ internal static class RegisteredOps
         }
         string? rows = Dimension(shape.Rows), cols = Dimension(shape.Cols);
         return rows is null || cols is null ? (null, null, false) : (rows, cols, hasInto);
+    }
+
+    /// <summary>The op has a destination overload: <c>static void Op(the op's parameters…, Matrix&lt;T&gt; result)</c>.</summary>
+    private static bool HasDestinationOverload(IMethodSymbol op)
+    {
+        if (Symbols.MatrixElement(op.ReturnType) is null)
+            return false;
+        bool hasInto = false;
+        foreach (var overload in op.ContainingType.GetMembers(op.Name).OfType<IMethodSymbol>())
+        {
+            if (!overload.IsStatic || !overload.ReturnsVoid || overload.TypeParameters.Length != op.TypeParameters.Length
+                || overload.Parameters.Length != op.Parameters.Length + 1)
+                continue;
+            var constructed = overload.IsGenericMethod ? overload.Construct(op.TypeParameters.Cast<ITypeSymbol>().ToArray()) : overload;
+            bool fits = Same(constructed.Parameters[op.Parameters.Length].Type, op.ReturnType);
+            for (int i = 0; fits && i < op.Parameters.Length; i++)
+                fits = Same(constructed.Parameters[i].Type, op.Parameters[i].Type) && constructed.Parameters[i].RefKind == RefKind.None;
+            hasInto |= fits;
+        }
+        return hasInto;
     }
 
     /// <summary>The single dimension a parameter's <c>[Shape("N")]</c> declares, or null.</summary>
@@ -391,11 +475,11 @@ internal static class RegisteredOps
                 return $"its parameter '{parameters[i].Name}' is ref, out or in";
         }
 
-        // Destination form (void): …, dResult, Matrix<T> into, bool accumulate; the op has one differentiable matrix.
+        // Destination form (void): …, dResult, then per differentiable parameter (all matrices) Matrix<T> into, bool accumulate.
         bool into = candidate.ReturnsVoid;
-        if (into && (differentiable.Count != 1 || Symbols.MatrixElement(differentiable[0].Type) is null))
-            return "it returns void (writing the gradient into a destination), which needs exactly one differentiable Matrix<T> parameter";
-        int tail = into ? 3 : 1;
+        if (into && differentiable.FirstOrDefault(p => Symbols.MatrixElement(p.Type) is null) is { } scalar)
+            return $"it returns void (writing the gradients into destinations), which needs every differentiable parameter to be a Matrix<T>, but '{scalar.Name}' is '{Show(scalar.Type)}'";
+        int tail = into ? 1 + 2 * differentiable.Count : 1;
         int n = op.Parameters.Length;
 
         // What it reads first: the arguments and/or the result, as Saves says (Detect: by the parameter count).
@@ -418,7 +502,7 @@ internal static class RegisteredOps
             if (saves == 0 && !into)
                 return $"it has {parameters.Length} parameter(s) but must have {n + 1} (the op's {n}, then ∂L/∂result) or {n + 2} (with the result before ∂L/∂result)";
             int expectedCount = (options[0].Arguments ? n : 0) + (options[0].Result ? 1 : 0) + tail;
-            return $"it has {parameters.Length} parameter(s) but must have {expectedCount} ({Describe(options[0], n, into)})";
+            return $"it has {parameters.Length} parameter(s) but must have {expectedCount} ({Describe(options[0], n, into ? differentiable : null)})";
         }
         int k = 0;
         if (reads.Arguments)
@@ -441,16 +525,29 @@ internal static class RegisteredOps
 
         if (into)
         {
-            var destination = parameters[k + 1];
-            var accumulate = parameters[k + 2];
-            if (!Same(destination.Type, differentiable[0].Type))
-                return $"its parameter '{destination.Name}' (where ∂L/∂{differentiable[0].Name} is written) is '{Show(destination.Type)}' but must be '{Show(differentiable[0].Type)}'";
-            if (accumulate.Type.SpecialType != SpecialType.System_Boolean)
-                return $"its last parameter '{accumulate.Name}' must be the bool that says whether to add into the destination";
-            form = new BackwardForm(reads.Arguments, reads.Result, true, accumulate.Name, accumulate.HasExplicitDefaultValue);
+            // One (destination, accumulate) pair per differentiable parameter, in order; with several, a destination is null
+            // where that gradient is not needed, so it must be nullable (Matrix<T>?) wherever nullable annotations are on.
+            var names = new string[differentiable.Count];
+            var defaults = new bool[differentiable.Count];
+            for (int g = 0; g < differentiable.Count; g++)
+            {
+                var destination = parameters[k + 1 + 2 * g];
+                var accumulate = parameters[k + 2 + 2 * g];
+                if (!Same(destination.Type, differentiable[g].Type))
+                    return $"its parameter '{destination.Name}' (where ∂L/∂{differentiable[g].Name} is written) is '{Show(destination.Type)}' but must be '{Show(differentiable[g].Type)}'";
+                if (differentiable.Count > 1 && destination.NullableAnnotation == NullableAnnotation.NotAnnotated)
+                    return $"its parameter '{destination.Name}' (where ∂L/∂{differentiable[g].Name} is written) must be nullable, '{Show(differentiable[g].Type)}?': with several gradients, one that is not needed is passed as null";
+                if (accumulate.Type.SpecialType != SpecialType.System_Boolean)
+                    return differentiable.Count == 1
+                        ? $"its last parameter '{accumulate.Name}' must be the bool that says whether to add into the destination"
+                        : $"its parameter '{accumulate.Name}' (after '{destination.Name}') must be the bool that says whether to add into '{destination.Name}'";
+                names[g] = accumulate.Name;
+                defaults[g] = accumulate.HasExplicitDefaultValue;
+            }
+            form = new BackwardForm(reads.Arguments, reads.Result, true, names, defaults);
             return null;
         }
-        form = new BackwardForm(reads.Arguments, reads.Result, false, null, false);
+        form = new BackwardForm(reads.Arguments, reads.Result, false, null, null);
 
         // The return: one gradient, or a tuple of them in parameter order.
         if (differentiable.Count == 1)
@@ -469,7 +566,7 @@ internal static class RegisteredOps
         return null;
     }
 
-    private static string Describe((bool Arguments, bool Result) reads, int n, bool into)
+    private static string Describe((bool Arguments, bool Result) reads, int n, List<IParameterSymbol>? destinations)
     {
         var parts = new List<string>();
         if (reads.Arguments)
@@ -477,8 +574,10 @@ internal static class RegisteredOps
         if (reads.Result)
             parts.Add("its result");
         parts.Add("∂L/∂result");
-        if (into)
+        if (destinations is { Count: 1 })
             parts.Add("the gradient's destination and the accumulate flag");
+        else if (destinations is not null)
+            parts.Add($"for each of {string.Join(", ", destinations.Select(p => p.Name))} its gradient's destination and accumulate flag");
         return string.Join(", then ", parts);
     }
 

@@ -66,6 +66,13 @@ internal sealed class StepLayout
     /// current block (a block that reads one runs only where the block that writes it ran: its flags are a subset).
     /// </summary>
     public HashSet<int> ReadsNullable { get; } = new();
+
+    /// <summary>
+    /// For a <see cref="BackwardKernel.RegisteredInto"/> step of an op whose backward writes several gradients: the steps
+    /// (this one first) whose destinations this step's one backward call writes, a null destination for each gradient
+    /// not among them; empty for a step whose destination an earlier step's call writes. Null for a single-gradient op.
+    /// </summary>
+    public List<int>? FusedSteps { get; set; }
 }
 
 /// <summary>
@@ -160,7 +167,35 @@ internal sealed class BackwardLayout
                     facts.ReadsNullable.Add(v);
             }
         }
+        layout.FuseRegisteredBackwards(plan);
         return layout;
+    }
+
+    /// <summary>
+    /// One call of a multi-gradient destination backward (Conv2dBackward's ∂x, ∂weight, ∂bias) for the consecutive steps of
+    /// one op call that run under the same guard and write distinct adjoints; a step under another guard (∂x under
+    /// <c>needDX</c>) gets its own call, with null for the gradients it does not write.
+    /// </summary>
+    private void FuseRegisteredBackwards(MethodPlan plan)
+    {
+        var steps = plan.Backward.Steps;
+        for (int s = 0; s < steps.Count; s++)
+        {
+            var step = steps[s];
+            if (step.Kernel != BackwardKernel.RegisteredInto
+                || plan.Body.Instructions[step.Instruction].Call!.Parameters.Count(p => p.IsDifferentiable) < 2)
+                continue;
+            var group = new List<int> { s };
+            var targets = new HashSet<int> { step.Target };
+            while (s + 1 < steps.Count && steps[s + 1].Kernel == BackwardKernel.RegisteredInto && steps[s + 1].Instruction == step.Instruction
+                   && plan.Guard(s + 1) == plan.Guard(group[0]) && targets.Add(steps[s + 1].Target))
+            {
+                s++;
+                group.Add(s);
+                Steps[s].FusedSteps = new List<int>();
+            }
+            Steps[group[0]].FusedSteps = group;
+        }
     }
 
     /// <summary>Declares, before a guarded block, the adjoint (or call result) a step of it would declare.</summary>

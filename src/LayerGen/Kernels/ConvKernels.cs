@@ -7,8 +7,10 @@ namespace LayerGen;
 /// Conv2d through im2col and <see cref="Gemm.Multiply{T}"/>, one image at a time: image n's im2col matrix
 /// <c>col [C·k·k, OH·OW]</c> (row (c, i, j) holds the input pixel under filter tap (c, i, j) for every output pixel, 0 in
 /// the padding) gives <c>yₙ [K, OH·OW] = weight [K, C·k·k] · col</c>, which is already the (K, OH, OW) layout of the
-/// result row. The backward reuses one im2col per image for <c>dWeight += dYₙ·colᵀ</c>, and writes
-/// <c>dCol = weightᵀ·dYₙ</c>, which col2im adds back onto the input pixels.
+/// result row. The backward reuses one im2col per image for <c>dWeightᵀ += col·dYₙᵀ</c> (dot products when the filters
+/// have few weights), and writes <c>dCol = weightᵀ·dYₙ</c>, which col2im adds back onto the input pixels. With stride 1
+/// the im2col matrix is built in "wide rows" from a zero-padded copy of the image (one contiguous run per filter tap; see
+/// <c>IsWide</c>).
 /// </summary>
 /// <remarks>
 /// <para>Parallelism: above <see cref="ParallelThreshold"/> multiply-adds the images are split into one contiguous range
@@ -22,6 +24,9 @@ namespace LayerGen;
 /// </remarks>
 internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>At most this many filter weights (K·C·k·k): dWeight by dot products, not a GEMM.</summary>
+    internal const int SmallWeights = 128;
+
     /// <summary>Convolutions with fewer multiply-adds (N·K·OH·OW·C·k·k) than this run on the calling thread.</summary>
     internal const long ParallelThreshold = 256L * 1024;
 
@@ -33,7 +38,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
         public T* X, Weight, Bias, Y, DY, DX, Partials;
         public ConvGeometry G;
         public int N;
-        public bool NeedDx, NeedDWeight, NeedDBias, Accumulate;
+        public bool NeedDx, NeedDWeight, NeedDBias, AccumulateX;
     }
 
     /// <summary>The thread's scratch array of at least <paramref name="length"/> elements (grown, never shrunk).</summary>
@@ -74,18 +79,18 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     }
 
     public static void Backward(Matrix<T> x, Matrix<T> weight, in ConvGeometry g, Matrix<T> dOutput,
-        Matrix<T>? dX, Matrix<T>? dWeight, Matrix<T>? dBias, bool accumulate)
+        Matrix<T>? dX, bool accumulateX, Matrix<T>? dWeight, bool accumulateWeight, Matrix<T>? dBias, bool accumulateBias)
     {
         int n = x.Rows;
         int weights = g.K * g.Patch, stridePartial = weights + g.K;
         if (n == 0 || (dX is null && dWeight is null && dBias is null))
         {
-            if (!accumulate)
-            {
+            if (!accumulateWeight)
                 dWeight?.AsSpan().Clear();
+            if (!accumulateBias)
                 dBias?.AsSpan().Clear();
+            if (!accumulateX)
                 dX?.AsSpan().Clear();
-            }
             return;
         }
         int parts = Parts(g, n);
@@ -99,7 +104,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             var job = new Job
             {
                 X = px, Weight = pw, DY = pdy, DX = pdx, Partials = pp, G = g, N = n,
-                NeedDx = dX is not null, NeedDWeight = dWeight is not null, NeedDBias = dBias is not null, Accumulate = accumulate,
+                NeedDx = dX is not null, NeedDWeight = dWeight is not null, NeedDBias = dBias is not null, AccumulateX = accumulateX,
             };
             if (parts <= 1)
                 BackwardPart(&job, 0, 1);
@@ -108,9 +113,34 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
 
             // Reduce the parts' sums in part order (deterministic).
             if (dWeight is not null)
-                Reduce(pp, weights, stridePartial, parts, dWeight.AsSpan(), accumulate);
+                ReduceTransposed(pp, g.Patch, g.K, stridePartial, parts, dWeight.AsSpan(), accumulateWeight);
             if (dBias is not null)
-                Reduce(pp + weights, g.K, stridePartial, parts, dBias.AsSpan(), accumulate);
+                Reduce(pp + weights, g.K, stridePartial, parts, dBias.AsSpan(), accumulateBias);
+        }
+    }
+
+    /// <summary>
+    /// destination [K, patch] (+)= the sum of the parts' dWeightᵀ [patch, K] (the orientation whose GEMM is fastest:
+    /// <c>dWᵀ = col·dYᵀ</c> has the long patch dimension as its rows).
+    /// </summary>
+    private static void ReduceTransposed(T* partials, int patch, int k, int stride, int parts, Span<T> destination, bool accumulate)
+    {
+        int length = patch * k;
+        for (int p = 1; p < parts; p++)
+            TensorPrimitives.Add(new ReadOnlySpan<T>(partials + (long)p * stride, length), new ReadOnlySpan<T>(partials, length), new Span<T>(partials, length));
+        for (int r = 0; r < k; r++)
+        {
+            var row = destination.Slice(r * patch, patch);
+            if (accumulate)
+            {
+                for (int t = 0; t < patch; t++)
+                    row[t] += partials[(long)t * k + r];
+            }
+            else
+            {
+                for (int t = 0; t < patch; t++)
+                    row[t] = partials[(long)t * k + r];
+            }
         }
     }
 
@@ -136,6 +166,11 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             GemmParallel.MaxThreads = 1; // the pool runs this part already
         try
         {
+            if (IsWide(g))
+            {
+                ForwardWide(in job, first, end);
+                return;
+            }
             var scratch = identity ? null : Scratch(ref t_col, patch * pixels);
             fixed (T* col = scratch)
             {
@@ -179,6 +214,11 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             T* dB = dW + weights;
             if (job.NeedDWeight || job.NeedDBias)
                 new Span<T>(dW, weights + g.K).Clear();
+            if (IsWide(g))
+            {
+                BackwardWide(in job, first, end, dW, dB);
+                return;
+            }
             // One buffer: col (for dWeight) then dCol (for dX).
             int colLength = identity ? 0 : patch * pixels;
             var scratch = identity ? null : Scratch(ref t_col, 2 * colLength);
@@ -201,8 +241,24 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                         // dW [K, patch] += dYᵢ [K, pixels] · colᵀ (col is [patch, pixels]).
                         if (!identity)
                             Im2Col(xi, col, g);
-                        Gemm.Multiply(false, true, g.K, patch, pixels, T.One, dy, pixels,
-                            new ReadOnlySpan<T>(identity ? xi : col, patch * pixels), pixels, T.One, new Span<T>(dW, weights), patch);
+                        T* c = identity ? xi : col;
+                        if (weights <= SmallWeights)
+                        {
+                            // Few filter weights over many pixels (a first layer: 8 filters of 1·3·3 over 28·28): one dot
+                            // product per weight is faster than a GEMM of 8 × 9 tiles.
+                            for (int k = 0; k < g.K; k++)
+                            {
+                                var dyk = new ReadOnlySpan<T>(dyi + (long)k * pixels, pixels);
+                                for (int t = 0; t < patch; t++)
+                                    dW[t * g.K + k] += TensorPrimitives.Dot(dyk, new ReadOnlySpan<T>(c + (long)t * pixels, pixels));
+                            }
+                        }
+                        else
+                        {
+                            // dWᵀ [patch, K] += col [patch, pixels] · dYᵢᵀ (the partials are transposed; see ReduceTransposed).
+                            Gemm.Multiply(false, true, patch, g.K, pixels, T.One, new ReadOnlySpan<T>(c, patch * pixels), pixels,
+                                dy, pixels, T.One, new Span<T>(dW, weights), g.K);
+                        }
                     }
                     if (job.NeedDx)
                     {
@@ -211,11 +267,11 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                         if (identity)
                         {
                             Gemm.Multiply(true, false, patch, pixels, g.K, T.One, w, patch, dy, pixels,
-                                job.Accumulate ? T.One : T.Zero, new Span<T>(dxi, imageIn), pixels);
+                                job.AccumulateX ? T.One : T.Zero, new Span<T>(dxi, imageIn), pixels);
                             continue;
                         }
                         Gemm.Multiply(true, false, patch, pixels, g.K, T.One, w, patch, dy, pixels, T.Zero, new Span<T>(dCol, colLength), pixels);
-                        if (!job.Accumulate)
+                        if (!job.AccumulateX)
                             new Span<T>(dxi, imageIn).Clear();
                         Col2Im(dCol, dxi, g);
                     }
@@ -225,6 +281,164 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
         finally
         {
             GemmParallel.MaxThreads = saved;
+        }
+    }
+
+    // ---------------------------------------------------------------- stride 1: wide rows
+    //
+    // With stride 1 the image is zero-padded once into xp [C, Hp·Wp] and each output pixel (y, x) gets the "wide" column
+    // y·Wp + x of L = (OH − 1)·Wp + OW columns (the Wp − OW columns between two output rows are junk). Filter tap
+    // (c, ki, kj)'s im2col row is then one contiguous run, xp[c] + ki·Wp + kj, L long: C·k² long copies instead of
+    // C·k²·OH short ones, and col2im is C·k² long adds into a padded dX. The GEMMs run on L columns; junk columns of the
+    // forward's product are dropped when it is written out, and dY's are zero, so they add nothing backward.
+
+    private static bool IsWide(in ConvGeometry g) => g.Stride == 1 && !IsIdentityIm2Col(g);
+
+    private static int PaddedWidth(in ConvGeometry g) => g.W + 2 * g.Padding;
+
+    private static int PaddedPlane(in ConvGeometry g) => (g.H + 2 * g.Padding) * PaddedWidth(g);
+
+    private static int WideLength(in ConvGeometry g) => (g.OH - 1) * PaddedWidth(g) + g.OW;
+
+    /// <summary>xp [C, Hp·Wp] = the image with a zero border of <c>padding</c>.</summary>
+    private static void PadImage(T* image, T* xp, in ConvGeometry g)
+    {
+        int wp = PaddedWidth(g), plane = PaddedPlane(g), p = g.Padding;
+        new Span<T>(xp, g.C * plane).Clear();
+        for (int c = 0; c < g.C; c++)
+        {
+            T* src = image + (long)c * g.InputPixels;
+            T* dst = xp + (long)c * plane + (long)p * wp + p;
+            for (int y = 0; y < g.H; y++)
+                CopyShort(src + (long)y * g.W, dst + (long)y * wp, g.W);
+        }
+    }
+
+    /// <summary>colp [C·k², L]: tap (c, ki, kj)'s row is xp[c] + ki·Wp + kj.</summary>
+    private static void WideIm2Col(T* xp, T* colp, in ConvGeometry g, int length)
+    {
+        int wp = PaddedWidth(g), plane = PaddedPlane(g), k = g.Kernel;
+        T* row = colp;
+        for (int c = 0; c < g.C; c++)
+            for (int ki = 0; ki < k; ki++)
+                for (int kj = 0; kj < k; kj++, row += length)
+                    new ReadOnlySpan<T>(xp + (long)c * plane + (long)ki * wp + kj, length).CopyTo(new Span<T>(row, length));
+    }
+
+    private static void ForwardWide(in Job job, int first, int end)
+    {
+        var g = job.G;
+        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
+        int wp = PaddedWidth(g), length = WideLength(g), plane = PaddedPlane(g);
+        var scratch = Scratch(ref t_col, g.C * plane + patch * length + g.K * length);
+        fixed (T* xp = scratch)
+        {
+            T* colp = xp + (long)g.C * plane;
+            T* yp = colp + (long)patch * length;
+            var w = new ReadOnlySpan<T>(job.Weight, g.K * patch);
+            for (int i = first; i < end; i++)
+            {
+                PadImage(job.X + (long)i * imageIn, xp, g);
+                WideIm2Col(xp, colp, g, length);
+                Gemm.Multiply(false, false, g.K, length, patch, T.One, w, patch,
+                    new ReadOnlySpan<T>(colp, patch * length), length, T.Zero, new Span<T>(yp, g.K * length), length);
+                // y [K, OH·OW] = the wide product without its junk columns, plus the bias.
+                T* yi = job.Y + (long)i * imageOut;
+                for (int k = 0; k < g.K; k++)
+                {
+                    var bias = new Vector<T>(job.Bias[k]);
+                    for (int y = 0; y < g.OH; y++)
+                        AddShort(yp + (long)k * length + (long)y * wp, bias, job.Bias[k], yi + (long)k * pixels + (long)y * g.OW, g.OW);
+                }
+            }
+        }
+    }
+
+    private static void BackwardWide(in Job job, int first, int end, T* dW, T* dB)
+    {
+        var g = job.G;
+        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
+        int wp = PaddedWidth(g), length = WideLength(g), plane = PaddedPlane(g), weights = g.K * patch, k = g.Kernel;
+        // xp (then the padded dX), colp (then dColp), dYp.
+        var scratch = Scratch(ref t_col, g.C * plane + patch * length + g.K * length);
+        fixed (T* xp = scratch)
+        {
+            T* colp = xp + (long)g.C * plane;
+            T* dyp = colp + (long)patch * length;
+            var w = new ReadOnlySpan<T>(job.Weight, weights);
+            for (int i = first; i < end; i++)
+            {
+                T* dyi = job.DY + (long)i * imageOut;
+                if (job.NeedDBias)
+                {
+                    for (int f = 0; f < g.K; f++)
+                        dB[f] += TensorPrimitives.Sum(new ReadOnlySpan<T>(dyi + (long)f * pixels, pixels));
+                }
+                if (!job.NeedDWeight && !job.NeedDx)
+                    continue;
+                // dYp [K, L]: dYᵢ in wide columns, zero in the junk ones.
+                for (int f = 0; f < g.K; f++)
+                {
+                    T* src = dyi + (long)f * pixels;
+                    T* dst = dyp + (long)f * length;
+                    for (int y = 0; y < g.OH; y++)
+                    {
+                        CopyShort(src + (long)y * g.OW, dst + (long)y * wp, g.OW);
+                        if (y + 1 < g.OH)
+                            ClearShort(dst + (long)y * wp + g.OW, wp - g.OW);
+                    }
+                }
+                var dyWide = new ReadOnlySpan<T>(dyp, g.K * length);
+                if (job.NeedDWeight)
+                {
+                    PadImage(job.X + (long)i * imageIn, xp, g);
+                    WideIm2Col(xp, colp, g, length);
+                    if (weights <= SmallWeights)
+                    {
+                        for (int f = 0; f < g.K; f++)
+                        {
+                            var dyf = new ReadOnlySpan<T>(dyp + (long)f * length, length);
+                            for (int t = 0; t < patch; t++)
+                                dW[t * g.K + f] += TensorPrimitives.Dot(dyf, new ReadOnlySpan<T>(colp + (long)t * length, length));
+                        }
+                    }
+                    else
+                    {
+                        // dWᵀ [patch, K] += colp [patch, L] · dYpᵀ.
+                        Gemm.Multiply(false, true, patch, g.K, length, T.One, new ReadOnlySpan<T>(colp, patch * length), length,
+                            dyWide, length, T.One, new Span<T>(dW, weights), g.K);
+                    }
+                }
+                if (job.NeedDx)
+                {
+                    // dColp [patch, L] = weightᵀ · dYp; each tap's row adds onto the padded dX where its im2col row was read.
+                    Gemm.Multiply(true, false, patch, length, g.K, T.One, w, patch, dyWide, length, T.Zero,
+                        new Span<T>(colp, patch * length), length);
+                    new Span<T>(xp, g.C * plane).Clear();
+                    T* row = colp;
+                    for (int c = 0; c < g.C; c++)
+                        for (int ki = 0; ki < k; ki++)
+                            for (int kj = 0; kj < k; kj++, row += length)
+                            {
+                                var d = new Span<T>(xp + (long)c * plane + (long)ki * wp + kj, length);
+                                TensorPrimitives.Add(d, new ReadOnlySpan<T>(row, length), d);
+                            }
+                    // dXᵢ (+)= the padded dX's interior.
+                    T* dxi = job.DX + (long)i * imageIn;
+                    for (int c = 0; c < g.C; c++)
+                    {
+                        T* src = xp + (long)c * plane + (long)g.Padding * wp + g.Padding;
+                        T* dst = dxi + (long)c * g.InputPixels;
+                        for (int y = 0; y < g.H; y++)
+                        {
+                            if (job.AccumulateX)
+                                AddShort(src + (long)y * wp, dst + (long)y * g.W, g.W);
+                            else
+                                CopyShort(src + (long)y * wp, dst + (long)y * g.W, g.W);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -261,7 +475,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                         int ih = y * s + ki - p;
                         if ((uint)ih >= (uint)g.H)
                         {
-                            new Span<T>(dst, ow).Clear();
+                            ClearShort(dst, ow);
                             continue;
                         }
                         T* src = plane + (long)ih * g.W + offset;
@@ -269,7 +483,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                             dst[x] = T.Zero;
                         if (s == 1)
                         {
-                            new ReadOnlySpan<T>(src + lo, hi - lo).CopyTo(new Span<T>(dst + lo, hi - lo));
+                            CopyShort(src + lo, dst + lo, hi - lo);
                         }
                         else
                         {
@@ -282,6 +496,60 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                 }
             }
         }
+    }
+
+    // An image row is short (14, 28 pixels): inline vector loops, not a call per row into memmove or TensorPrimitives.
+
+    /// <summary>dst[0, n) = src[0, n); the last vector overlaps the one before it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void CopyShort(T* src, T* dst, int n)
+    {
+        int v = Vector<T>.Count;
+        if (n < v)
+        {
+            for (int i = 0; i < n; i++)
+                dst[i] = src[i];
+            return;
+        }
+        int j = 0;
+        for (; j <= n - v; j += v)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + j, System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + j));
+        if (j < n)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + n - v, System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + n - v));
+    }
+
+    /// <summary>dst[0, n) = 0.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void ClearShort(T* dst, int n)
+    {
+        int v = Vector<T>.Count, j = 0;
+        for (; j <= n - v; j += v)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + j, Vector<T>.Zero);
+        for (; j < n; j++)
+            dst[j] = T.Zero;
+    }
+
+    /// <summary>dst[0, n) = src[0, n) + bias (<paramref name="biasVector"/> holds it in every lane).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void AddShort(T* src, Vector<T> biasVector, T bias, T* dst, int n)
+    {
+        int v = Vector<T>.Count, j = 0;
+        for (; j <= n - v; j += v)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + j, System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + j) + biasVector);
+        for (; j < n; j++)
+            dst[j] = src[j] + bias;
+    }
+
+    /// <summary>dst[0, n) += src[0, n).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void AddShort(T* src, T* dst, int n)
+    {
+        int v = Vector<T>.Count, j = 0;
+        for (; j <= n - v; j += v)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + j,
+                System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(dst + j) + System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + j));
+        for (; j < n; j++)
+            dst[j] += src[j];
     }
 
     /// <summary>image += col2im(dCol): each element of dCol goes back onto the pixel Im2Col read it from (padding drops).</summary>
@@ -309,8 +577,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                         T* dst = plane + (long)ih * g.W + offset;
                         if (s == 1)
                         {
-                            var d = new Span<T>(dst + lo, hi - lo);
-                            TensorPrimitives.Add(d, new ReadOnlySpan<T>(src + lo, hi - lo), d);
+                            AddShort(src + lo, dst + lo, hi - lo);
                         }
                         else
                         {
@@ -324,45 +591,127 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     }
 }
 
-/// <summary>Max pooling without padding, plane by plane; the backward recomputes each window's argmax (first largest).</summary>
+/// <summary>
+/// Max pooling without padding, plane by plane; the backward recomputes each window's argmax (first largest). The common
+/// 2×2 window with stride 2 has its own loops (four compares per output, each input read once); other windows go
+/// through <see cref="ArgMax"/>.
+/// </summary>
 internal static unsafe class PoolKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static void Forward(Matrix<T> x, in ConvGeometry g, Matrix<T> result)
     {
         int planes = x.Rows * g.C;
+        int oh = g.OH, ow = g.OW, inputPixels = g.InputPixels, outputPixels = g.OutputPixels, w = g.W;
+        bool twoByTwo = g.Kernel == 2 && g.Stride == 2;
         fixed (T* px = x.AsReadOnlySpan())
         fixed (T* py = result.AsSpan())
         {
             for (int q = 0; q < planes; q++)
             {
-                T* plane = px + (long)q * g.InputPixels;
-                T* output = py + (long)q * g.OutputPixels;
-                for (int y = 0; y < g.OH; y++)
-                    for (int xo = 0; xo < g.OW; xo++)
-                        output[y * g.OW + xo] = plane[ArgMax(plane, g, y, xo)];
+                T* plane = px + (long)q * inputPixels;
+                T* output = py + (long)q * outputPixels;
+                if (twoByTwo)
+                {
+                    for (int y = 0; y < oh; y++)
+                    {
+                        T* r0 = plane + (long)(2 * y) * w, r1 = r0 + w, o = output + (long)y * ow;
+                        for (int xo = 0; xo < ow; xo++)
+                        {
+                            // Max propagates NaN, as the window's first NaN wins; on ties the value is the same.
+                            o[xo] = T.Max(T.Max(r0[2 * xo], r0[2 * xo + 1]), T.Max(r1[2 * xo], r1[2 * xo + 1]));
+                        }
+                    }
+                    continue;
+                }
+                for (int y = 0; y < oh; y++)
+                    for (int xo = 0; xo < ow; xo++)
+                        output[y * ow + xo] = plane[ArgMax(plane, g, y, xo)];
             }
         }
     }
 
     public static void Backward(Matrix<T> x, in ConvGeometry g, Matrix<T> dOutput, Matrix<T> dX, bool accumulate)
     {
-        if (!accumulate)
-            dX.AsSpan().Clear();
         int planes = x.Rows * g.C;
+        int oh = g.OH, ow = g.OW, inputPixels = g.InputPixels, outputPixels = g.OutputPixels, w = g.W;
+        bool twoByTwo = g.Kernel == 2 && g.Stride == 2;
+        // Non-overlapping windows that tile the plane write every element of dX once: no clearing pass.
+        bool tiles = twoByTwo && g.H == 2 * oh && w == 2 * ow;
+        if (!accumulate && !tiles)
+            dX.AsSpan().Clear();
         fixed (T* px = x.AsReadOnlySpan())
         fixed (T* pdy = dOutput.AsReadOnlySpan())
         fixed (T* pdx = dX.AsSpan())
         {
             for (int q = 0; q < planes; q++)
             {
-                T* plane = px + (long)q * g.InputPixels;
-                T* dPlane = pdx + (long)q * g.InputPixels;
-                T* dy = pdy + (long)q * g.OutputPixels;
-                for (int y = 0; y < g.OH; y++)
-                    for (int xo = 0; xo < g.OW; xo++)
-                        dPlane[ArgMax(plane, g, y, xo)] += dy[y * g.OW + xo];
+                T* plane = px + (long)q * inputPixels;
+                T* dPlane = pdx + (long)q * inputPixels;
+                T* dy = pdy + (long)q * outputPixels;
+                if (twoByTwo)
+                {
+                    bool write = !accumulate && tiles;
+                    for (int y = 0; y < oh; y++)
+                    {
+                        T* r0 = plane + (long)(2 * y) * w, r1 = r0 + w;
+                        T* d0 = dPlane + (long)(2 * y) * w, d1 = d0 + w;
+                        T* g0 = dy + (long)y * ow;
+                        for (int xo = 0; xo < ow; xo++)
+                        {
+                            int j = 2 * xo;
+                            T a = r0[j], b = r0[j + 1], c = r1[j], d = r1[j + 1];
+                            // The first largest without data-dependent branches (the winner is random): pairwise, then the
+                            // rows; strict compares keep the earlier element on ties. A NaN takes the exact path.
+                            T top = T.Max(a, b), bottom = T.Max(c, d);
+                            int best;
+                            if (T.IsNaN(top) || T.IsNaN(bottom))
+                                best = Best(a, b, c, d);
+                            else
+                            {
+                                bool right = b > a, rightBelow = d > c, below = bottom > top;
+                                int first = Bit(right), second = 2 + Bit(rightBelow);
+                                best = first ^ ((first ^ second) & -Bit(below));
+                            }
+                            T v = g0[xo];
+                            T* target = d0 + j + (best & 1) + (best >> 1) * w;
+                            if (write)
+                            {
+                                d0[j] = T.Zero;
+                                d0[j + 1] = T.Zero;
+                                d1[j] = T.Zero;
+                                d1[j + 1] = T.Zero;
+                                *target = v;
+                            }
+                            else
+                            {
+                                *target += v;
+                            }
+                        }
+                    }
+                    continue;
+                }
+                for (int y = 0; y < oh; y++)
+                    for (int xo = 0; xo < ow; xo++)
+                        dPlane[ArgMax(plane, g, y, xo)] += dy[y * ow + xo];
             }
         }
+    }
+
+    /// <summary>1 for true, 0 for false, without a branch.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int Bit(bool value) => System.Runtime.CompilerServices.Unsafe.As<bool, byte>(ref value);
+
+    /// <summary>Which of a 2×2 window's elements (row-major a, b, c, d) is the first largest; the first NaN wins.</summary>
+    private static int Best(T a, T b, T c, T d)
+    {
+        if (T.IsNaN(a))
+            return 0;
+        int best = 0;
+        T max = a;
+        if (b > max) { max = b; best = 1; } else if (T.IsNaN(b)) return 1;
+        if (c > max) { max = c; best = 2; } else if (T.IsNaN(c)) return 2;
+        if (d > max) { best = 3; } else if (T.IsNaN(d)) return 3;
+        return best;
     }
 
     /// <summary>The index in the plane of window (y, x)'s largest element: the first in row-major order on ties; a NaN wins (the first NaN).</summary>
