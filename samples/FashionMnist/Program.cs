@@ -14,8 +14,8 @@ using LayerGen;
 using LayerGen.Samples;
 using Spectre.Console;
 
-if (CnnProgram.Requested(ref args))   // --model cnn: the CNN of Cnn.cs, trained by CnnProgram.cs
-    return CnnProgram.Run(args);
+if (CnnProgram.Requested(ref args) is { } other)   // --model cnn (Cnn.cs) or bn (BatchNormMlp.cs), trained by CnnProgram.cs
+    return CnnProgram.Run(other, args);
 var options = Options.Parse(args);
 if (options is null)
     return 2;

@@ -12,9 +12,10 @@ internal sealed record Options(string DataDirectory, int Epochs, int BatchSize, 
     public const string DefaultDataDirectory = "/usr/share/datasets/fashion-mnist";
 
     private const string Usage = """
-        usage: FashionMnist [--model mlp|cnn] [--data DIR] [--epochs N] [--batch N] [--lr X] [--seed N]
+        usage: FashionMnist [--model mlp|cnn|bn] [--data DIR] [--epochs N] [--batch N] [--lr X] [--seed N]
                             [--save FILE] [--resume FILE] [--plot FILE.png] [--quiet] [--target ACCURACY]
-          --model NAME     mlp: 784-256-128-10 perceptron (default); cnn: two conv + pool blocks and a linear layer
+          --model NAME     mlp: 784-256-128-10 perceptron (default); cnn: two conv + pool blocks and a linear layer;
+                           bn: the perceptron with batch norm and dropout 0.2 in its hidden layers
           --data DIR       the four Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist,
                            or $FASHION_MNIST_DIR)
           --epochs N       train until N epochs are done in total (default 3; a resumed run continues the count)
