@@ -11,6 +11,7 @@ namespace LayerGen.Generator.Core.Tests;
 /// of a fresh compilation. Each test first proves the cache is in play (an unrelated body edit binds nothing), so each
 /// fails without it.
 /// </summary>
+[Collection(ModelCacheCollection.Name)]
 public sealed class ModelCacheTests
 {
     private static int _counter;
@@ -420,4 +421,16 @@ public sealed class ModelCacheTests
         Assert.Equal(2, session.LastBindings);
         Assert.Equal(before, session.Generated);
     }
+}
+
+/// <summary>
+/// The model cache is process-wide and keeps the entries of <see cref="ModelCache.MaxGenerations"/> compilations: test
+/// classes compiling in parallel would evict a session's generation between two edits and turn an expected cache hit
+/// into a rebind. These tests run alone.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ModelCacheCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Model cache (not parallel)";
 }
