@@ -166,17 +166,17 @@ internal static partial class ForwardParser
 
             // Any other type (a T, an int counter): the statement as written, with the forward values it reads as holes.
             var parsed = new Dictionary<IOperation, int>();
-            var value2 = assignment switch
+            var assignedValue = assignment switch
             {
                 IAssignmentOperation a => a.Value,
                 _ => null,
             };
-            if (value2 is not null && !CollectValues(value2, parsed))
+            if (assignedValue is not null && !CollectValues(assignedValue, parsed))
                 return;
             _conditionValues = parsed;
             try
             {
-                if (value2 is not null && (!IsConstantTree(value2) || !Renderable(value2)))
+                if (assignedValue is not null && (!IsConstantTree(assignedValue) || !Renderable(assignedValue)))
                 {
                     Unsupported(statement.Syntax, $"the state update '{_statement}' (its value may combine forward values with operators and calls that return no matrix)");
                     return;
