@@ -66,6 +66,12 @@ public sealed class LoopGradientTests
     [InlineData(4)]
     public void WhileLoop_CountedByItsListOfResults(int steps) => Check(new CountedWhile(), [Normal(2, 3, 640), steps]);
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void IntCounters_InAWhileLoopAForLoopAndABranch(int steps) => Check(new Counters(), [Normal(2, 3, 670), steps]);
+
     [Fact]
     public void WhileLoop_OneTapeForRunsOfDifferentLengths()
     {

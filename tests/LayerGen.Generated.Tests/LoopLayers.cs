@@ -277,3 +277,31 @@ public partial class CountedWhile
         return ys;
     }
 }
+
+/// <summary>Int counters: a while loop counted by k++, a for loop and a branch that count too, the count read after.</summary>
+public partial class Counters
+{
+    public Matrix<double> W = Matrix<double>.RandomNormal(3, 3, 66, 0, 0.5);
+
+    [Forward]
+    public Matrix<double> Forward(Matrix<double> x, int steps)
+    {
+        var h = x;
+        int k = 0;
+        while (k < steps)
+        {
+            h = Ops.Tanh(h * W);
+            k++;
+        }
+        int odd = 0;
+        for (int t = 0; t < steps; t++)
+        {
+            if (t % 2 == 1)
+            {
+                h = h + Ops.Sigmoid(h * W);
+                odd += 1;
+            }
+        }
+        return h * (1.0 + odd + k);
+    }
+}

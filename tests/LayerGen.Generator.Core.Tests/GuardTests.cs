@@ -422,7 +422,26 @@ public class GuardTests
     }
 
     [Fact]
-    public void Branch_assigning_an_int()
+    public void A_counter_changed_by_a_differentiable_amount()
+    {
+        AssertGuard("""
+            public partial class Counted
+            {
+                public Matrix<float> W = new(2, 2);
+
+                [Forward]
+                public Matrix<float> Forward(Matrix<float> x)
+                {
+                    int k = 0;
+                    [|k += (int)Ops.Sum(x * W)|];
+                    return x * (float)k;
+                }
+            }
+            """, "LG0002", "changing the counter 'k' by a value that depends on something differentiable", "Counted");
+    }
+
+    [Fact]
+    public void Branch_assigning_a_bool()
     {
         AssertGuard("""
             public partial class IntInBranch
@@ -432,12 +451,12 @@ public class GuardTests
                 [Forward]
                 public Matrix<float> Forward(Matrix<float> x)
                 {
-                    int n = 0;
-                    [|if (x.Rows > 2) { n = 1; x = x * W; }|]
+                    bool seen = false;
+                    [|if (x.Rows > 2) { seen = true; x = x * W; }|]
                     return x * W;
                 }
             }
-            """, "LG0002", "assigning 'n' of type 'int' inside a branch", "IntInBranch");
+            """, "LG0002", "assigning 'seen' of type 'bool' inside a branch", "IntInBranch");
     }
 
     [Fact]

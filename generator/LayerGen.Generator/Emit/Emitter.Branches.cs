@@ -70,7 +70,8 @@ internal static partial class Emitter
             }
             else
             {
-                dOutputs.Add(Zero(layer));
+                // A scalar nothing reads: zero; a counter: nothing differentiates it.
+                dOutputs.Add(result >= 0 && plan.Body.Values[result].Kind == ValueKind.Other ? "default" : Zero(layer));
             }
         }
         var flags = new List<string>();

@@ -132,7 +132,8 @@ internal static partial class Emitter
         for (int k = 0; k < facts.Carried.Count; k++)
         {
             int result = loop.Results[k];
-            string adjoint = loop.CarriedAdjoints[k];
+            if (!loop.CarriedAdjoints.TryGetValue(k, out var adjoint))
+                continue; // a counter
             bool isMatrix = plan.Body.Values[result].Kind == ValueKind.Matrix;
             string start;
             if (result >= 0 && activity.Active[result])
@@ -178,7 +179,8 @@ internal static partial class Emitter
         var flags = new List<string>();
         foreach (var (p, i) in differentiable)
             flags.Add(facts.Inputs[i].Kind == LoopInputKind.Carried ? "true" : Need(facts.Inputs[i].Operand));
-        var dOutputs = facts.Carried.Select((_, k) => loop.CarriedAdjoints[k]).ToList();
+        // A counter's ∂L/∂ is nothing: its region result takes a default.
+        var dOutputs = facts.Carried.Select((_, k) => loop.CarriedAdjoints.TryGetValue(k, out var a) ? a : "default").ToList();
         // Each output list's ∂L/∂item of this iteration: its element of ∂L/∂ the list (zero where nothing differentiates it).
         var zeroItems = new List<string>();
         for (int e = 0; e < facts.Emits.Count; e++)

@@ -119,8 +119,9 @@ internal static partial class ForwardParser
                             assigned.Add(Reference(c.Target));
                         break;
                     case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation or IParameterReferenceOperation } step when Outer(Reference(step.Target)):
-                        Unsupported(step.Syntax, $"changing '{Reference(step.Target).Name}' inside a branch (only matrices and scalars of T may be assigned there)");
-                        ok = false;
+                        // A counter (k++): assigned like any other; a kind other than an int counter is refused below.
+                        if (!assigned.Contains(Reference(step.Target), SymbolEqualityComparer.Default))
+                            assigned.Add(Reference(step.Target));
                         break;
                     case IPropertyReferenceOperation { Property.IsIndexer: true } indexer when TryItem(indexer, out int item):
                     {
@@ -162,9 +163,9 @@ internal static partial class ForwardParser
                         results.Add((symbol, -1)); // declared before the branch, defined by both arms
                         continue;
                     }
-                    if (_values[value].Kind is not (ValueKind.Matrix or ValueKind.Scalar))
+                    if (_values[value].Kind is not (ValueKind.Matrix or ValueKind.Scalar) && !IsCounter(value))
                     {
-                        Unsupported(branch.Syntax, $"assigning '{symbol.Name}' of type '{_values[value].TypeName}' inside a branch (only matrices and scalars of T may be assigned there)");
+                        Unsupported(branch.Syntax, $"assigning '{symbol.Name}' of type '{_values[value].TypeName}' inside a branch (only matrices, scalars of T and int counters may be assigned there)");
                         return -1;
                     }
                     results.Add((symbol, inputs.Count));

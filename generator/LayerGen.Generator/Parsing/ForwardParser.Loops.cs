@@ -157,10 +157,15 @@ internal static partial class ForwardParser
                     case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation or IParameterReferenceOperation } step:
                     {
                         var symbol = Reference(step.Target);
-                        if (Outer(symbol) || SymbolEqualityComparer.Default.Equals(symbol, index))
+                        if (SymbolEqualityComparer.Default.Equals(symbol, index))
                         {
-                            Unsupported(step.Syntax, $"changing '{symbol.Name}' inside a loop body (only matrices and scalars of T may be assigned there)");
+                            Unsupported(step.Syntax, $"changing the loop variable '{symbol.Name}' inside the loop");
                             ok = false;
+                        }
+                        else if (Outer(symbol))
+                        {
+                            // A counter (k++) carries over iterations like any assigned variable; other kinds are refused below.
+                            AddAssigned(symbol);
                         }
                         break;
                     }
@@ -219,9 +224,9 @@ internal static partial class ForwardParser
                     Unsupported(loop.Syntax, $"'{symbol.Name}' assigned in the loop without a value before it (assign it before the loop, or declare it inside)");
                     return;
                 }
-                if (_values[value].Kind is not (ValueKind.Matrix or ValueKind.Scalar))
+                if (_values[value].Kind is not (ValueKind.Matrix or ValueKind.Scalar) && !IsCounter(value))
                 {
-                    Unsupported(loop.Syntax, $"assigning '{symbol.Name}' of type '{_values[value].TypeName}' inside a loop (only matrices and scalars of T may be assigned there)");
+                    Unsupported(loop.Syntax, $"assigning '{symbol.Name}' of type '{_values[value].TypeName}' inside a loop (only matrices, scalars of T and int counters may be assigned there)");
                     return;
                 }
                 inputs.Add((symbol, LoopInputKind.Carried, value));
@@ -408,7 +413,8 @@ internal static partial class ForwardParser
             {
                 var symbol = assigned[k];
                 var initial = _values[inputs[k].Outer];
-                int result = NewValue(initial.Kind, initial.TypeName, symbol.Name, initial.Shape, true, initial.IsValueType);
+                // A counter stays a value nothing differentiates (a constant, readable by later constants and bounds).
+                int result = NewValue(initial.Kind, initial.TypeName, symbol.Name, initial.Shape, initial.Kind != ValueKind.Other, initial.IsValueType);
                 _instructions.Add(new Instruction(result, OpKind.LoopResult, new[] { handle }.ToEquatableArray(), Axis: k,
                     Source: symbol.Name, Statement: header, Line: LineOf(loop.Syntax)));
                 _spans[result] = SpanOf(loop.Syntax);

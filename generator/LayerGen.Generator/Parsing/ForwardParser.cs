@@ -362,6 +362,18 @@ internal static partial class ForwardParser
                         break;
                     }
 
+                    // A counter (an int local): k++, k--, k += n, k -= n, as a constant that reads its value before.
+                    case IExpressionStatementOperation { Operation: IIncrementOrDecrementOperation { Target: ILocalReferenceOperation counter } step }:
+                        _statement = Normalize(step.Syntax.ToString());
+                        CounterStep(counter.Local, step.Kind == OperationKind.Increment ? "+" : "-", null, step.Syntax);
+                        break;
+
+                    case IExpressionStatementOperation { Operation: ICompoundAssignmentOperation { Target: ILocalReferenceOperation counter, OperatorKind: BinaryOperatorKind.Add or BinaryOperatorKind.Subtract } compound }
+                        when _locals.TryGetValue(counter.Local, out int counterValue) && IsCounter(counterValue):
+                        _statement = Normalize(compound.Syntax.ToString());
+                        CounterStep(counter.Local, compound.OperatorKind == BinaryOperatorKind.Add ? "+" : "-", compound.Value, compound.Syntax);
+                        break;
+
                     case IExpressionStatementOperation { Operation: ICompoundAssignmentOperation { Target: ILocalReferenceOperation or IParameterReferenceOperation } compound }:
                     {
                         _statement = Normalize(compound.Syntax.ToString());
@@ -469,6 +481,33 @@ internal static partial class ForwardParser
                         break;
                 }
             }
+        }
+
+        /// <summary>A value that is an integer counter: an int or long that depends on nothing differentiable.</summary>
+        private bool IsCounter(int value) =>
+            _values[value].Kind == ValueKind.Other && !_values[value].IsVaried && _values[value].TypeName is "int" or "long";
+
+        /// <summary><c>k++</c>, <c>k -= n</c>: the counter's next value, a constant reading the one before.</summary>
+        private void CounterStep(ILocalSymbol counter, string op, IOperation? amount, SyntaxNode syntax)
+        {
+            if (!_locals.TryGetValue(counter, out int before) || !IsCounter(before))
+            {
+                Unsupported(syntax, $"changing '{counter.Name}' (only an int counter may be incremented)");
+                return;
+            }
+            if (amount is not null && (!IsConstant(amount) || !IsConstantTree(amount)))
+            {
+                Unsupported(syntax, $"changing the counter '{counter.Name}' by a value that depends on something differentiable");
+                return;
+            }
+            _holes = new List<int>();
+            string text = $"({Hole(before)} {op} {(amount is null ? "1" : Render(amount))})";
+            var operands = _holes.ToEquatableArray();
+            _holes = null;
+            int id = NewValue(ValueKind.Other, _values[before].TypeName, counter.Name, null, false, true);
+            _instructions.Add(new Instruction(id, OpKind.Constant, operands, Text: text, Source: Normalize(syntax.ToString()), Statement: _statement, Line: LineOf(syntax)));
+            _spans[id] = SpanOf(syntax);
+            _locals[counter] = id;
         }
 
         private static readonly System.Collections.Immutable.ImmutableArray<IOperation> ImmutableArrayEmpty =

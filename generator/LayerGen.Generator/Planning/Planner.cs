@@ -475,6 +475,8 @@ internal sealed class MethodPlan
         for (int k = 0; k < facts.Carried.Count; k++)
         {
             var parameter = instruction.Call.Parameters[facts.Inputs[facts.Carried[k]].Operand];
+            if (parameter.Kind == ValueKind.Other)
+                continue; // a counter: nothing to carry back
             plan.CarriedAdjoints[k] = unique(baseName + "D" + Pascal(parameter.Name));
             int result = plan.Results[k];
             if ((result < 0 || !activity.Active[result]) && Body.Values[instruction.Operands[facts.Inputs[facts.Carried[k]].Operand]].Kind == ValueKind.Matrix)
