@@ -212,16 +212,7 @@ internal static partial class ForwardParser
             _branchNumber++;
             string name = RegionPrefix + "If" + _branchNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var used = new HashSet<string>(StringComparer.Ordinal) { "tape", "gradients", "dOutput", "condition" };
-            string Fresh(string hint)
-            {
-                if (used.Add(hint))
-                    return hint;
-                for (int k = 2; ; k++)
-                {
-                    if (used.Add(hint + k))
-                        return hint + k;
-                }
-            }
+            string Fresh(string hint) => FreshName(used, hint);
             var parameters = new List<MethodParameter>();
             var loopInputs = new List<LoopInput>();
             var operands = new List<int> { condition };
@@ -372,27 +363,7 @@ internal static partial class ForwardParser
                 string elementName = assigned[k]?.Name ?? (kind == ArmKind.Return ? (value.Kind == ValueKind.Scalar ? "loss" : "output") : "chosen");
                 elements.Add(new MethodParameter(elementName, value.TypeName, value.Kind, true, carried[k] >= 0 ? parameters[carried[k]].Shape : null));
             }
-            var single = elements.Count == 1 ? elements[0] : null;
-            var body = new ForwardBody(
-                _values.ToEquatableArray(),
-                _instructions.ToEquatableArray(),
-                _results[0],
-                _reserved.OrderBy(s => s, StringComparer.Ordinal).ToEquatableArray(),
-                single is null ? _results.ToEquatableArray() : default);
-            return new ForwardMethodModel(
-                _layer!,
-                name,
-                _method.IsStatic,
-                "private",
-                parameters.ToEquatableArray(),
-                single?.Kind ?? ValueKind.Other,
-                single?.Shape,
-                body,
-                single is null ? elements.ToEquatableArray() : default,
-                _regions.ToEquatableArray(),
-                IsRegion: true,
-                Carried: carried.ToEquatableArray(),
-                ArmOf: armOf);
+            return RegionModel(name, parameters, elements, carried, armOf);
         }
 
         /// <summary>

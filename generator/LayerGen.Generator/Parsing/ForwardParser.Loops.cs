@@ -314,16 +314,7 @@ internal static partial class ForwardParser
             var used = new HashSet<string>(StringComparer.Ordinal) { "tape", "gradients", "dOutput", indexName };
             if (eachVariable is not null)
                 used.Add(eachVariable.Name);
-            string Fresh(string hint)
-            {
-                if (used.Add(hint))
-                    return hint;
-                for (int k = 2; ; k++)
-                {
-                    if (used.Add(hint + k))
-                        return hint + k;
-                }
-            }
+            string Fresh(string hint) => FreshName(used, hint);
             parameters.Add(new MethodParameter(indexName, "int", ValueKind.Other, false, null));
             int indexValue = region.BindRegionInput(index, indexName, "int", ValueKind.Other, null, varied: false, isParameter: false, valueType: true);
             if (eachSublayer is not null)
@@ -485,6 +476,16 @@ internal static partial class ForwardParser
                 _results.Add(again);
                 elements.Add(new MethodParameter("again", "bool", ValueKind.Other, false, null));
             }
+            return RegionModel(name, parameters, elements, carried, null);
+        }
+
+        /// <summary>
+        /// The model of a region this parser parsed (a loop body or a branch arm): its values and instructions, its
+        /// results (<see cref="_results"/>) as the returned value or tuple <paramref name="elements"/>, private.
+        /// </summary>
+        private ForwardMethodModel RegionModel(string name, List<MethodParameter> parameters, List<MethodParameter> elements, List<int> carried,
+            (string Header, string Arm)? armOf)
+        {
             var single = elements.Count == 1 ? elements[0] : null;
             var body = new ForwardBody(
                 _values.ToEquatableArray(),
@@ -504,7 +505,20 @@ internal static partial class ForwardParser
                 single is null ? elements.ToEquatableArray() : default,
                 _regions.ToEquatableArray(),
                 IsRegion: true,
-                Carried: carried.ToEquatableArray());
+                Carried: carried.ToEquatableArray(),
+                ArmOf: armOf);
+        }
+
+        /// <summary><paramref name="hint"/>, or <paramref name="hint"/>2, 3, … : the first that <paramref name="used"/> does not hold yet (then it does).</summary>
+        private static string FreshName(HashSet<string> used, string hint)
+        {
+            if (used.Add(hint))
+                return hint;
+            for (int k = 2; ; k++)
+            {
+                if (used.Add(hint + k))
+                    return hint + k;
+            }
         }
 
         /// <summary>Binds an outer variable (or the loop variable) to a new input of this region.</summary>

@@ -286,29 +286,21 @@ internal sealed class MethodPlan
                 ReadByBackward[step.Target] = true;
         }
         // A loop's backward sizes its accumulators from the outer values, its zero dOutputs from the unused results and
-        // the zero gradients of unvisited elements from the sequence.
+        // the zero gradients of unvisited elements from the sequence; a branch's passes a zero ∂L/∂result likewise.
         for (int i = 0; i < instructions.Count; i++)
         {
             var loop = instructions[i];
-            if (loop.Op != OpKind.Loop || !activity.Active[loop.Result])
+            if (loop.Op is not (OpKind.Loop or OpKind.Branch) || !activity.Active[loop.Result])
                 continue;
-            foreach (var step in Backward.Steps)
+            if (loop.Op == OpKind.Loop)
             {
-                if (step.Kernel == BackwardKernel.CallGradient && step.Instruction == i
-                    && Body.Values[loop.Operands[step.Position]].Kind is ValueKind.Matrix or ValueKind.Sequence)
-                    ReadByBackward[loop.Operands[step.Position]] = true;
+                foreach (var step in Backward.Steps)
+                {
+                    if (step.Kernel == BackwardKernel.CallGradient && step.Instruction == i
+                        && Body.Values[loop.Operands[step.Position]].Kind is ValueKind.Matrix or ValueKind.Sequence)
+                        ReadByBackward[loop.Operands[step.Position]] = true;
+                }
             }
-            foreach (int result in Differentiator.LoopResults(Body, i))
-            {
-                if (result >= 0 && !activity.Active[result] && Body.Values[result].Kind == ValueKind.Matrix)
-                    ReadByBackward[result] = true;
-            }
-        }
-        // A branch's backward passes a zero ∂L/∂result, of the result's shape, for a result nothing after it reads.
-        for (int i = 0; i < instructions.Count; i++)
-        {
-            if (instructions[i].Op != OpKind.Branch || !activity.Active[instructions[i].Result])
-                continue;
             foreach (int result in Differentiator.LoopResults(Body, i))
             {
                 if (result >= 0 && !activity.Active[result] && Body.Values[result].Kind == ValueKind.Matrix)
