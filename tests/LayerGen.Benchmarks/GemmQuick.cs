@@ -54,6 +54,8 @@ internal static class GemmQuick
         if (sizes.Length == 0)
             sizes = [256, 512, 1024];
         int cores = Environment.ProcessorCount;
+        // `avx2`: the AVX2 kernel on an AVX-512 machine (the workers follow the caller's choice).
+        Gemm.ForceAvx2 = args.Contains("avx2");
         var peak0 = PeakBenchmarks.Measure();
         var all = new double[sizes.Length, 3];
         for (int r = 0; r < rounds; r++)
@@ -74,7 +76,7 @@ internal static class GemmQuick
         var peak1 = PeakBenchmarks.Measure();
         double one = useDouble ? Math.Max(peak0.DoubleOne, peak1.DoubleOne) : Math.Max(peak0.FloatOne, peak1.FloatOne);
         double every = useDouble ? Math.Max(peak0.DoubleAll, peak1.DoubleAll) : Math.Max(peak0.FloatAll, peak1.FloatAll);
-        Console.WriteLine($"{(useDouble ? "double" : "float")} NN, best of {rounds} rounds; FMA peak in this process: {one:F1} GFLOP/s on 1 thread, {every:F1} on {cores} cores; OpenBLAS: {OpenBlas.LoadError ?? "loaded"}");
+        Console.WriteLine($"{(useDouble ? "double" : "float")} NN, best of {rounds} rounds; kernel: {(useDouble ? Gemm.KernelName<double>() : Gemm.KernelName<float>())}; FMA peak ({(PeakBenchmarks.Wide ? 512 : 256)}-bit) in this process: {one:F1} GFLOP/s on 1 thread, {every:F1} on {cores} cores; OpenBLAS: {OpenBlas.LoadError ?? "loaded"}");
         Console.WriteLine($"| n | LayerGen {cores} cores GFLOP/s | % of {cores}-core peak | LayerGen 1 thread | % of 1-core peak | OpenBLAS {cores} cores | % of {cores}-core peak | LayerGen / OpenBLAS |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (int s = 0; s < sizes.Length; s++)

@@ -6,12 +6,85 @@ namespace LayerGen.Tests;
 /// <summary>
 /// <see cref="Gemm.Multiply{T}"/> against a naive double-precision reference: every transpose combination,
 /// accumulate or not, float and double, square and mixed shapes (edge tiles, k = 1, the multithreading threshold),
-/// leading dimensions wider than the matrices, alpha/beta, NaN in C with beta = 0, on the AVX2 path and the
-/// portable one.
+/// leading dimensions wider than the matrices, alpha/beta, NaN in C with beta = 0, on the packed path and the
+/// portable one. The packed path takes the machine's widest micro-kernel (AVX-512 where it has it);
+/// <see cref="GemmTestsOnTheAvx2Kernel"/> runs every test again with the AVX2 kernel forced.
 /// </summary>
 [Collection(GemmGlobals.Name)]
-public class GemmTests
+public class GemmTests : IDisposable
 {
+    private readonly bool _savedForceAvx2 = Gemm.ForceAvx2;
+
+    /// <summary>Whether this class's tests force the AVX2 micro-kernel (on this thread: xunit runs the constructor,
+    /// the test and <see cref="Dispose"/> on one thread, which <see cref="TheKernelUnderTest_IsTheOneThisClassNames"/>
+    /// checks).</summary>
+    protected virtual bool Avx2Only => false;
+
+    public GemmTests() => Gemm.ForceAvx2 = Avx2Only;
+
+    public void Dispose()
+    {
+        Gemm.ForceAvx2 = _savedForceAvx2;
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public void TheKernelUnderTest_IsTheOneThisClassNames()
+    {
+        Assert.Equal(Avx2Only, Gemm.ForceAvx2);
+        Assert.Equal(!Avx2Only && Avx512Kernel<float>.IsSupported, Gemm.UseAvx512<float>());
+        Assert.Equal(!Avx2Only && Avx512Kernel<double>.IsSupported, Gemm.UseAvx512<double>());
+    }
+
+    /// <summary>
+    /// The AVX-512 and AVX2 kernels add every element's k terms in the same order (one lane of one accumulator,
+    /// KC slices in order), so they give bit-identical products, split over threads or not. (On a machine without
+    /// AVX-512 both sides take the AVX2 kernel and this test compares it with itself.)
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(13, 33, 17)]
+    [InlineData(64, 256, 784)]
+    [InlineData(784, 256, 64)]
+    [InlineData(301, 130, 517)]
+    [InlineData(256, 256, 256)]
+    public void Avx512AndAvx2Kernels_AreBitIdentical(int m, int n, int k)
+    {
+        int savedThreads = GemmParallel.MaxThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                GemmParallel.MaxThreads = threads;
+                for (int mode = 0; mode < 4; mode++)
+                {
+                    Same<float>(mode, m, n, k, seed: 40 + mode);
+                    Same<double>(mode, m, n, k, seed: 50 + mode);
+                }
+            }
+        }
+        finally
+        {
+            GemmParallel.MaxThreads = savedThreads;
+        }
+
+        void Same<T>(int mode, int m, int n, int k, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            bool ta = mode >= 2, tb = (mode & 1) != 0;
+            var a = Random<T>(ta ? k : m, ta ? m : k, seed);
+            var b = Random<T>(tb ? n : k, tb ? k : n, seed + 1);
+            var wide = Random<T>(m, n, seed + 2);
+            var narrow = (T[])wide.Clone();
+            T alpha = T.CreateChecked(0.75), beta = T.CreateChecked(mode == 1 ? 0 : 0.5);
+            Gemm.ForceAvx2 = false;
+            Gemm.Multiply(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, wide, n);
+            Gemm.ForceAvx2 = true;
+            Gemm.Multiply(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, narrow, n);
+            Gemm.ForceAvx2 = Avx2Only;
+            Assert.Equal(narrow, wide);
+        }
+    }
+
     public static TheoryData<int> SquareSizes => [1, 3, 7, 17, 33, 65, 129, 257];
 
     /// <summary>(m, n, k) with all three different: edge tiles in every direction, k = 1, k crossing KC = 256,
@@ -170,7 +243,7 @@ public class GemmTests
 
     /// <summary>
     /// The row split with a shared packed op(B): 2 and 3 parts against the naive reference, for sizes that are not
-    /// multiples of the tiles (MR = 6, NR = 16/8, the 48-row chunks, KC = 256 slices so several double-buffered
+    /// multiples of the tiles (MR = 6 or 12, NR = 16/8 or 32/16, the row chunks, KC = 256 slices so several double-buffered
     /// slices and barriers run), every transpose mode, overwrite and accumulate, and wider leading dimensions.
     /// </summary>
     [Theory]
@@ -187,7 +260,7 @@ public class GemmTests
             foreach (int threads in new[] { 2, 3 })
             {
                 GemmParallel.MaxThreads = threads;
-                Assert.True(GemmParallel.ChooseParts(m, n, k, GemmBlocked<float>.MR, GemmBlocked<float>.NR, out bool rows) > 1 && rows);
+                Assert.True(GemmParallel.ChooseParts(m, n, k, MR, NR, out bool rows) > 1 && rows);
                 for (int mode = 0; mode < 4; mode++)
                     foreach (double beta in new[] { 0.0, 1.0, -0.5 })
                     {
@@ -228,7 +301,7 @@ public class GemmTests
                 foreach (int threads in new[] { 2, 3 })
                 {
                     GemmParallel.MaxThreads = threads;
-                    Assert.True(GemmParallel.ChooseParts(m, n, k, GemmBlocked<float>.MR, GemmBlocked<float>.NR, out _) > 1);
+                    Assert.True(GemmParallel.ChooseParts(m, n, k, MR, NR, out _) > 1);
                     foreach (bool withdraw in new[] { true, false })
                     {
                         var many = (float[])c0.Clone();
@@ -400,6 +473,11 @@ public class GemmTests
 
     // ------------------------------------------------------------------ helpers
 
+    /// <summary>The register tile of the kernel float products on this thread take.</summary>
+    private static int MR => Gemm.UseAvx512<float>() ? Avx512Kernel<float>.MR : Avx2Kernel<float>.MR;
+
+    private static int NR => Gemm.UseAvx512<float>() ? Avx512Kernel<float>.NR : Avx2Kernel<float>.NR;
+
     private static void AllModes<T>(int m, int n, int k, bool portable) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int mode = 0; mode < 4; mode++)
@@ -494,6 +572,12 @@ public class GemmTests
                     Assert.Fail($"{what} C[{i}, {j}] = {x}, expected {e} (±{tolerance:G3})");
             }
     }
+}
+
+/// <summary>Every <see cref="GemmTests"/> test again, with the AVX2 micro-kernel forced on AVX-512 hardware.</summary>
+public sealed class GemmTestsOnTheAvx2Kernel : GemmTests
+{
+    protected override bool Avx2Only => true;
 }
 
 /// <summary>

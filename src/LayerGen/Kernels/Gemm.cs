@@ -81,24 +81,60 @@ public static partial class Gemm
                 TransposeA = transposeA, TransposeB = transposeB, M = m, N = n, K = k,
                 Alpha = alpha, A = pa, Lda = lda, B = pb, Ldb = ldb, Beta = beta, C = pc, Ldc = ldc,
             };
-            int parts = GemmParallel.ChooseParts(m, n, k, GemmBlocked<T>.MR, GemmBlocked<T>.NR, out job.SplitRows);
-            if (parts <= 1 || !GemmParallel.TryAcquire())
-            {
-                // One part, or another caller holds the pool: the whole product on this thread.
-                GemmBlocked<T>.Run(in job, 0, 1);
-                return;
-            }
-            try
-            {
-                GemmBlocked<T>.Prepare(ref job, parts);
-                GemmParallel.Run(&GemmBlocked<T>.RunPart, &job, parts);
-            }
-            finally
-            {
-                GemmParallel.Release();
-            }
+            if (UseAvx512<T>())
+                RunBlocked<T, Avx512Kernel<T>>(ref job);
+            else
+                RunBlocked<T, Avx2Kernel<T>>(ref job);
         }
     }
+
+    /// <summary>The packed product with one micro-kernel: split over the pool when it is large and the pool is free.</summary>
+    private static unsafe void RunBlocked<T, TKernel>(ref GemmJob<T> job)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+    {
+        int parts = GemmParallel.ChooseParts(job.M, job.N, job.K, TKernel.MR, TKernel.NR, out job.SplitRows);
+        if (parts <= 1 || !GemmParallel.TryAcquire())
+        {
+            // One part, or another caller holds the pool: the whole product on this thread.
+            GemmBlocked<T, TKernel>.Run(in job, 0, 1);
+            return;
+        }
+        try
+        {
+            GemmBlocked<T, TKernel>.Prepare(ref job, parts);
+            fixed (GemmJob<T>* shared = &job)
+                GemmParallel.Run(&GemmBlocked<T, TKernel>.RunPart, shared, parts);
+        }
+        finally
+        {
+            GemmParallel.Release();
+        }
+    }
+
+    /// <summary>
+    /// Forces the AVX2 micro-kernel on AVX-512 hardware, so tests can compare the two kernels (they give bit-identical
+    /// products) and benchmarks can measure both. Per thread, like <see cref="ForcePortable"/>. The runtime's own
+    /// switch, <c>DOTNET_EnableAVX512F=0</c>, does the same for a whole process.
+    /// </summary>
+    internal static bool ForceAvx2
+    {
+        get => t_forceAvx2;
+        set => t_forceAvx2 = value;
+    }
+
+    [ThreadStatic] private static bool t_forceAvx2;
+
+    /// <summary>Whether products on this thread take the AVX-512 micro-kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool UseAvx512<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        => Avx512Kernel<T>.IsSupported && !ForceAvx2;
+
+    /// <summary>The name of the micro-kernel products on this thread take (for benchmark reports).</summary>
+    internal static string KernelName<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        => !UseBlocked<T>(64, 64, 64) ? "portable" : UseAvx512<T>()
+            ? $"AVX-512 {Avx512Kernel<T>.MR}×{Avx512Kernel<T>.NR}"
+            : $"AVX2 {Avx2Kernel<T>.MR}×{Avx2Kernel<T>.NR}";
 
     /// <summary>
     /// Forces the portable path (no AVX2/FMA micro-kernel, no threads) so tests can exercise the fallback on
@@ -121,7 +157,7 @@ public static partial class Gemm
     /// <summary>Whether the packed AVX2/FMA path runs this product.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool UseBlocked<T>(int m, int n, int k) where T : unmanaged, IFloatingPointIeee754<T>
-        => GemmBlocked<T>.IsSupported && !ForcePortable && (long)m * n * k > DirectThreshold;
+        => Avx2Kernel<T>.IsSupported && !ForcePortable && (long)m * n * k > DirectThreshold;
 
     private static void CheckOperand(string name, int length, int rows, int cols, int ld, string ldName)
     {

@@ -9,24 +9,34 @@ namespace LayerGen;
 /// The cache-blocked, packed GEMM driver (Goto/BLIS loop order) for one part of a product.
 /// </summary>
 /// <typeparam name="T">float or double; the JIT specialises each and removes the other type's branches.</typeparam>
+/// <typeparam name="TKernel">The register-tile micro-kernel (<see cref="Avx2Kernel{T}"/> 6×16 floats,
+/// <see cref="Avx512Kernel{T}"/> 12×32): MR and NR are constants of each specialisation.</typeparam>
 /// <remarks>
 /// Loops: jc (NC columns of C; the packed B block KC×NC lives in L3) → pc (KC of the inner dimension) → ic (MC
 /// rows; the packed A block MC×KC lives in L2) → jr (NR-wide B micro-panel, KC×NR, stays in L1) → ir (MR-high A
 /// micro-panel) → micro-kernel. Sizes for Zen 3 (32 KiB L1d, 512 KiB L2 per core): KC = 256 so a B micro-panel
 /// is 16 KiB and an A micro-panel 6 or 12 KiB (both fit L1 together); MC·KC·sizeof(T) = 144 KiB (float) or
-/// 144 KiB (double), a comfortable share of L2; NC·KC·sizeof(T) = 4 MiB of the shared L3.
+/// 144 KiB (double), a comfortable share of L2; NC·KC·sizeof(T) = 4 MiB of the shared L3. With the AVX-512 kernel
+/// (48 KiB L1d, 2 MiB L2 on Sapphire Rapids) a B micro-panel is 32 KiB and an A micro-panel 12 KiB; the same KC keeps
+/// the order of every element's sum, so both kernels give the same bits.
 /// Partial tiles are packed with zero padding and the micro-kernel writes them through a small stack tile.
 /// </remarks>
-internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal static unsafe class GemmBlocked<T, TKernel>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TKernel : struct, IGemmKernel<T>
 {
     /// <summary>Rows of the register tile.</summary>
-    public const int MR = 6;
+    public static int MR
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TKernel.MR;
+    }
 
-    /// <summary>Columns of the register tile: two <see cref="Vector256{T}"/> (16 floats or 8 doubles).</summary>
+    /// <summary>Columns of the register tile: two vectors of the kernel's width.</summary>
     public static int NR
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => 2 * Vector256<T>.Count;
+        get => TKernel.NR;
     }
 
     private static int KC
@@ -51,7 +61,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
     public static bool IsSupported
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Avx2.IsSupported && Fma.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+        get => TKernel.IsSupported;
     }
 
     // Packing buffers: per thread (the caller and each worker), pinned so they need no `fixed`, grown on demand.
@@ -151,7 +161,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         int chunkRows = job->ChunkTiles * MR;
         int chunks = (m + chunkRows - 1) / chunkRows;
         T* packA = job->PackA + part * job->PackAStride;
-        T* edge = stackalloc T[MR * 16];
+        T* edge = stackalloc T[MR * NR];
         int* packClaimed = &job->PackClaimed, packDone = &job->PackDone;
         int* chunkClaimed = &job->ChunkClaimed, chunkDone = &job->ChunkDone;
         int slice = 0, packBase = 0, chunkBase = 0;
@@ -209,7 +219,7 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         int ncMax = Math.Min(NC, RoundUp(n, NR));
         T* packA = Buffer(ref t_packA, (long)mcMax * kcMax);
         T* packB = Buffer(ref t_packB, (long)ncMax * kcMax);
-        T* edge = stackalloc T[MR * 16];
+        T* edge = stackalloc T[MR * NR];
 
         for (int jc = 0; jc < n; jc += NC)
         {
@@ -302,12 +312,25 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         for (; j + nr <= nc; j += nr)
         {
             T* src = b + j;
-            for (int p = 0; p < kc; p++)
+            if (nr == 2 * Vector512<T>.Count)
             {
-                Vector256.Store(Vector256.Load(src), dst);
-                Vector256.Store(Vector256.Load(src + Vector256<T>.Count), dst + Vector256<T>.Count);
-                src += ldb;
-                dst += nr;
+                for (int p = 0; p < kc; p++)
+                {
+                    Vector512.Store(Vector512.Load(src), dst);
+                    Vector512.Store(Vector512.Load(src + Vector512<T>.Count), dst + Vector512<T>.Count);
+                    src += ldb;
+                    dst += nr;
+                }
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    Vector256.Store(Vector256.Load(src), dst);
+                    Vector256.Store(Vector256.Load(src + Vector256<T>.Count), dst + Vector256<T>.Count);
+                    src += ldb;
+                    dst += nr;
+                }
             }
         }
         if (j < nc)
@@ -340,9 +363,8 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
             if (cols == nr)
             {
                 for (; p + Vector256<T>.Count <= kc; p += Vector256<T>.Count)
-                    for (int half = 0; half < 2; half++)
-                        TransposeBlock(b + (long)(j + half * Vector256<T>.Count) * ldb + p, ldb,
-                            dst + p * nr + half * Vector256<T>.Count, nr);
+                    for (int part = 0; part < nr; part += Vector256<T>.Count)
+                        TransposeBlock(b + (long)(j + part) * ldb + p, ldb, dst + p * nr + part, nr);
             }
             for (; p < kc; p++)
             {
@@ -371,7 +393,11 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         {
             int rows = Math.Min(MR, mc - i);
             T* r0 = a + (long)i * lda;
-            if (rows == MR)
+            if (rows == MR && MR == 12)
+            {
+                PackAPanel12(r0, lda, kc, dst);
+            }
+            else if (rows == MR)
             {
                 T* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
                 int p = 0;
@@ -417,6 +443,69 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
             }
             dst += MR * kc;
         }
+    }
+
+    /// <summary>
+    /// One full 12-row panel of op(A) = A (rows <paramref name="lda"/> apart) → kc k-steps of 12 values. Float: rows
+    /// 0–7 as an 8×8 register transpose, rows 8–11 as a 4×8 one (128-bit stores); double: three 4×4 transposes.
+    /// No store spills past its k-step's 12 values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackAPanel12(T* r0, int lda, int kc, T* dst)
+    {
+        int p = 0;
+        if (typeof(T) == typeof(float))
+        {
+            for (; p + 8 <= kc; p += 8)
+            {
+                T* d = dst + p * 12;
+                TransposeBlock(r0 + p, lda, d, 12);
+                Transpose4x8((float*)r0 + 8L * lda + p, lda, (float*)d + 8);
+            }
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            for (; p + 4 <= kc; p += 4)
+            {
+                T* d = dst + p * 12;
+                TransposeBlock(r0 + p, lda, d, 12);
+                TransposeBlock(r0 + 4L * lda + p, lda, d + 4, 12);
+                TransposeBlock(r0 + 8L * lda + p, lda, d + 8, 12);
+            }
+        }
+        for (; p < kc; p++)
+        {
+            T* d = dst + p * 12;
+            T* src = r0 + p;
+            for (int q = 0; q < 12; q++)
+                d[q] = src[(long)q * lda];
+        }
+    }
+
+    /// <summary>Rows 0–3 × columns 0–7 at <paramref name="s"/> → 8 k-steps of 4 values, 12 apart, at <paramref name="d"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x8(float* s, long lds, float* d)
+    {
+        var r0 = Avx.LoadVector256(s);
+        var r1 = Avx.LoadVector256(s + lds);
+        var r2 = Avx.LoadVector256(s + 2 * lds);
+        var r3 = Avx.LoadVector256(s + 3 * lds);
+        var t0 = Avx.UnpackLow(r0, r1);   // a0 b0 a1 b1 | a4 b4 a5 b5
+        var t1 = Avx.UnpackHigh(r0, r1);  // a2 b2 a3 b3 | a6 b6 a7 b7
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); // column 0 | column 4
+        var u1 = Avx.Shuffle(t0, t2, 0xEE); // column 1 | column 5
+        var u2 = Avx.Shuffle(t1, t3, 0x44); // column 2 | column 6
+        var u3 = Avx.Shuffle(t1, t3, 0xEE); // column 3 | column 7
+        Sse.Store(d, u0.GetLower());
+        Sse.Store(d + 12, u1.GetLower());
+        Sse.Store(d + 24, u2.GetLower());
+        Sse.Store(d + 36, u3.GetLower());
+        Sse.Store(d + 48, u0.GetUpper());
+        Sse.Store(d + 60, u1.GetUpper());
+        Sse.Store(d + 72, u2.GetUpper());
+        Sse.Store(d + 84, u3.GetUpper());
     }
 
     /// <summary>Rows 0–5 × columns 0–7 at <paramref name="s"/> → 8 k-steps of 6 values at <paramref name="d"/>.</summary>
@@ -465,7 +554,32 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
         {
             int rows = Math.Min(MR, mc - i);
             T* src = a + i;
-            if (rows == MR)
+            if (rows == MR && MR == 12)
+            {
+                // The 12 values of a k-step are contiguous in A: 8 + 4 floats, or 3 × 4 doubles.
+                for (int p = 0; p < kc; p++)
+                {
+                    T* d = dst + p * 12;
+                    if (typeof(T) == typeof(float))
+                    {
+                        Avx.Store((float*)d, Avx.LoadVector256((float*)src));
+                        Sse.Store((float*)d + 8, Sse.LoadVector128((float*)src + 8));
+                    }
+                    else if (typeof(T) == typeof(double))
+                    {
+                        Avx.Store((double*)d, Avx.LoadVector256((double*)src));
+                        Avx.Store((double*)d + 4, Avx.LoadVector256((double*)src + 4));
+                        Avx.Store((double*)d + 8, Avx.LoadVector256((double*)src + 8));
+                    }
+                    else
+                    {
+                        for (int q = 0; q < 12; q++)
+                            d[q] = src[q];
+                    }
+                    src += lda;
+                }
+            }
+            else if (rows == MR)
             {
                 // The 8-wide float load reads 2 values past the panel: only safe while they are inside the block.
                 if (typeof(T) == typeof(float) && i + 8 <= mc)
@@ -580,12 +694,5 @@ internal static unsafe class GemmBlocked<T> where T : unmanaged, IFloatingPointI
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Kernel(int kc, T* a, T* b, T* c, int ldc, T alpha, T beta)
-    {
-        if (typeof(T) == typeof(float))
-            GemmKernels.Float6x16(kc, (float*)a, (float*)b, (float*)c, ldc, Unsafe.As<T, float>(ref alpha), Unsafe.As<T, float>(ref beta));
-        else if (typeof(T) == typeof(double))
-            GemmKernels.Double6x8(kc, (double*)a, (double*)b, (double*)c, ldc, Unsafe.As<T, double>(ref alpha), Unsafe.As<T, double>(ref beta));
-        else
-            throw new NotSupportedException();
-    }
+        => TKernel.Tile(kc, a, b, c, ldc, alpha, beta);
 }
