@@ -11,8 +11,10 @@ namespace LayerGen;
 /// On x86 with AVX2 and FMA the product is cache-blocked in the Goto/BLIS style: op(B) is packed into
 /// <c>KC×NR</c> column panels, op(A) into <c>MR×KC</c> row panels (both transposes are absorbed by the packing
 /// routines, so a transpose is never materialised), and a register-tile micro-kernel of <c>MR×NR</c> accumulators
-/// (6×16 for <see cref="float"/>, 6×8 for <see cref="double"/>: twelve <see cref="System.Runtime.Intrinsics.Vector256{T}"/>
-/// registers) runs the inner loop. Large products are split over the cores by a small persistent worker pool.
+/// runs the inner loop: with AVX-512, 12×32 for <see cref="float"/> and 12×16 for <see cref="double"/> (24
+/// <see cref="System.Runtime.Intrinsics.Vector512{T}"/> registers); otherwise 6×16 and 6×8 (twelve
+/// <see cref="System.Runtime.Intrinsics.Vector256{T}"/> registers). Both add every element's terms in the same order,
+/// so they give the same bits. Large products are split over the cores by a small persistent worker pool.
 /// </para>
 /// <para>
 /// Tiny products, and every product on hardware without AVX2/FMA, take a direct vectorised loop
