@@ -14,7 +14,8 @@ namespace LayerGen.Benchmarks;
 
 /// <summary>
 /// Square GEMM, C = op(A)·op(B), n = 64…2048, the four transpose modes, side by side: LayerGen's
-/// <see cref="Gemm.Multiply{T}"/> (baseline), OpenBLAS <c>cblas_?gemm</c> (P/Invoke, all cores) and the
+/// <see cref="Gemm.Multiply{T}"/> (baseline; with AVX-512 its wide kernel, and <c>LayerGenAvx2</c> beside it),
+/// OpenBLAS <c>cblas_?gemm</c> (P/Invoke, all cores) and the
 /// MathNet.Numerics managed provider (what <c>Matrix&lt;T&gt;.Multiply</c> runs). A GFLOP/s column (2n³ / median)
 /// is added. Run: <c>dotnet run -c Release --project tests/LayerGen.Benchmarks -- --filter '*GemmBenchmarks*'</c>,
 /// or <c>-- gemm-report</c> for the combined table with libtorch.
@@ -51,6 +52,22 @@ public class GemmBenchmarks<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     [Benchmark(Baseline = true)]
     public void LayerGen() => Gemm.Multiply(TransposeA, TransposeB, N, N, N, T.One, _a, N, _b, N, T.Zero, _c, N);
+
+    /// <summary>LayerGen with its AVX2 kernel forced: on an AVX-512 machine, the wide kernel's gain side by side (on
+    /// other machines the same kernel as <see cref="LayerGen"/>).</summary>
+    [Benchmark]
+    public void LayerGenAvx2()
+    {
+        Gemm.ForceAvx2 = true;
+        try
+        {
+            Gemm.Multiply(TransposeA, TransposeB, N, N, N, T.One, _a, N, _b, N, T.Zero, _c, N);
+        }
+        finally
+        {
+            Gemm.ForceAvx2 = false;
+        }
+    }
 
     [Benchmark]
     public void OpenBLAS()
