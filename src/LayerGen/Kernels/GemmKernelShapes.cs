@@ -74,10 +74,15 @@ internal readonly struct Avx512Kernel<T> : IGemmKernel<T> where T : unmanaged, I
         get => 2 * Vector512<T>.Count;
     }
 
+    /// <summary>
+    /// AVX-512 present and <see cref="Vector512.IsHardwareAccelerated"/>: the runtime reports false where 512-bit
+    /// code would lower the clock (first-generation AVX-512, such as Skylake-X) or lacks part of the baseline set, and
+    /// the AVX2 kernel is the safer choice there.
+    /// </summary>
     public static bool IsSupported
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Avx512F.IsSupported && Avx2.IsSupported && Fma.IsSupported
+        get => Avx512F.IsSupported && Vector512.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported
                && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
     }
 
