@@ -574,7 +574,9 @@ public class GemmTests : IDisposable
     }
 }
 
-/// <summary>Every <see cref="GemmTests"/> test again, with the AVX2 micro-kernel forced on AVX-512 hardware.</summary>
+/// <summary>Every <see cref="GemmTests"/> test again, with the AVX2 micro-kernel forced on AVX-512 hardware. In the
+/// same non-parallel collection (xunit does not inherit the attribute).</summary>
+[Collection(GemmGlobals.Name)]
 public sealed class GemmTestsOnTheAvx2Kernel : GemmTests
 {
     protected override bool Avx2Only => true;
