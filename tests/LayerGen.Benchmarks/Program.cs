@@ -12,6 +12,11 @@ switch (args.FirstOrDefault())
         return 0;
     case "conv":
         return ConvBenchmarks.Report(args[1..]);
+    case "conv-tile":
+        ConvTileProbe.Run();
+        return 0;
+    case "conv-profile":
+        return ConvProfile.Run(args[1..]);
     case "embedding":
         return EmbeddingBenchmarks.Report(args[1..]);
     case "mlp-profile":

@@ -249,6 +249,77 @@ public sealed class ConvOpsTests
             Assert.True(grad[0, 4 * 5 + i] == 0 && grad[0, i * 5 + 4] == 0, "the last row and column are in no window");
     }
 
+    /// <summary>
+    /// The vector blocks of the 2×2 stride-2 loops (four float or two double windows at a time) against the definition, on
+    /// rows long enough for blocks and a scalar tail (widths 4 to 19), with many ties, ±0 and a few NaNs: the value of each
+    /// window, the element its gradient reaches (written and added) and the zeros everywhere else.
+    /// </summary>
+    [Theory]
+    [InlineData(4, 6)]
+    [InlineData(9, 16)]
+    [InlineData(14, 14)]
+    [InlineData(19, 7)]
+    public void MaxPool2d_two_by_two_vector_blocks_match_the_definition(int width, int height)
+    {
+        PoolBlocksMatch<float>(width, height);
+        PoolBlocksMatch<double>(width, height);
+    }
+
+    private static void PoolBlocksMatch<T>(int width, int height) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var input = new ImageShape(2, height, width);
+        int oh = height / 2, ow = width / 2;
+        var random = new Random(width * 100 + height);
+        T[] pool = [T.One, T.CreateChecked(2), T.CreateChecked(2), T.Zero, T.NegativeZero, T.CreateChecked(-1), T.NaN];
+        var x = new Matrix<T>(3, input.Size);
+        var xs = x.AsSpan();
+        for (int i = 0; i < xs.Length; i++)
+            xs[i] = random.Next(40) == 0 ? T.NaN : pool[random.Next(pool.Length - 1)];
+        var dy = Matrix<T>.RandomNormal(3, 2 * oh * ow, 5);
+        var y = Ops.MaxPool2d(x, input, 2, 2);
+        var dx = Matrix<T>.Filled(3, input.Size, T.NaN);
+        Ops.MaxPool2dBackward(x, input, 2, 2, dy, dx);
+        var dxAdded = Matrix<T>.Filled(3, input.Size, T.One);
+        Ops.MaxPool2dBackward(x, input, 2, 2, dy, dxAdded, accumulate: true);
+
+        var expectedDx = new T[3 * input.Size];
+        for (int n = 0; n < 3; n++)
+            for (int c = 0; c < 2; c++)
+                for (int r = 0; r < oh; r++)
+                    for (int q = 0; q < ow; q++)
+                    {
+                        int bestIndex = -1;
+                        for (int i = 0; i < 2 && bestIndex < 0; i++)
+                            for (int j = 0; j < 2 && bestIndex < 0; j++)
+                            {
+                                int index = (c * height + 2 * r + i) * width + 2 * q + j;
+                                if (T.IsNaN(x[n, index]))
+                                    bestIndex = index;
+                            }
+                        if (bestIndex < 0)
+                        {
+                            bestIndex = (c * height + 2 * r) * width + 2 * q;
+                            for (int i = 0; i < 2; i++)
+                                for (int j = 0; j < 2; j++)
+                                {
+                                    int index = (c * height + 2 * r + i) * width + 2 * q + j;
+                                    if (x[n, index] > x[n, bestIndex])
+                                        bestIndex = index;
+                                }
+                        }
+                        int output = (c * oh + r) * ow + q;
+                        T value = x[n, bestIndex], got = y[n, output];
+                        Assert.True(T.IsNaN(value) ? T.IsNaN(got) : got == value, $"{typeof(T).Name} {width}×{height} image {n} window {output}: {got}, expected {value}");
+                        expectedDx[n * input.Size + bestIndex] = dy[n, output];
+                    }
+        for (int i = 0; i < expectedDx.Length; i++)
+        {
+            int n = i / input.Size, e = i % input.Size;
+            Assert.True(dx[n, e] == expectedDx[i], $"{typeof(T).Name} {width}×{height} dX[{n}, {e}] = {dx[n, e]}, expected {expectedDx[i]}");
+            Assert.True(dxAdded[n, e] == expectedDx[i] + T.One, $"{typeof(T).Name} {width}×{height} accumulated dX[{n}, {e}] = {dxAdded[n, e]}, expected {expectedDx[i] + T.One}");
+        }
+    }
+
     private static IEnumerable<(string Name, Action Run)> DestinationCalls<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         foreach (var (n, input, k, kernel, stride, padding) in new[]

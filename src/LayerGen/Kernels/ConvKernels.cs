@@ -22,7 +22,7 @@ namespace LayerGen;
 /// grown (once) to the largest image seen; the per-part partial sums are a second such array on the calling thread.
 /// With kernel 1, stride 1 and no padding the image itself is its im2col matrix and no scratch is used.</para>
 /// </remarks>
-internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>At most this many filter weights (K·C·k·k): dWeight by dot products, not a GEMM.</summary>
     internal const int SmallWeights = 128;
@@ -36,18 +36,12 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     private struct Job
     {
         public T* X, Weight, Bias, Y, DY, DX, Partials;
+        public T* Packed, PackedDx;
+        public int* Offsets;
+        public int Direct;
         public ConvGeometry G;
         public int N;
         public bool NeedDx, NeedDWeight, NeedDBias, AccumulateX;
-    }
-
-    /// <summary>The thread's scratch array of at least <paramref name="length"/> elements (grown, never shrunk).</summary>
-    private static T[] Scratch(ref T[]? slot, int length)
-    {
-        var buffer = slot;
-        if (buffer is null || buffer.Length < length)
-            slot = buffer = new T[Math.Max(length, buffer is null ? 0 : buffer.Length * 2)];
-        return buffer;
     }
 
     private static bool IsIdentityIm2Col(in ConvGeometry g) => g.Kernel == 1 && g.Stride == 1 && g.Padding == 0;
@@ -69,8 +63,26 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
         fixed (T* pb = bias.AsReadOnlySpan())
         fixed (T* py = result.AsSpan())
         {
-            var job = new Job { X = px, Weight = pw, Bias = pb, Y = py, G = g, N = n };
+            var job = new Job { X = px, Weight = pw, Bias = pb, Y = py, G = g, N = n, Direct = DirectKind(g) };
             int parts = Parts(g, n);
+            if (job.Direct != NoDirect)
+            {
+                var (packedLength, offsetsLength) = PackLengths(job.Direct, g, forward: true, dx: false);
+                var packed = Scratch(ref t_packed, packedLength);
+                var offsets = Scratch(ref t_offsets, offsetsLength);
+                PackDirect(job.Direct, pw, g, forward: true, dx: false, packed, offsets);
+                fixed (T* pk = packed)
+                fixed (int* po = offsets)
+                {
+                    job.Packed = pk;
+                    job.Offsets = po;
+                    if (parts <= 1)
+                        ForwardPart(&job, 0, 1);
+                    else
+                        GemmParallel.RunParts(&ForwardPart, &job, parts);
+                }
+                return;
+            }
             if (parts <= 1)
                 ForwardPart(&job, 0, 1);
             else
@@ -105,14 +117,34 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             {
                 X = px, Weight = pw, DY = pdy, DX = pdx, Partials = pp, G = g, N = n,
                 NeedDx = dX is not null, NeedDWeight = dWeight is not null, NeedDBias = dBias is not null, AccumulateX = accumulateX,
+                Direct = DirectKind(g),
             };
-            if (parts <= 1)
+            if (job.Direct != NoDirect)
+            {
+                var (packedLength, offsetsLength) = PackLengths(job.Direct, g, forward: false, dx: job.NeedDx);
+                var packed = Scratch(ref t_packed, packedLength);
+                var offsets = Scratch(ref t_offsets, offsetsLength);
+                PackDirect(job.Direct, pw, g, forward: false, dx: job.NeedDx, packed, offsets);
+                fixed (T* pk = packed)
+                fixed (int* po = offsets)
+                {
+                    job.PackedDx = pk;
+                    job.Offsets = po;
+                    if (parts <= 1)
+                        BackwardPart(&job, 0, 1);
+                    else
+                        GemmParallel.RunParts(&BackwardPart, &job, parts);
+                }
+            }
+            else if (parts <= 1)
                 BackwardPart(&job, 0, 1);
             else
                 GemmParallel.RunParts(&BackwardPart, &job, parts);
 
-            // Reduce the parts' sums in part order (deterministic).
-            if (dWeight is not null)
+            // Reduce the parts' sums in part order (deterministic); the direct path's are [K, patch], the im2col path's transposed.
+            if (dWeight is not null && job.Direct != NoDirect)
+                Reduce(pp, weights, stridePartial, parts, dWeight.AsSpan(), accumulateWeight);
+            else if (dWeight is not null)
                 ReduceTransposed(pp, g.Patch, g.K, stridePartial, parts, dWeight.AsSpan(), accumulateWeight);
             if (dBias is not null)
                 Reduce(pp + weights, g.K, stridePartial, parts, dBias.AsSpan(), accumulateBias);
@@ -154,6 +186,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     private static (int First, int End) Range(int n, int part, int parts) =>
         ((int)((long)n * part / parts), (int)((long)n * (part + 1) / parts));
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ForwardPart(void* state, int part, int parts)
     {
         ref readonly Job job = ref *(Job*)state;
@@ -166,6 +199,16 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             GemmParallel.MaxThreads = 1; // the pool runs this part already
         try
         {
+            if (job.Direct == Direct512)
+            {
+                ForwardDirect<ConvTiles512<T>>(in job, first, end);
+                return;
+            }
+            if (job.Direct == Direct256)
+            {
+                ForwardDirect<ConvTiles256<T>>(in job, first, end);
+                return;
+            }
             if (IsWide(g))
             {
                 ForwardWide(in job, first, end);
@@ -197,6 +240,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void BackwardPart(void* state, int part, int parts)
     {
         ref readonly Job job = ref *(Job*)state;
@@ -214,6 +258,16 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             T* dB = dW + weights;
             if (job.NeedDWeight || job.NeedDBias)
                 new Span<T>(dW, weights + g.K).Clear();
+            if (job.Direct == Direct512)
+            {
+                BackwardDirect<ConvTiles512<T>>(in job, first, end, dW, dB);
+                return;
+            }
+            if (job.Direct == Direct256)
+            {
+                BackwardDirect<ConvTiles256<T>>(in job, first, end, dW, dB);
+                return;
+            }
             if (IsWide(g))
             {
                 BackwardWide(in job, first, end, dW, dB);
@@ -234,7 +288,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                     if (job.NeedDBias)
                     {
                         for (int k = 0; k < g.K; k++)
-                            dB[k] += TensorPrimitives.Sum(new ReadOnlySpan<T>(dyi + (long)k * pixels, pixels));
+                            dB[k] += SumShort(dyi + (long)k * pixels, pixels);
                     }
                     if (job.NeedDWeight)
                     {
@@ -301,6 +355,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     private static int WideLength(in ConvGeometry g) => (g.OH - 1) * PaddedWidth(g) + g.OW;
 
     /// <summary>xp [C, Hp·Wp] = the image with a zero border of <c>padding</c>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void PadImage(T* image, T* xp, in ConvGeometry g)
     {
         int wp = PaddedWidth(g), plane = PaddedPlane(g), p = g.Padding;
@@ -315,6 +370,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>colp [C·k², L]: tap (c, ki, kj)'s row is xp[c] + ki·Wp + kj.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void WideIm2Col(T* xp, T* colp, in ConvGeometry g, int length)
     {
         int wp = PaddedWidth(g), plane = PaddedPlane(g), k = g.Kernel;
@@ -325,6 +381,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                     new ReadOnlySpan<T>(xp + (long)c * plane + (long)ki * wp + kj, length).CopyTo(new Span<T>(row, length));
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ForwardWide(in Job job, int first, int end)
     {
         var g = job.G;
@@ -354,6 +411,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void BackwardWide(in Job job, int first, int end, T* dW, T* dB)
     {
         var g = job.G;
@@ -372,7 +430,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
                 if (job.NeedDBias)
                 {
                     for (int f = 0; f < g.K; f++)
-                        dB[f] += TensorPrimitives.Sum(new ReadOnlySpan<T>(dyi + (long)f * pixels, pixels));
+                        dB[f] += SumShort(dyi + (long)f * pixels, pixels);
                 }
                 if (!job.NeedDWeight && !job.NeedDx)
                     continue;
@@ -456,6 +514,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>col [C·k·k, OH·OW] = the image's pixel under each filter tap for each output pixel (0 in the padding).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void Im2Col(T* image, T* col, in ConvGeometry g)
     {
         int k = g.Kernel, s = g.Stride, p = g.Padding, ow = g.OW, oh = g.OH, pixels = g.OutputPixels;
@@ -529,15 +588,39 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
             dst[j] = T.Zero;
     }
 
-    /// <summary>dst[0, n) = src[0, n) + bias (<paramref name="biasVector"/> holds it in every lane).</summary>
+    /// <summary>
+    /// dst[0, n) = src[0, n) + bias (<paramref name="biasVector"/> holds it in every lane); the last vector overlaps the one
+    /// before it (src and dst are distinct buffers, so the overlap writes the same values twice).
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void AddShort(T* src, Vector<T> biasVector, T bias, T* dst, int n)
     {
-        int v = Vector<T>.Count, j = 0;
+        int v = Vector<T>.Count;
+        if (n < v)
+        {
+            for (int i = 0; i < n; i++)
+                dst[i] = src[i] + bias;
+            return;
+        }
+        int j = 0;
         for (; j <= n - v; j += v)
             System.Runtime.CompilerServices.Unsafe.Write(dst + j, System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + j) + biasVector);
+        if (j < n)
+            System.Runtime.CompilerServices.Unsafe.Write(dst + n - v, System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + n - v) + biasVector);
+    }
+
+    /// <summary>The sum of src[0, n) (an output plane: dBias's row sums, without a call per plane into TensorPrimitives).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static T SumShort(T* src, int n)
+    {
+        int v = Vector<T>.Count, j = 0;
+        var acc = Vector<T>.Zero;
+        for (; j <= n - v; j += v)
+            acc += System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + j);
+        T sum = Vector.Sum(acc);
         for (; j < n; j++)
-            dst[j] = src[j] + bias;
+            sum += src[j];
+        return sum;
     }
 
     /// <summary>dst[0, n) += src[0, n).</summary>
@@ -553,6 +636,7 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>image += col2im(dCol): each element of dCol goes back onto the pixel Im2Col read it from (padding drops).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void Col2Im(T* dCol, T* image, in ConvGeometry g)
     {
         int k = g.Kernel, s = g.Stride, p = g.Padding, ow = g.OW, oh = g.OH, pixels = g.OutputPixels;
@@ -591,154 +675,3 @@ internal static unsafe class ConvKernels<T> where T : unmanaged, IFloatingPointI
     }
 }
 
-/// <summary>
-/// Max pooling without padding, plane by plane; the backward recomputes each window's argmax (first largest). The common
-/// 2×2 window with stride 2 has its own loops (four compares per output, each input read once); other windows go
-/// through <see cref="ArgMax"/>.
-/// </summary>
-internal static unsafe class PoolKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static void Forward(Matrix<T> x, in ConvGeometry g, Matrix<T> result)
-    {
-        int planes = x.Rows * g.C;
-        int oh = g.OH, ow = g.OW, inputPixels = g.InputPixels, outputPixels = g.OutputPixels, w = g.W;
-        bool twoByTwo = g.Kernel == 2 && g.Stride == 2;
-        fixed (T* px = x.AsReadOnlySpan())
-        fixed (T* py = result.AsSpan())
-        {
-            for (int q = 0; q < planes; q++)
-            {
-                T* plane = px + (long)q * inputPixels;
-                T* output = py + (long)q * outputPixels;
-                if (twoByTwo)
-                {
-                    for (int y = 0; y < oh; y++)
-                    {
-                        T* r0 = plane + (long)(2 * y) * w, r1 = r0 + w, o = output + (long)y * ow;
-                        for (int xo = 0; xo < ow; xo++)
-                        {
-                            // Max propagates NaN, as the window's first NaN wins; on ties the value is the same.
-                            o[xo] = T.Max(T.Max(r0[2 * xo], r0[2 * xo + 1]), T.Max(r1[2 * xo], r1[2 * xo + 1]));
-                        }
-                    }
-                    continue;
-                }
-                for (int y = 0; y < oh; y++)
-                    for (int xo = 0; xo < ow; xo++)
-                        output[y * ow + xo] = plane[ArgMax(plane, g, y, xo)];
-            }
-        }
-    }
-
-    public static void Backward(Matrix<T> x, in ConvGeometry g, Matrix<T> dOutput, Matrix<T> dX, bool accumulate)
-    {
-        int planes = x.Rows * g.C;
-        int oh = g.OH, ow = g.OW, inputPixels = g.InputPixels, outputPixels = g.OutputPixels, w = g.W;
-        bool twoByTwo = g.Kernel == 2 && g.Stride == 2;
-        // Non-overlapping windows that tile the plane write every element of dX once: no clearing pass.
-        bool tiles = twoByTwo && g.H == 2 * oh && w == 2 * ow;
-        if (!accumulate && !tiles)
-            dX.AsSpan().Clear();
-        fixed (T* px = x.AsReadOnlySpan())
-        fixed (T* pdy = dOutput.AsReadOnlySpan())
-        fixed (T* pdx = dX.AsSpan())
-        {
-            for (int q = 0; q < planes; q++)
-            {
-                T* plane = px + (long)q * inputPixels;
-                T* dPlane = pdx + (long)q * inputPixels;
-                T* dy = pdy + (long)q * outputPixels;
-                if (twoByTwo)
-                {
-                    bool write = !accumulate && tiles;
-                    for (int y = 0; y < oh; y++)
-                    {
-                        T* r0 = plane + (long)(2 * y) * w, r1 = r0 + w;
-                        T* d0 = dPlane + (long)(2 * y) * w, d1 = d0 + w;
-                        T* g0 = dy + (long)y * ow;
-                        for (int xo = 0; xo < ow; xo++)
-                        {
-                            int j = 2 * xo;
-                            T a = r0[j], b = r0[j + 1], c = r1[j], d = r1[j + 1];
-                            // The first largest without data-dependent branches (the winner is random): pairwise, then the
-                            // rows; strict compares keep the earlier element on ties. A NaN takes the exact path.
-                            T top = T.Max(a, b), bottom = T.Max(c, d);
-                            int best;
-                            if (T.IsNaN(top) || T.IsNaN(bottom))
-                                best = Best(a, b, c, d);
-                            else
-                            {
-                                bool right = b > a, rightBelow = d > c, below = bottom > top;
-                                int first = Bit(right), second = 2 + Bit(rightBelow);
-                                best = first ^ ((first ^ second) & -Bit(below));
-                            }
-                            T v = g0[xo];
-                            T* target = d0 + j + (best & 1) + (best >> 1) * w;
-                            if (write)
-                            {
-                                d0[j] = T.Zero;
-                                d0[j + 1] = T.Zero;
-                                d1[j] = T.Zero;
-                                d1[j + 1] = T.Zero;
-                                *target = v;
-                            }
-                            else
-                            {
-                                *target += v;
-                            }
-                        }
-                    }
-                    continue;
-                }
-                for (int y = 0; y < oh; y++)
-                    for (int xo = 0; xo < ow; xo++)
-                        dPlane[ArgMax(plane, g, y, xo)] += dy[y * ow + xo];
-            }
-        }
-    }
-
-    /// <summary>1 for true, 0 for false, without a branch.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static int Bit(bool value) => System.Runtime.CompilerServices.Unsafe.As<bool, byte>(ref value);
-
-    /// <summary>Which of a 2×2 window's elements (row-major a, b, c, d) is the first largest; the first NaN wins.</summary>
-    private static int Best(T a, T b, T c, T d)
-    {
-        if (T.IsNaN(a))
-            return 0;
-        int best = 0;
-        T max = a;
-        if (b > max) { max = b; best = 1; } else if (T.IsNaN(b)) return 1;
-        if (c > max) { max = c; best = 2; } else if (T.IsNaN(c)) return 2;
-        if (d > max) { best = 3; } else if (T.IsNaN(d)) return 3;
-        return best;
-    }
-
-    /// <summary>The index in the plane of window (y, x)'s largest element: the first in row-major order on ties; a NaN wins (the first NaN).</summary>
-    private static int ArgMax(T* plane, in ConvGeometry g, int y, int x)
-    {
-        int top = y * g.Stride, left = x * g.Stride;
-        int best = top * g.W + left;
-        T max = plane[best];
-        if (T.IsNaN(max))
-            return best;
-        for (int i = 0; i < g.Kernel; i++)
-        {
-            T* row = plane + (long)(top + i) * g.W + left;
-            for (int j = 0; j < g.Kernel; j++)
-            {
-                T v = row[j];
-                if (v > max)
-                {
-                    max = v;
-                    best = (top + i) * g.W + left + j;
-                }
-                else if (T.IsNaN(v))
-                {
-                    return (top + i) * g.W + left + j;
-                }
-            }
-        }
-        return best;
-    }
-}

@@ -1,0 +1,275 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace LayerGen;
+
+// ---------------------------------------------------------------- stride 1: the direct (implicit im2col) path
+//
+// The wide-rows layout of ConvKernels.cs makes filter tap (c, ki, kj)'s im2col row one contiguous run of the padded
+// image, xp[c] + ki·Wp + kj. The im2col path copies those runs into a matrix that the GEMM then packs again, and runs
+// GEMMs whose sizes (16 filters × 222 columns × 72 taps for 8→16 channels at 14×14) are too small for its blocking.
+// The direct path reads the runs in place instead: one register tile of output channels × wide columns loads each
+// tap's vectors from its offset in the padded image and broadcasts the tap's (pre-packed) weights (IConvTiles.Tile).
+//
+//   forward   yw [K, Lr] = Σₜ w[:, t] ⊗ xp[off(t) ..]                (then the junk columns dropped, the bias added)
+//   dX        the same kernel over dY padded by k − 1 − p, with the filters flipped and their channels swapped:
+//             dx[c, i, j] = Σ_{f, a, b} w[f, c, k−1−a, k−1−b] · dYpad[f, i + a, j + b]
+//   dWeight   dW[f, t] = Σᵢ Σₗ dYwᵢ[f, l] · xpᵢ[off(t) + l], dot products along the wide columns of a group of images
+//             (dYw is dY in xp's wide layout, zero in the junk columns; IConvTiles.GradTile)
+//
+// Wide rows are rounded up to a whole tile of columns (Lr ≥ L); each padded image has Lr − L zeros of slack after its
+// last plane so the last tile's loads stay inside the buffer and read finite values (dYw is zero there, and 0 · x must
+// be 0). The path needs stride 1 and padding ≤ kernel − 1 (so dY's padding k − 1 − p is not negative).
+
+internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>
+    /// Elements of scratch a backward part fills with a group of padded images and their wide dY (the weight gradient's
+    /// tiles run over a whole group before their lane sums are taken; settable for benchmarks).
+    /// </summary>
+    internal static int GroupBudget = 96 * 1024;
+
+    [ThreadStatic] private static T[]? t_packed;
+    [ThreadStatic] private static int[]? t_offsets;
+
+    private const int NoDirect = 0, Direct512 = 1, Direct256 = 2;
+
+    /// <summary>Which tiles run this convolution on this thread: none (the im2col path), AVX-512 or AVX2.</summary>
+    private static int DirectKind(in ConvGeometry g)
+    {
+        if (!IsWide(g) || g.Padding > g.Kernel - 1 || Gemm.ForcePortable)
+            return NoDirect;
+        if (ConvTiles512<T>.IsSupported && !Gemm.ForceAvx2)
+            return Direct512;
+        return ConvTiles256<T>.IsSupported ? Direct256 : NoDirect;
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>One padded input of a direct pass: its plane, padded width, wide length L and rounded length Lr, and the
+    /// elements one image takes (its planes plus the slack).</summary>
+    private readonly record struct WidePlan(int Plane, int Width, int Length, int Rounded, int Image);
+
+    private static WidePlan Plan(int channels, int h, int w, int pad, int oh, int ow, int columns)
+    {
+        int wp = w + 2 * pad, plane = (h + 2 * pad) * wp, length = (oh - 1) * wp + ow, rounded = RoundUp(length, columns);
+        return new WidePlan(plane, wp, length, rounded, channels * plane + (rounded - length));
+    }
+
+    /// <summary>The forward's plan: x [C, H, W] padded by p.</summary>
+    private static WidePlan ForwardPlan(in ConvGeometry g, int columns) => Plan(g.C, g.H, g.W, g.Padding, g.OH, g.OW, columns);
+
+    /// <summary>dX's plan: dY [K, OH, OW] padded by k − 1 − p gives back H × W.</summary>
+    private static WidePlan DxPlan(in ConvGeometry g, int columns) => Plan(g.K, g.OH, g.OW, g.Kernel - 1 - g.Padding, g.H, g.W, columns);
+
+    private static (int Rows, int Columns, int GradRows, int GradTaps) Tiles(int kind) => kind == Direct512
+        ? (ConvTiles512<T>.Rows, ConvTiles512<T>.Columns, ConvTiles512<T>.GradRows, ConvTiles512<T>.GradTaps)
+        : (ConvTiles256<T>.Rows, ConvTiles256<T>.Columns, ConvTiles256<T>.GradRows, ConvTiles256<T>.GradTaps);
+
+    /// <summary>The thread's scratch array of at least <paramref name="length"/> elements (grown, never shrunk).</summary>
+    private static TElement[] Scratch<TElement>(ref TElement[]? slot, int length)
+    {
+        var buffer = slot;
+        if (buffer is null || buffer.Length < length)
+            slot = buffer = new TElement[Math.Max(length, buffer is null ? 0 : buffer.Length * 2)];
+        return buffer;
+    }
+
+    /// <summary>
+    /// Packs the filters and the tap offsets a direct pass reads on the calling thread's scratch (the parts only read
+    /// them): the forward's (and dWeight's) offsets into a padded image, padded with zeros to whole gradient tiles, the
+    /// filters as [K/Rows][patch][Rows] with zero rows past K; for dX (<paramref name="dx"/>), the flipped, channel-swapped
+    /// filters as [C/Rows][K·k²][Rows] and their offsets into the padded dY.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void PackDirect(int kind, T* weight, in ConvGeometry g, bool forward, bool dx, T[] packed, int[] offsets)
+    {
+        var (rows, columns, _, gradTaps) = Tiles(kind);
+        int k = g.Kernel, patch = g.Patch, kr = RoundUp(g.K, rows), cr = RoundUp(g.C, rows), taps = RoundUp(patch, gradTaps);
+        var f = ForwardPlan(g, columns);
+        fixed (int* po = offsets)
+        {
+            for (int c = 0, t = 0; c < g.C; c++)
+                for (int ki = 0; ki < k; ki++)
+                    for (int kj = 0; kj < k; kj++, t++)
+                        po[t] = c * f.Plane + ki * f.Width + kj;
+            for (int t = patch; t < taps; t++)
+                po[t] = 0; // whole gradient tiles: these taps' sums are computed and dropped
+            if (dx)
+            {
+                var d = DxPlan(g, columns);
+                for (int ch = 0, t = 0; ch < g.K; ch++)
+                    for (int a = 0; a < k; a++)
+                        for (int b = 0; b < k; b++, t++)
+                            po[taps + t] = ch * d.Plane + a * d.Width + b;
+            }
+        }
+        if (forward)
+        {
+            for (int rt = 0; rt < kr / rows; rt++)
+                for (int t = 0; t < patch; t++)
+                    for (int r = 0; r < rows; r++)
+                    {
+                        int filter = rt * rows + r;
+                        packed[(rt * patch + t) * rows + r] = filter < g.K ? weight[(long)filter * patch + t] : T.Zero;
+                    }
+        }
+        if (dx)
+        {
+            int tapsDx = g.K * k * k, start = forward ? kr * patch : 0;
+            for (int ct = 0; ct < cr / rows; ct++)
+                for (int ch = 0, t = 0; ch < g.K; ch++)
+                    for (int a = 0; a < k; a++)
+                        for (int b = 0; b < k; b++, t++)
+                            for (int r = 0; r < rows; r++)
+                            {
+                                int c = ct * rows + r;
+                                packed[start + (ct * tapsDx + t) * rows + r] =
+                                    c < g.C ? weight[(long)ch * patch + (c * k + (k - 1 - a)) * k + (k - 1 - b)] : T.Zero;
+                            }
+        }
+    }
+
+    /// <summary>Scratch lengths for <see cref="PackDirect"/>: packed filters and offsets.</summary>
+    private static (int Packed, int Offsets) PackLengths(int kind, in ConvGeometry g, bool forward, bool dx)
+    {
+        var (rows, _, _, gradTaps) = Tiles(kind);
+        int k2 = g.Kernel * g.Kernel;
+        int packed = (forward ? RoundUp(g.K, rows) * g.Patch : 0) + (dx ? RoundUp(g.C, rows) * g.K * k2 : 0);
+        return (Math.Max(packed, 1), RoundUp(g.Patch, gradTaps) + (dx ? g.K * k2 : 0));
+    }
+
+    /// <summary>dst [channels, (h + 2·pad)·(w + 2·pad)] = the planes with a zero border, then <c>image − planes</c> zeros of slack.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void PadPlanes(T* src, int channels, int h, int w, int pad, T* dst, int image)
+    {
+        int wp = w + 2 * pad, plane = (h + 2 * pad) * wp;
+        new Span<T>(dst, image).Clear();
+        for (int c = 0; c < channels; c++)
+        {
+            T* s = src + (long)c * h * w;
+            T* d = dst + (long)c * plane + (long)pad * wp + pad;
+            for (int y = 0; y < h; y++)
+                CopyShort(s + (long)y * w, d + (long)y * wp, w);
+        }
+    }
+
+    /// <summary>output [rowTiles·Rows, Lr] = the direct convolution of a padded input, one tile of columns at a time.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void WideConv<TK>(T* input, int* offsets, int taps, T* packed, int rowTiles, T* output, int rounded)
+        where TK : IConvTiles<T>
+    {
+        for (int l = 0; l < rounded; l += TK.Columns)
+            for (int rt = 0; rt < rowTiles; rt++)
+                TK.Tile(input + l, offsets, taps, packed + (long)rt * taps * TK.Rows, output + (long)rt * TK.Rows * rounded + l, rounded);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardDirect<TK>(in Job job, int first, int end) where TK : IConvTiles<T>
+    {
+        var g = job.G;
+        var f = ForwardPlan(g, TK.Columns);
+        int kr = RoundUp(g.K, TK.Rows), pixels = g.OutputPixels, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
+        var scratch = Scratch(ref t_col, f.Image + kr * f.Rounded);
+        fixed (T* xp = scratch)
+        {
+            T* yw = xp + f.Image;
+            for (int i = first; i < end; i++)
+            {
+                PadPlanes(job.X + (long)i * imageIn, g.C, g.H, g.W, g.Padding, xp, f.Image);
+                WideConv<TK>(xp, job.Offsets, g.Patch, job.Packed, kr / TK.Rows, yw, f.Rounded);
+                T* yi = job.Y + (long)i * imageOut;
+                for (int k = 0; k < g.K; k++)
+                {
+                    var bias = new Vector<T>(job.Bias[k]);
+                    for (int y = 0; y < g.OH; y++)
+                        AddShort(yw + (long)k * f.Rounded + (long)y * f.Width, bias, job.Bias[k], yi + (long)k * pixels + (long)y * g.OW, g.OW);
+                }
+            }
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardDirect<TK>(in Job job, int first, int end, T* dW, T* dB) where TK : IConvTiles<T>
+    {
+        var g = job.G;
+        var f = ForwardPlan(g, TK.Columns);
+        var d = DxPlan(g, TK.Columns);
+        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
+        int krGrad = RoundUp(g.K, TK.GradRows), taps = RoundUp(patch, TK.GradTaps), cr = RoundUp(g.C, TK.Rows);
+        int dyImage = krGrad * f.Rounded;
+        int group = job.NeedDWeight ? Math.Clamp(GroupBudget / (f.Image + dyImage), 1, end - first) : 1;
+        int groupLength = job.NeedDWeight ? group * (f.Image + dyImage) : 0;
+        var scratch = Scratch(ref t_col, groupLength + (job.NeedDx ? d.Image + cr * d.Rounded : 0));
+        T* sums = stackalloc T[TK.GradRows * TK.GradTaps];
+        fixed (T* xg = scratch)
+        {
+            T* dyg = xg + (long)group * f.Image;
+            T* dyp = xg + groupLength;
+            T* dxw = dyp + d.Image;
+            for (int first0 = first; first0 < end; first0 += group)
+            {
+                int count = Math.Min(group, end - first0);
+                for (int j = 0; j < count; j++)
+                {
+                    int i = first0 + j;
+                    T* dyi = job.DY + (long)i * imageOut;
+                    if (job.NeedDBias)
+                    {
+                        for (int k = 0; k < g.K; k++)
+                            dB[k] += SumShort(dyi + (long)k * pixels, pixels);
+                    }
+                    if (job.NeedDWeight)
+                    {
+                        PadPlanes(job.X + (long)i * imageIn, g.C, g.H, g.W, g.Padding, xg + (long)j * f.Image, f.Image);
+                        WideRows(dyi, g.K, g.OH, g.OW, f, dyg + (long)j * dyImage);
+                    }
+                    if (job.NeedDx)
+                    {
+                        PadPlanes(dyi, g.K, g.OH, g.OW, g.Kernel - 1 - g.Padding, dyp, d.Image);
+                        WideConv<TK>(dyp, job.Offsets + taps, g.K * g.Kernel * g.Kernel, job.PackedDx, cr / TK.Rows, dxw, d.Rounded);
+                        T* dxi = job.DX + (long)i * imageIn;
+                        for (int c = 0; c < g.C; c++)
+                            for (int y = 0; y < g.H; y++)
+                            {
+                                T* src = dxw + (long)c * d.Rounded + (long)y * d.Width;
+                                T* dst = dxi + (long)c * g.InputPixels + (long)y * g.W;
+                                if (job.AccumulateX)
+                                    AddShort(src, dst, g.W);
+                                else
+                                    CopyShort(src, dst, g.W);
+                            }
+                    }
+                }
+                if (!job.NeedDWeight)
+                    continue;
+                for (int rt = 0; rt < krGrad; rt += TK.GradRows)
+                    for (int tt = 0; tt < taps; tt += TK.GradTaps)
+                    {
+                        TK.GradTile(dyg + (long)rt * f.Rounded, f.Rounded, dyImage, xg, f.Image, job.Offsets + tt, f.Rounded, count, sums);
+                        for (int r = 0; r < TK.GradRows && rt + r < g.K; r++)
+                            for (int t = 0; t < TK.GradTaps && tt + t < patch; t++)
+                                dW[(long)(rt + r) * patch + tt + t] += sums[r * TK.GradTaps + t];
+                    }
+            }
+        }
+    }
+
+    /// <summary>dst [K, Lr] = dY's planes in the forward's wide columns (row y at y·Wp), zero in the junk columns and the tail.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void WideRows(T* dy, int k, int oh, int ow, in WidePlan f, T* dst)
+    {
+        for (int r = 0; r < k; r++)
+        {
+            T* src = dy + (long)r * oh * ow;
+            T* row = dst + (long)r * f.Rounded;
+            for (int y = 0; y < oh; y++)
+            {
+                CopyShort(src + (long)y * ow, row + (long)y * f.Width, ow);
+                if (y + 1 < oh)
+                    ClearShort(row + (long)y * f.Width + ow, f.Width - ow);
+            }
+            new Span<T>(row + f.Length, f.Rounded - f.Length).Clear();
+        }
+    }
+}
