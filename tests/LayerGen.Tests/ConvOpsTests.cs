@@ -122,6 +122,62 @@ public sealed class ConvOpsTests
         Reference.AssertClose(Reference.ToDouble(dB2), dB, 1e-12, 1e-12, "dBias");
     }
 
+    /// <summary>
+    /// Each way a convolution can run on this machine gives the same results in double: the direct stride-1 path with
+    /// its AVX-512 tiles (where the hardware has them) and with its AVX2 tiles, and the im2col path (forced through the
+    /// portable GEMM); the forward also against the direct loops. Row counts (filters, channels) and tap counts that are
+    /// not whole tiles, paddings 0 to kernel − 1 and beyond, and sizes whose wide rows end mid-tile.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 5, 5, 1, 3, 0)]
+    [InlineData(2, 7, 5, 3, 3, 1)]
+    [InlineData(3, 9, 11, 9, 3, 2)]
+    [InlineData(5, 6, 8, 17, 3, 1)]
+    [InlineData(2, 8, 7, 5, 5, 2)]
+    [InlineData(3, 6, 6, 4, 2, 1)]
+    [InlineData(2, 4, 4, 3, 3, 3)]  // padding above kernel − 1: the im2col path in every mode
+    public void Conv2d_direct_tiles_and_the_im2col_path_agree(int c, int h, int w, int k, int kernel, int padding)
+    {
+        var input = new ImageShape(c, h, w);
+        var x = Matrix<double>.RandomNormal(3, input.Size, 21);
+        var weight = Matrix<double>.RandomNormal(k, c * kernel * kernel, 22);
+        var bias = Matrix<double>.RandomNormal(1, k, 23);
+        var expected = NaiveConv(Reference.ToDouble(x), Reference.ToDouble(weight), Reference.ToDouble(bias), input, kernel, 1, padding);
+        var dy = Matrix<double>.RandomNormal(x.Rows, expected.GetLength(1), 24);
+
+        (Matrix<double> Y, Matrix<double> DX, Matrix<double> DW, Matrix<double> DB) Run(bool avx2, bool portable)
+        {
+            bool savedAvx2 = Gemm.ForceAvx2, savedPortable = Gemm.ForcePortable;
+            Gemm.ForceAvx2 = avx2;
+            Gemm.ForcePortable = portable;
+            try
+            {
+                var y = Ops.Conv2d(x, weight, bias, input, kernel, 1, padding);
+                // Accumulating into ones checks the accumulate flags of every path too.
+                var dx = Matrix<double>.Filled(x.Rows, x.Cols, 1);
+                var dw = Matrix<double>.Filled(weight.Rows, weight.Cols, 1);
+                var db = Matrix<double>.Filled(1, k, 1);
+                Ops.Conv2dBackward(x, weight, bias, input, kernel, 1, padding, dy, dx, true, dw, true, db, true);
+                return (y, dx, dw, db);
+            }
+            finally
+            {
+                Gemm.ForceAvx2 = savedAvx2;
+                Gemm.ForcePortable = savedPortable;
+            }
+        }
+
+        var im2col = Run(avx2: false, portable: true);
+        Reference.AssertClose(expected, im2col.Y, 1e-12, 1e-12, "im2col y");
+        foreach (var (name, run) in new[] { ("default", Run(false, false)), ("AVX2 tiles", Run(true, false)) })
+        {
+            Reference.AssertClose(expected, run.Y, 1e-12, 1e-12, name + " y");
+            Reference.AssertClose(Reference.ToDouble(im2col.DX), run.DX, 1e-12, 1e-12, name + " dX");
+            Reference.AssertClose(Reference.ToDouble(im2col.DW), run.DW, 1e-12, 1e-12, name + " dWeight");
+            Reference.AssertClose(Reference.ToDouble(im2col.DB), run.DB, 1e-12, 1e-12, name + " dBias");
+        }
+    }
+
     [Fact]
     public void Conv2d_split_over_threads_matches_one_thread()
     {
