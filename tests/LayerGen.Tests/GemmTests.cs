@@ -460,10 +460,19 @@ public class GemmTests : IDisposable
         try
         {
             Gemm.Multiply(false, false, m, n, k, T.One, a, k, b, n, T.Zero, c, n);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int repeat = 0; repeat < 5; repeat++)
-                Gemm.Multiply(false, false, m, n, k, T.One, a, k, b, n, T.Zero, c, n);
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // Up to three measured runs of five products, passing on the first that allocates nothing: an allocation per
+            // product shows in every run, but the suite has seen a one-time 7–8 KB on this thread in one run out of
+            // many (stops 15 and 17, both times right after other tests, with the worker waking from its semaphore
+            // rather than spinning), which a single warm-up product does not always reach.
+            var runs = new List<long>();
+            for (int attempt = 0; attempt < 3 && (runs.Count == 0 || runs[^1] != 0); attempt++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int repeat = 0; repeat < 5; repeat++)
+                    Gemm.Multiply(false, false, m, n, k, T.One, a, k, b, n, T.Zero, c, n);
+                runs.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            Assert.True(runs[^1] == 0, $"{typeof(T).Name} {m}×{n}×{k}: bytes allocated per run of five products: {string.Join(", ", runs)}");
         }
         finally
         {
