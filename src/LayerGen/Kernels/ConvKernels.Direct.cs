@@ -139,19 +139,29 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         return (Math.Max(packed, 1), RoundUp(g.Patch, gradTaps) + (dx ? g.K * k2 : 0));
     }
 
-    /// <summary>dst [channels, (h + 2·pad)·(w + 2·pad)] = the planes with a zero border, then <c>image − planes</c> zeros of slack.</summary>
+    /// <summary>
+    /// dst [channels, (h + 2·pad)·(w + 2·pad)] = the planes with a zero border, then <c>image − planes</c> zeros of slack.
+    /// Each element is written once: the border rows whole, each image row as its left border, its pixels and its right
+    /// border (which run on into the next row's left border).
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void PadPlanes(T* src, int channels, int h, int w, int pad, T* dst, int image)
     {
         int wp = w + 2 * pad, plane = (h + 2 * pad) * wp;
-        new Span<T>(dst, image).Clear();
         for (int c = 0; c < channels; c++)
         {
             T* s = src + (long)c * h * w;
-            T* d = dst + (long)c * plane + (long)pad * wp + pad;
+            T* d = dst + (long)c * plane;
+            ClearShort(d, pad * wp + pad);                   // top border rows, and the first row's left border
             for (int y = 0; y < h; y++)
-                CopyShort(s + (long)y * w, d + (long)y * wp, w);
+            {
+                T* row = d + (long)(pad + y) * wp + pad;
+                CopyShort(s + (long)y * w, row, w);
+                ClearShort(row + w, y + 1 < h ? 2 * pad : pad); // right border + the next row's left border
+            }
+            ClearShort(d + (long)(pad + h) * wp, pad * wp); // bottom border rows
         }
+        ClearShort(dst + (long)channels * plane, image - channels * plane);
     }
 
     /// <summary>output [rowTiles·Rows, Lr] = the direct convolution of a padded input, one tile of columns at a time.</summary>
