@@ -3,10 +3,14 @@ using System.Numerics.Tensors;
 
 namespace LayerGen;
 
-// Convolution and max pooling over images stored one per row in (C, H, W) order (ImageShape). Conv2d runs through
-// im2col and the runtime's GEMM, image by image, with the images split across the cores above a size threshold; its
-// fused backward recomputes each image's im2col once and from it writes dBias, dWeight and (through col2im) dX. Max
-// pooling with a 2×2 window and stride 2 has its own loops (Kernels/ConvKernels.cs).
+// Convolution and max pooling over images stored one per row in (C, H, W) order (ImageShape), with the images split
+// across the cores above a size threshold. A stride-1 convolution with padding ≤ kernel − 1 (the "same" 3×3 layers of
+// a CNN) runs directly on AVX-512 or AVX2 hardware: register tiles read each filter tap's operand straight out of the
+// zero-padded image (an implicit im2col; Kernels/ConvKernels.Direct.cs, Kernels/ConvTiles.cs), dX is the same kernel
+// over dY with the filters flipped, dWeight dot products along the image rows. Every other convolution runs through
+// im2col and the runtime's GEMM, image by image; its fused backward recomputes each image's im2col once and from it
+// writes dBias, dWeight and (through col2im) dX (Kernels/ConvKernels.cs). Max pooling with a 2×2 window and stride 2
+// has its own vector loops (Kernels/PoolKernels.cs).
 //
 // Generated code: each descriptor names a ResultShape method, which sizes the tape buffer the destination overload writes
 // into (the result's column count, K·OH·OW or C·OH·OW, follows from the ImageShape and int arguments, which a
@@ -15,8 +19,9 @@ namespace LayerGen;
 // needed). A generated training step through these ops allocates nothing after warm-up.
 //
 // Scratch: each thread that runs a part of a convolution (the caller and the GEMM's persistent workers) keeps its
-// im2col/col2im buffer in a [ThreadStatic] array that grows once to the largest image it has seen; the caller keeps
-// the per-part partial sums of dWeight and dBias the same way. Nothing is allocated per call after that.
+// padded images or im2col/col2im buffer in a [ThreadStatic] array that grows once to the largest image it has seen; the
+// caller keeps the per-part partial sums of dWeight and dBias, and the direct path's packed filters and tap offsets,
+// the same way. Nothing is allocated per call after that.
 public static partial class Ops
 {
     // ---------------------------------------------------------------- Conv2d

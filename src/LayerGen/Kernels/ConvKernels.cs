@@ -4,7 +4,9 @@ using System.Numerics.Tensors;
 namespace LayerGen;
 
 /// <summary>
-/// Conv2d through im2col and <see cref="Gemm.Multiply{T}"/>, one image at a time: image n's im2col matrix
+/// Conv2d. Stride-1 convolutions with padding ≤ kernel − 1 take the direct path on AVX-512/AVX2 hardware
+/// (<c>ConvKernels.Direct.cs</c>: no im2col matrix, no GEMM); the rest go through im2col and
+/// <see cref="Gemm.Multiply{T}"/>, one image at a time: image n's im2col matrix
 /// <c>col [C·k·k, OH·OW]</c> (row (c, i, j) holds the input pixel under filter tap (c, i, j) for every output pixel, 0 in
 /// the padding) gives <c>yₙ [K, OH·OW] = weight [K, C·k·k] · col</c>, which is already the (K, OH, OW) layout of the
 /// result row. The backward reuses one im2col per image for <c>dWeightᵀ += col·dYₙᵀ</c> (dot products when the filters
