@@ -63,44 +63,62 @@ internal static class ConvProfile
     }
 }
 
+/// <summary>
+/// <c>-- conv-tile</c>: the direct convolution's register tiles alone, their operands in L1 (the 8→16 @14×14 layer's
+/// shapes: 8 padded 16×16 planes, 72 taps), in GFLOP/s on one thread; with the offsets aligned to whole vectors too,
+/// to show what the unaligned tap loads cost.
+/// </summary>
 internal static unsafe class ConvTileProbe
 {
     public static void Run()
     {
-        var input = new float[8 * 256 + 64];
-        var packed = new float[72 * 8];
-        var output = new float[8 * 256];
-        var offsets = new int[72];
-        for (int c = 0, t = 0; c < 8; c++) for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++, t++) offsets[t] = c * 256 + i * 16 + j;
-        new Random(1).NextBytes(new byte[1]);
-        for (int i = 0; i < input.Length; i++) input[i] = 1e-3f * (i % 17);
-        for (int i = 0; i < packed.Length; i++) packed[i] = 1e-3f * (i % 13);
-        fixed (float* pi = input) fixed (float* pp = packed) fixed (float* po = output) fixed (int* off = offsets)
+        if (ConvTiles512<float>.IsSupported)
+            Probe<ConvTiles512<float>>("AVX-512");
+        if (ConvTiles256<float>.IsSupported)
+            Probe<ConvTiles256<float>>("AVX2");
+    }
+
+    private static void Probe<TK>(string name) where TK : IConvTiles<float>
+    {
+        const int taps = 72, length = 224, images = 4;
+        var input = new float[8 * 256 + 2 * length];
+        var packed = new float[taps * TK.Rows];
+        var output = new float[TK.Rows * length];
+        var dy = new float[TK.GradRows * length];
+        var offsets = new int[taps];
+        for (int i = 0; i < input.Length; i++)
+            input[i] = 1e-3f * (i % 17);
+        for (int i = 0; i < packed.Length; i++)
+            packed[i] = 1e-3f * (i % 13);
+        for (int i = 0; i < dy.Length; i++)
+            dy[i] = 1e-3f * (i % 7);
+        float* sums = stackalloc float[TK.GradRows * TK.GradTaps];
+        foreach (bool aligned in new[] { false, true })
         {
-            foreach (bool aligned in new[] { false, true })
+            for (int c = 0, t = 0; c < 8; c++)
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++, t++)
+                        offsets[t] = aligned ? (c * 256 + i * 16 + j) / TK.Lanes * TK.Lanes : c * 256 + i * 16 + j;
+            fixed (float* pi = input)
+            fixed (float* pp = packed)
+            fixed (float* po = output)
+            fixed (float* pd = dy)
+            fixed (int* off = offsets)
             {
-                if (aligned) for (int t = 0; t < 72; t++) offsets[t] = (offsets[t] / 16) * 16;
-                for (int rep = 0; rep < 3; rep++)
+                int columns = length / TK.Columns, tapTiles = taps / TK.GradTaps;
+                for (int round = 0; round < 3; round++)
                 {
-                    var sw = Stopwatch.StartNew();
-                    const int calls = 200000;
+                    const int calls = 200_000;
+                    var watch = Stopwatch.StartNew();
                     for (int n = 0; n < calls; n++)
-                        ConvTiles512<float>.Tile(pi + (n % 5) * 32, off, 72, pp, po, 256);
-                    double s = sw.Elapsed.TotalSeconds;
-                    Console.WriteLine($"tile probe aligned={aligned}: {calls * 72.0 * 16 * 32 / s / 1e9:F1} GFLOP/s");
+                        TK.Tile(pi + n % columns * TK.Columns, off, taps, pp, po + n % columns * TK.Columns, length);
+                    double forward = calls * 2.0 * taps * TK.Rows * TK.Columns / watch.Elapsed.TotalSeconds / 1e9;
+                    watch.Restart();
+                    for (int n = 0; n < calls / 4; n++)
+                        TK.GradTile(pd, length, 0, pi, 0, off + n % tapTiles * TK.GradTaps, length, images, sums);
+                    double grad = calls / 4 * 2.0 * images * length * TK.GradRows * TK.GradTaps / watch.Elapsed.TotalSeconds / 1e9;
+                    Console.WriteLine($"{name} tiles, offsets {(aligned ? "aligned" : "as in the layer")}: forward {forward:F1} GFLOP/s, weight gradient {grad:F1} GFLOP/s");
                 }
-                var dy = new float[4 * 240 * 4];
-                fixed (float* pd = dy)
-                    for (int rep = 0; rep < 3; rep++)
-                    {
-                        var sw = Stopwatch.StartNew();
-                        const int calls = 100000;
-                        float* sums = stackalloc float[24];
-                        for (int n = 0; n < calls; n++)
-                            ConvTiles512<float>.GradTile(pd, 240, 0, pi, 0, off + (n % 12) * 6, 240, 4, sums);
-                        double s = sw.Elapsed.TotalSeconds;
-                        Console.WriteLine($"grad tile probe aligned={aligned}: {calls * 4 * 15.0 * 24 * 32 / s / 1e9:F1} GFLOP/s");
-                    }
             }
         }
     }
