@@ -207,16 +207,22 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         var d = DxPlan(g, TK.Columns);
         int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
         int krGrad = RoundUp(g.K, TK.GradRows), taps = RoundUp(patch, TK.GradTaps), cr = RoundUp(g.C, TK.Rows);
-        int dyImage = krGrad * f.Rounded;
+        // A "same" convolution (2p = k − 1) pads dY for dX to exactly the forward's wide layout: dYw is then the padded
+        // dY read from its first interior pixel, its junk columns the zero borders (and its rounded tail too, when the
+        // bottom border is long enough), so one padded copy per image serves both dX and dWeight.
+        int pd = g.Kernel - 1 - g.Padding;
+        bool shared = job.NeedDx && job.NeedDWeight && pd == g.Padding && f.Rounded - f.Length <= pd * f.Width + pd;
+        int dyImage = shared ? Math.Max(krGrad * d.Plane, d.Image) : krGrad * f.Rounded;
+        int dyStart = shared ? pd * f.Width + pd : 0, dyRow = shared ? d.Plane : f.Rounded;
         int group = job.NeedDWeight ? Math.Clamp(GroupBudget / (f.Image + dyImage), 1, end - first) : 1;
         int groupLength = job.NeedDWeight ? group * (f.Image + dyImage) : 0;
-        var scratch = Scratch(ref t_col, groupLength + (job.NeedDx ? d.Image + cr * d.Rounded : 0));
+        var scratch = Scratch(ref t_col, groupLength + (job.NeedDx ? (shared ? 0 : d.Image) + cr * d.Rounded : 0));
         T* sums = stackalloc T[TK.GradRows * TK.GradTaps];
         fixed (T* xg = scratch)
         {
             T* dyg = xg + (long)group * f.Image;
             T* dyp = xg + groupLength;
-            T* dxw = dyp + d.Image;
+            T* dxw = shared ? dyp : dyp + d.Image;
             for (int first0 = first; first0 < end; first0 += group)
             {
                 int count = Math.Min(group, end - first0);
@@ -232,12 +238,14 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                     if (job.NeedDWeight)
                     {
                         PadPlanes(job.X + (long)i * imageIn, g.C, g.H, g.W, g.Padding, xg + (long)j * f.Image, f.Image);
-                        WideRows(dyi, g.K, g.OH, g.OW, f, dyg + (long)j * dyImage);
+                        if (!shared)
+                            WideRows(dyi, g.K, g.OH, g.OW, f, dyg + (long)j * dyImage);
                     }
                     if (job.NeedDx)
                     {
-                        PadPlanes(dyi, g.K, g.OH, g.OW, g.Kernel - 1 - g.Padding, dyp, d.Image);
-                        WideConv<TK>(dyp, job.Offsets + taps, g.K * g.Kernel * g.Kernel, job.PackedDx, cr / TK.Rows, dxw, d.Rounded);
+                        T* padded = shared ? dyg + (long)j * dyImage : dyp;
+                        PadPlanes(dyi, g.K, g.OH, g.OW, pd, padded, d.Image);
+                        WideConv<TK>(padded, job.Offsets + taps, g.K * g.Kernel * g.Kernel, job.PackedDx, cr / TK.Rows, dxw, d.Rounded);
                         T* dxi = job.DX + (long)i * imageIn;
                         for (int c = 0; c < g.C; c++)
                             for (int y = 0; y < g.H; y++)
@@ -256,7 +264,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                 for (int rt = 0; rt < krGrad; rt += TK.GradRows)
                     for (int tt = 0; tt < taps; tt += TK.GradTaps)
                     {
-                        TK.GradTile(dyg + (long)rt * f.Rounded, f.Rounded, dyImage, xg, f.Image, job.Offsets + tt, f.Rounded, count, sums);
+                        TK.GradTile(dyg + dyStart + (long)rt * dyRow, dyRow, dyImage, xg, f.Image, job.Offsets + tt, f.Rounded, count, sums);
                         for (int r = 0; r < TK.GradRows && rt + r < g.K; r++)
                             for (int t = 0; t < TK.GradTaps && tt + t < patch; t++)
                                 dW[(long)(rt + r) * patch + tt + t] += sums[r * TK.GradTaps + t];
