@@ -20,7 +20,7 @@ namespace LayerGen;
 //
 // Scratch: each thread that runs a part of a convolution (the caller and the GEMM's persistent workers) keeps its
 // padded images or im2col/col2im buffer in a [ThreadStatic] array that grows once to the largest image it has seen; the
-// caller keeps the per-part partial sums of dWeight and dBias, and the direct path's packed filters and tap offsets,
+// caller keeps the per-range partial sums of dWeight and dBias, and the direct path's packed filters and tap offsets,
 // the same way. Nothing is allocated per call after that.
 public static partial class Ops
 {

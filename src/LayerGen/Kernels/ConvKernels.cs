@@ -15,13 +15,14 @@ namespace LayerGen;
 /// <c>IsWide</c>).
 /// </summary>
 /// <remarks>
-/// <para>Parallelism: above <see cref="ParallelThreshold"/> multiply-adds the images are split into one contiguous range
-/// per core and run on the GEMM's persistent worker pool (<see cref="GemmParallel.RunParts"/>: no allocation, the job on the
-/// caller's stack). Inside a part the per-image GEMMs run on one thread; dWeight and dBias are summed per part and then
-/// reduced by the caller (so the result does not depend on timing). Small convolutions run on the calling thread, where
+/// <para>Parallelism: above <see cref="ParallelThreshold"/> multiply-adds the images are split into four contiguous ranges
+/// per core, which the parts running on the GEMM's persistent worker pool (<see cref="GemmParallel.RunParts"/>: no
+/// allocation, the job on the caller's stack) claim in turn. Inside a part the per-image GEMMs run on one thread; dWeight
+/// and dBias are summed per range and then reduced by the caller in range order (so the result does not depend on which
+/// part ran which range). Small convolutions run on the calling thread, where
 /// a large per-image GEMM may still use the pool itself.</para>
 /// <para>Scratch: the im2col/col2im buffer is a <see cref="ThreadStaticAttribute"/> array per element type and thread,
-/// grown (once) to the largest image seen; the per-part partial sums are a second such array on the calling thread.
+/// grown (once) to the largest image seen; the per-range partial sums are a second such array on the calling thread.
 /// With kernel 1, stride 1 and no padding the image itself is its im2col matrix and no scratch is used.</para>
 /// </remarks>
 internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -43,6 +44,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         public int Direct;
         public ConvGeometry G;
         public int N;
+        public int Chunks, Claimed; // the images in Chunks ranges, claimed in order by the parts (Claimed: the next one)
         public bool NeedDx, NeedDWeight, NeedDBias, AccumulateX;
     }
 
@@ -55,6 +57,15 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         return work < ParallelThreshold || threads <= 1 ? 1 : Math.Min(threads, n);
     }
 
+    /// <summary>
+    /// Image ranges per call: one on one thread, otherwise <see cref="ChunksPerPart"/> per part, claimed in turn, so a
+    /// part that runs slower (a core the machine shares) takes fewer and nobody waits long at the end. The ranges depend
+    /// only on the image and part counts, and each has its own partial sums, so the result does not depend on timing.
+    /// </summary>
+    private static int Chunks(int parts, int n) => parts <= 1 ? 1 : Math.Min(n, parts * ChunksPerPart);
+
+    private const int ChunksPerPart = 4;
+
     public static void Forward(Matrix<T> x, Matrix<T> weight, Matrix<T> bias, in ConvGeometry g, Matrix<T> result)
     {
         int n = x.Rows;
@@ -65,8 +76,8 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         fixed (T* pb = bias.AsReadOnlySpan())
         fixed (T* py = result.AsSpan())
         {
-            var job = new Job { X = px, Weight = pw, Bias = pb, Y = py, G = g, N = n, Direct = DirectKind(g) };
             int parts = Parts(g, n);
+            var job = new Job { X = px, Weight = pw, Bias = pb, Y = py, G = g, N = n, Direct = DirectKind(g), Chunks = Chunks(parts, n) };
             if (job.Direct != NoDirect)
             {
                 var (packedLength, offsetsLength) = PackLengths(job.Direct, g, forward: true, dx: false);
@@ -107,8 +118,8 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                 dX?.AsSpan().Clear();
             return;
         }
-        int parts = Parts(g, n);
-        var partials = dWeight is null && dBias is null ? null : Scratch(ref t_partials, parts * stridePartial);
+        int parts = Parts(g, n), chunks = Chunks(parts, n);
+        var partials = dWeight is null && dBias is null ? null : Scratch(ref t_partials, chunks * stridePartial);
         fixed (T* px = x.AsReadOnlySpan())
         fixed (T* pw = weight.AsReadOnlySpan())
         fixed (T* pdy = dOutput.AsReadOnlySpan())
@@ -119,7 +130,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
             {
                 X = px, Weight = pw, DY = pdy, DX = pdx, Partials = pp, G = g, N = n,
                 NeedDx = dX is not null, NeedDWeight = dWeight is not null, NeedDBias = dBias is not null, AccumulateX = accumulateX,
-                Direct = DirectKind(g),
+                Direct = DirectKind(g), Chunks = chunks,
             };
             if (job.Direct != NoDirect)
             {
@@ -143,13 +154,13 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
             else
                 GemmParallel.RunParts(&BackwardPart, &job, parts);
 
-            // Reduce the parts' sums in part order (deterministic); the direct path's are [K, patch], the im2col path's transposed.
+            // Reduce the ranges' sums in range order (deterministic); the direct path's are [K, patch], the im2col path's transposed.
             if (dWeight is not null && job.Direct != NoDirect)
-                Reduce(pp, weights, stridePartial, parts, dWeight.AsSpan(), accumulateWeight);
+                Reduce(pp, weights, stridePartial, chunks, dWeight.AsSpan(), accumulateWeight);
             else if (dWeight is not null)
-                ReduceTransposed(pp, g.Patch, g.K, stridePartial, parts, dWeight.AsSpan(), accumulateWeight);
+                ReduceTransposed(pp, g.Patch, g.K, stridePartial, chunks, dWeight.AsSpan(), accumulateWeight);
             if (dBias is not null)
-                Reduce(pp + weights, g.K, stridePartial, parts, dBias.AsSpan(), accumulateBias);
+                Reduce(pp + weights, g.K, stridePartial, chunks, dBias.AsSpan(), accumulateBias);
         }
     }
 
@@ -191,49 +202,16 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ForwardPart(void* state, int part, int parts)
     {
-        ref readonly Job job = ref *(Job*)state;
-        var g = job.G;
-        var (first, end) = Range(job.N, part, parts);
-        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
-        bool identity = IsIdentityIm2Col(g);
+        Job* job = (Job*)state;
         int saved = GemmParallel.MaxThreads;
         if (parts > 1)
             GemmParallel.MaxThreads = 1; // the pool runs this part already
         try
         {
-            if (job.Direct == Direct512)
+            while (GemmParallel.TryClaim(&job->Claimed, job->Chunks, out int chunk))
             {
-                ForwardDirect<ConvTiles512<T>>(in job, first, end);
-                return;
-            }
-            if (job.Direct == Direct256)
-            {
-                ForwardDirect<ConvTiles256<T>>(in job, first, end);
-                return;
-            }
-            if (IsWide(g))
-            {
-                ForwardWide(in job, first, end);
-                return;
-            }
-            var scratch = identity ? null : Scratch(ref t_col, patch * pixels);
-            fixed (T* col = scratch)
-            {
-                var w = new ReadOnlySpan<T>(job.Weight, g.K * patch);
-                for (int i = first; i < end; i++)
-                {
-                    T* xi = job.X + (long)i * imageIn;
-                    T* yi = job.Y + (long)i * imageOut;
-                    if (!identity)
-                        Im2Col(xi, col, g);
-                    Gemm.Multiply(false, false, g.K, pixels, patch, T.One, w, patch,
-                        new ReadOnlySpan<T>(identity ? xi : col, patch * pixels), pixels, T.Zero, new Span<T>(yi, imageOut), pixels);
-                    for (int k = 0; k < g.K; k++)
-                    {
-                        var row = new Span<T>(yi + (long)k * pixels, pixels);
-                        TensorPrimitives.Add(row, job.Bias[k], row);
-                    }
-                }
+                var (first, end) = Range(job->N, chunk, job->Chunks);
+                ForwardChunk(in *job, first, end);
             }
         }
         finally
@@ -243,100 +221,152 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardChunk(in Job job, int first, int end)
+    {
+        var g = job.G;
+        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
+        bool identity = IsIdentityIm2Col(g);
+        if (job.Direct == Direct512)
+        {
+            ForwardDirect<ConvTiles512<T>>(in job, first, end);
+            return;
+        }
+        if (job.Direct == Direct256)
+        {
+            ForwardDirect<ConvTiles256<T>>(in job, first, end);
+            return;
+        }
+        if (IsWide(g))
+        {
+            ForwardWide(in job, first, end);
+            return;
+        }
+        var scratch = identity ? null : Scratch(ref t_col, patch * pixels);
+        fixed (T* col = scratch)
+        {
+            var w = new ReadOnlySpan<T>(job.Weight, g.K * patch);
+            for (int i = first; i < end; i++)
+            {
+                T* xi = job.X + (long)i * imageIn;
+                T* yi = job.Y + (long)i * imageOut;
+                if (!identity)
+                    Im2Col(xi, col, g);
+                Gemm.Multiply(false, false, g.K, pixels, patch, T.One, w, patch,
+                    new ReadOnlySpan<T>(identity ? xi : col, patch * pixels), pixels, T.Zero, new Span<T>(yi, imageOut), pixels);
+                for (int k = 0; k < g.K; k++)
+                {
+                    var row = new Span<T>(yi + (long)k * pixels, pixels);
+                    TensorPrimitives.Add(row, job.Bias[k], row);
+                }
+            }
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void BackwardPart(void* state, int part, int parts)
     {
-        ref readonly Job job = ref *(Job*)state;
-        var g = job.G;
-        var (first, end) = Range(job.N, part, parts);
-        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
-        int weights = g.K * patch;
-        bool identity = IsIdentityIm2Col(g);
+        Job* job = (Job*)state;
         int saved = GemmParallel.MaxThreads;
         if (parts > 1)
-            GemmParallel.MaxThreads = 1;
+            GemmParallel.MaxThreads = 1; // the pool runs this part already
         try
         {
-            T* dW = job.Partials + (long)part * (weights + g.K);
-            T* dB = dW + weights;
-            if (job.NeedDWeight || job.NeedDBias)
-                new Span<T>(dW, weights + g.K).Clear();
-            if (job.Direct == Direct512)
+            while (GemmParallel.TryClaim(&job->Claimed, job->Chunks, out int chunk))
             {
-                BackwardDirect<ConvTiles512<T>>(in job, first, end, dW, dB);
-                return;
-            }
-            if (job.Direct == Direct256)
-            {
-                BackwardDirect<ConvTiles256<T>>(in job, first, end, dW, dB);
-                return;
-            }
-            if (IsWide(g))
-            {
-                BackwardWide(in job, first, end, dW, dB);
-                return;
-            }
-            // One buffer: col (for dWeight) then dCol (for dX).
-            int colLength = identity ? 0 : patch * pixels;
-            var scratch = identity ? null : Scratch(ref t_col, 2 * colLength);
-            fixed (T* col = scratch)
-            {
-                T* dCol = col + colLength;
-                var w = new ReadOnlySpan<T>(job.Weight, weights);
-                for (int i = first; i < end; i++)
-                {
-                    T* xi = job.X + (long)i * imageIn;
-                    T* dyi = job.DY + (long)i * imageOut;
-                    var dy = new ReadOnlySpan<T>(dyi, imageOut);
-                    if (job.NeedDBias)
-                    {
-                        for (int k = 0; k < g.K; k++)
-                            dB[k] += SumShort(dyi + (long)k * pixels, pixels);
-                    }
-                    if (job.NeedDWeight)
-                    {
-                        // dW [K, patch] += dYᵢ [K, pixels] · colᵀ (col is [patch, pixels]).
-                        if (!identity)
-                            Im2Col(xi, col, g);
-                        T* c = identity ? xi : col;
-                        if (weights <= SmallWeights)
-                        {
-                            // Few filter weights over many pixels (a first layer: 8 filters of 1·3·3 over 28·28): one dot
-                            // product per weight is faster than a GEMM of 8 × 9 tiles.
-                            for (int k = 0; k < g.K; k++)
-                            {
-                                var dyk = new ReadOnlySpan<T>(dyi + (long)k * pixels, pixels);
-                                for (int t = 0; t < patch; t++)
-                                    dW[t * g.K + k] += TensorPrimitives.Dot(dyk, new ReadOnlySpan<T>(c + (long)t * pixels, pixels));
-                            }
-                        }
-                        else
-                        {
-                            // dWᵀ [patch, K] += col [patch, pixels] · dYᵢᵀ (the partials are transposed; see ReduceTransposed).
-                            Gemm.Multiply(false, true, patch, g.K, pixels, T.One, new ReadOnlySpan<T>(c, patch * pixels), pixels,
-                                dy, pixels, T.One, new Span<T>(dW, weights), g.K);
-                        }
-                    }
-                    if (job.NeedDx)
-                    {
-                        // dCol [patch, pixels] = weightᵀ · dYᵢ, then col2im adds it onto the pixels it was read from.
-                        T* dxi = job.DX + (long)i * imageIn;
-                        if (identity)
-                        {
-                            Gemm.Multiply(true, false, patch, pixels, g.K, T.One, w, patch, dy, pixels,
-                                job.AccumulateX ? T.One : T.Zero, new Span<T>(dxi, imageIn), pixels);
-                            continue;
-                        }
-                        Gemm.Multiply(true, false, patch, pixels, g.K, T.One, w, patch, dy, pixels, T.Zero, new Span<T>(dCol, colLength), pixels);
-                        if (!job.AccumulateX)
-                            new Span<T>(dxi, imageIn).Clear();
-                        Col2Im(dCol, dxi, g);
-                    }
-                }
+                var (first, end) = Range(job->N, chunk, job->Chunks);
+                BackwardChunk(in *job, chunk, first, end);
             }
         }
         finally
         {
             GemmParallel.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>Images [first, end): dX written, dWeight and dBias summed into range <paramref name="chunk"/>'s partials.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardChunk(in Job job, int chunk, int first, int end)
+    {
+        var g = job.G;
+        int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
+        int weights = g.K * patch;
+        bool identity = IsIdentityIm2Col(g);
+        T* dW = job.Partials + (long)chunk * (weights + g.K);
+        T* dB = dW + weights;
+        if (job.NeedDWeight || job.NeedDBias)
+            new Span<T>(dW, weights + g.K).Clear();
+        if (job.Direct == Direct512)
+        {
+            BackwardDirect<ConvTiles512<T>>(in job, first, end, dW, dB);
+            return;
+        }
+        if (job.Direct == Direct256)
+        {
+            BackwardDirect<ConvTiles256<T>>(in job, first, end, dW, dB);
+            return;
+        }
+        if (IsWide(g))
+        {
+            BackwardWide(in job, first, end, dW, dB);
+            return;
+        }
+        // One buffer: col (for dWeight) then dCol (for dX).
+        int colLength = identity ? 0 : patch * pixels;
+        var scratch = identity ? null : Scratch(ref t_col, 2 * colLength);
+        fixed (T* col = scratch)
+        {
+            T* dCol = col + colLength;
+            var w = new ReadOnlySpan<T>(job.Weight, weights);
+            for (int i = first; i < end; i++)
+            {
+                T* xi = job.X + (long)i * imageIn;
+                T* dyi = job.DY + (long)i * imageOut;
+                var dy = new ReadOnlySpan<T>(dyi, imageOut);
+                if (job.NeedDBias)
+                {
+                    for (int k = 0; k < g.K; k++)
+                        dB[k] += SumShort(dyi + (long)k * pixels, pixels);
+                }
+                if (job.NeedDWeight)
+                {
+                    // dW [K, patch] += dYᵢ [K, pixels] · colᵀ (col is [patch, pixels]).
+                    if (!identity)
+                        Im2Col(xi, col, g);
+                    T* c = identity ? xi : col;
+                    if (weights <= SmallWeights)
+                    {
+                        // Few filter weights over many pixels (a first layer: 8 filters of 1·3·3 over 28·28): one dot
+                        // product per weight is faster than a GEMM of 8 × 9 tiles.
+                        for (int k = 0; k < g.K; k++)
+                        {
+                            var dyk = new ReadOnlySpan<T>(dyi + (long)k * pixels, pixels);
+                            for (int t = 0; t < patch; t++)
+                                dW[t * g.K + k] += TensorPrimitives.Dot(dyk, new ReadOnlySpan<T>(c + (long)t * pixels, pixels));
+                        }
+                    }
+                    else
+                    {
+                        // dWᵀ [patch, K] += col [patch, pixels] · dYᵢᵀ (the partials are transposed; see ReduceTransposed).
+                        Gemm.Multiply(false, true, patch, g.K, pixels, T.One, new ReadOnlySpan<T>(c, patch * pixels), pixels,
+                            dy, pixels, T.One, new Span<T>(dW, weights), g.K);
+                    }
+                }
+                if (job.NeedDx)
+                {
+                    // dCol [patch, pixels] = weightᵀ · dYᵢ, then col2im adds it onto the pixels it was read from.
+                    T* dxi = job.DX + (long)i * imageIn;
+                    if (identity)
+                    {
+                        Gemm.Multiply(true, false, patch, pixels, g.K, T.One, w, patch, dy, pixels,
+                            job.AccumulateX ? T.One : T.Zero, new Span<T>(dxi, imageIn), pixels);
+                        continue;
+                    }
+                    Gemm.Multiply(true, false, patch, pixels, g.K, T.One, w, patch, dy, pixels, T.Zero, new Span<T>(dCol, colLength), pixels);
+                    if (!job.AccumulateX)
+                        new Span<T>(dxi, imageIn).Clear();
+                    Col2Im(dCol, dxi, g);
+                }
+            }
         }
     }
 
