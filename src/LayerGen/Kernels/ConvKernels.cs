@@ -386,21 +386,6 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
 
     private static int WideLength(in ConvGeometry g) => (g.OH - 1) * PaddedWidth(g) + g.OW;
 
-    /// <summary>xp [C, Hp·Wp] = the image with a zero border of <c>padding</c>.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void PadImage(T* image, T* xp, in ConvGeometry g)
-    {
-        int wp = PaddedWidth(g), plane = PaddedPlane(g), p = g.Padding;
-        new Span<T>(xp, g.C * plane).Clear();
-        for (int c = 0; c < g.C; c++)
-        {
-            T* src = image + (long)c * g.InputPixels;
-            T* dst = xp + (long)c * plane + (long)p * wp + p;
-            for (int y = 0; y < g.H; y++)
-                CopyShort(src + (long)y * g.W, dst + (long)y * wp, g.W);
-        }
-    }
-
     /// <summary>colp [C·k², L]: tap (c, ki, kj)'s row is xp[c] + ki·Wp + kj.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void WideIm2Col(T* xp, T* colp, in ConvGeometry g, int length)
@@ -427,7 +412,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
             var w = new ReadOnlySpan<T>(job.Weight, g.K * patch);
             for (int i = first; i < end; i++)
             {
-                PadImage(job.X + (long)i * imageIn, xp, g);
+                PadPlanes(job.X + (long)i * imageIn, g.C, g.H, g.W, g.Padding, xp, g.C * plane);
                 WideIm2Col(xp, colp, g, length);
                 Gemm.Multiply(false, false, g.K, length, patch, T.One, w, patch,
                     new ReadOnlySpan<T>(colp, patch * length), length, T.Zero, new Span<T>(yp, g.K * length), length);
@@ -466,22 +451,12 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                 }
                 if (!job.NeedDWeight && !job.NeedDx)
                     continue;
-                // dYp [K, L]: dYᵢ in wide columns, zero in the junk ones.
-                for (int f = 0; f < g.K; f++)
-                {
-                    T* src = dyi + (long)f * pixels;
-                    T* dst = dyp + (long)f * length;
-                    for (int y = 0; y < g.OH; y++)
-                    {
-                        CopyShort(src + (long)y * g.OW, dst + (long)y * wp, g.OW);
-                        if (y + 1 < g.OH)
-                            ClearShort(dst + (long)y * wp + g.OW, wp - g.OW);
-                    }
-                }
+                // dYp [K, L]: dYᵢ in wide columns, zero in the junk ones (rows L long: no rounded tail).
+                WideRows(dyi, g.K, g.OH, g.OW, new WidePlan(plane, wp, length, length, g.C * plane), dyp);
                 var dyWide = new ReadOnlySpan<T>(dyp, g.K * length);
                 if (job.NeedDWeight)
                 {
-                    PadImage(job.X + (long)i * imageIn, xp, g);
+                    PadPlanes(job.X + (long)i * imageIn, g.C, g.H, g.W, g.Padding, xp, g.C * plane);
                     WideIm2Col(xp, colp, g, length);
                     if (weights <= SmallWeights)
                     {
