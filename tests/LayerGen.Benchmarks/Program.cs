@@ -21,6 +21,9 @@ switch (args.FirstOrDefault())
         return EmbeddingBenchmarks.Report(args[1..]);
     case "mlp-profile":
         return MlpProfile.Run(args[1..]);
+    case "gemm-kernel":
+        GemmKernelProbe.Run();
+        return 0;
     case "peak":
         PeakBenchmarks.Report();
         return 0;
