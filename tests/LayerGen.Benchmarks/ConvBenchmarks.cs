@@ -42,54 +42,94 @@ public class ConvBenchmarks
         }
     }
 
-    /// <summary>The side-by-side table: LayerGen (Stopwatch, median of 7 batches) and PyTorch's script, run alternately.</summary>
+    /// <summary>
+    /// The side-by-side table. PyTorch's script runs as a server (<c>conv_bench.py --serve</c>), and each round times one
+    /// batch of 50 steps of each side in turn, the order alternating between rounds, with a pause between them so that
+    /// neither side's spinning threads overlap the other's batch. A burst of load from other tenants of a shared machine
+    /// then hits both sides of a round alike: the table gives each side's median and the paired per-round ratios.
+    /// <c>-- conv [rounds=N]</c> (default 15).
+    /// </summary>
     public static int Report(string[] args)
     {
+        int rounds = args.Where(a => a.StartsWith("rounds=", StringComparison.Ordinal))
+                         .Select(a => int.Parse(a[7..], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(15);
         string script = Path.Combine(AppContext.BaseDirectory, "torch", "conv_bench.py");
         if (!File.Exists(script))
             script = Path.Combine("torch", "conv_bench.py");
-        var ours = Cases.Select(c => Measure(new Step(c.C, c.K, c.Size))).ToArray();
-        var torch = new Dictionary<string, double>();
+        var steps = Cases.Select(c => new Step(c.C, c.K, c.Size)).ToArray();
+        foreach (var step in steps)
+            for (int i = 0; i < 20; i++)
+                step.Run();
+        Process? torch = null;
         try
         {
-            var process = Process.Start(new ProcessStartInfo("/usr/bin/python3", $"{script} --threads 2") { RedirectStandardOutput = true })!;
-            foreach (var line in process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            torch = Process.Start(new ProcessStartInfo("/usr/bin/python3", $"{script} --threads 2 --serve")
             {
-                int space = line.LastIndexOf(' ');
-                torch[line[..space]] = double.Parse(line[(space + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-            }
-            process.WaitForExit();
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+            })!;
+            if (torch.StandardOutput.ReadLine() != "ready")
+                throw new InvalidOperationException($"{script} did not start");
         }
         catch (Exception e)
         {
             Console.WriteLine($"PyTorch not run: {e.Message}");
+            torch = null;
         }
-        var ours2 = Cases.Select(c => Measure(new Step(c.C, c.K, c.Size))).ToArray();
-        Console.WriteLine($"Conv2d forward+backward, float, batch 64, k 3, pad 1, {Environment.ProcessorCount} threads (ms per step, median)");
-        Console.WriteLine($"{"case",-14} {"LayerGen",10} {"PyTorch",10} {"speed-up",9}");
+        const int reps = 50;
+        var ours = Cases.Select(_ => new List<double>()).ToArray();
+        var theirs = Cases.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+            for (int i = 0; i < Cases.Length; i++)
+                for (int side = 0; side < 2; side++)
+                {
+                    bool layerGen = (side == 0) == (round % 2 == 0);
+                    if (layerGen)
+                        ours[i].Add(Batch(steps[i], reps));
+                    else if (torch is not null)
+                    {
+                        torch.StandardInput.WriteLine($"{i} {reps}");
+                        torch.StandardInput.Flush();
+                        theirs[i].Add(double.Parse(torch.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture));
+                    }
+                    Thread.Sleep(30);
+                }
+        if (torch is not null)
+        {
+            torch.StandardInput.Close();
+            torch.WaitForExit();
+        }
+        Console.WriteLine($"Conv2d forward+backward, float, batch 64, k 3, pad 1, {Environment.ProcessorCount} threads, kernel " +
+                          $"{(Gemm.UseAvx512<float>() ? "AVX-512" : "AVX2")}: {rounds} rounds of {reps} steps per side, alternating (ms per step)");
+        Console.WriteLine($"{"case",-14} {"LayerGen",10} {"PyTorch",10} {"speed-up",9}   per round: min / quartile / median / quartile / max");
         for (int i = 0; i < Cases.Length; i++)
         {
-            double ms = Math.Min(ours[i], ours2[i]);
-            double t = torch.TryGetValue(Cases[i].Name, out var v) ? v : double.NaN;
-            Console.WriteLine($"{Cases[i].Name,-14} {ms,10:F3} {t,10:F3} {t / ms,8:F2}×");
+            double ms = Median(ours[i]), t = theirs[i].Count > 0 ? Median(theirs[i]) : double.NaN;
+            var ratios = theirs[i].Zip(ours[i], (a, b) => a / b).Order().ToArray();
+            string spread = ratios.Length == 0 ? "" :
+                $"   {ratios[0]:F2} / {Quantile(ratios, 0.25):F2} / {Quantile(ratios, 0.5):F2} / {Quantile(ratios, 0.75):F2} / {ratios[^1]:F2}";
+            Console.WriteLine($"{Cases[i].Name,-14} {ms,10:F3} {t,10:F3} {t / ms,8:F2}×{spread}");
         }
         return 0;
     }
 
-    private static double Measure(Step step)
+    private static double Median(List<double> values) => Quantile(values.Order().ToArray(), 0.5);
+
+    private static double Quantile(double[] sorted, double q)
     {
-        for (int i = 0; i < 20; i++)
+        double position = q * (sorted.Length - 1);
+        int low = (int)position;
+        return low + 1 < sorted.Length ? sorted[low] + (position - low) * (sorted[low + 1] - sorted[low]) : sorted[low];
+    }
+
+    /// <summary>One timed batch: a few untimed steps (as the script does), then <paramref name="reps"/> timed ones.</summary>
+    private static double Batch(Step step, int reps)
+    {
+        for (int i = 0; i < 5; i++)
             step.Run();
-        const int reps = 50;
-        var times = new List<double>();
-        for (int batch = 0; batch < 7; batch++)
-        {
-            var watch = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++)
-                step.Run();
-            times.Add(watch.Elapsed.TotalMilliseconds / reps);
-        }
-        times.Sort();
-        return times[times.Count / 2];
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++)
+            step.Run();
+        return watch.Elapsed.TotalMilliseconds / reps;
     }
 }

@@ -16,8 +16,9 @@ namespace LayerGen;
 //   dWeight   dW[f, t] = Σᵢ Σₗ dYwᵢ[f, l] · xpᵢ[off(t) + l], dot products along the wide columns of a group of images
 //             (dYw is dY in xp's wide layout, zero in the junk columns; IConvTiles.GradTile)
 //
-// Wide rows are rounded up to a whole tile of columns (Lr ≥ L); each padded image has Lr − L zeros of slack after its
-// last plane so the last tile's loads stay inside the buffer and read finite values (dYw is zero there, and 0 · x must
+// Wide rows are rounded up to a whole vector (Lr ≥ L; whole tiles of columns, then a narrower tail tile of the vectors
+// left: IConvTiles.TailTile); each padded image has Lr − L zeros of slack after its last plane so the last vector's loads
+// stay inside the buffer and read finite values (dYw is zero there, and 0 · x must
 // be 0). The path needs stride 1 and padding ≤ kernel − 1 (so dY's padding k − 1 − p is not negative).
 
 internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -49,21 +50,21 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
     /// elements one image takes (its planes plus the slack).</summary>
     private readonly record struct WidePlan(int Plane, int Width, int Length, int Rounded, int Image);
 
-    private static WidePlan Plan(int channels, int h, int w, int pad, int oh, int ow, int columns)
+    private static WidePlan Plan(int channels, int h, int w, int pad, int oh, int ow, int lanes)
     {
-        int wp = w + 2 * pad, plane = (h + 2 * pad) * wp, length = (oh - 1) * wp + ow, rounded = RoundUp(length, columns);
+        int wp = w + 2 * pad, plane = (h + 2 * pad) * wp, length = (oh - 1) * wp + ow, rounded = RoundUp(length, lanes);
         return new WidePlan(plane, wp, length, rounded, channels * plane + (rounded - length));
     }
 
     /// <summary>The forward's plan: x [C, H, W] padded by p.</summary>
-    private static WidePlan ForwardPlan(in ConvGeometry g, int columns) => Plan(g.C, g.H, g.W, g.Padding, g.OH, g.OW, columns);
+    private static WidePlan ForwardPlan(in ConvGeometry g, int lanes) => Plan(g.C, g.H, g.W, g.Padding, g.OH, g.OW, lanes);
 
     /// <summary>dX's plan: dY [K, OH, OW] padded by k − 1 − p gives back H × W.</summary>
-    private static WidePlan DxPlan(in ConvGeometry g, int columns) => Plan(g.K, g.OH, g.OW, g.Kernel - 1 - g.Padding, g.H, g.W, columns);
+    private static WidePlan DxPlan(in ConvGeometry g, int lanes) => Plan(g.K, g.OH, g.OW, g.Kernel - 1 - g.Padding, g.H, g.W, lanes);
 
-    private static (int Rows, int Columns, int GradRows, int GradTaps) Tiles(int kind) => kind == Direct512
-        ? (ConvTiles512<T>.Rows, ConvTiles512<T>.Columns, ConvTiles512<T>.GradRows, ConvTiles512<T>.GradTaps)
-        : (ConvTiles256<T>.Rows, ConvTiles256<T>.Columns, ConvTiles256<T>.GradRows, ConvTiles256<T>.GradTaps);
+    private static (int Rows, int Lanes, int GradRows, int GradTaps) Tiles(int kind) => kind == Direct512
+        ? (ConvTiles512<T>.Rows, ConvTiles512<T>.Lanes, ConvTiles512<T>.GradRows, ConvTiles512<T>.GradTaps)
+        : (ConvTiles256<T>.Rows, ConvTiles256<T>.Lanes, ConvTiles256<T>.GradRows, ConvTiles256<T>.GradTaps);
 
     /// <summary>The thread's scratch array of at least <paramref name="length"/> elements (grown, never shrunk).</summary>
     private static TElement[] Scratch<TElement>(ref TElement[]? slot, int length)
@@ -83,9 +84,9 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void PackDirect(int kind, T* weight, in ConvGeometry g, bool forward, bool dx, T[] packed, int[] offsets)
     {
-        var (rows, columns, _, gradTaps) = Tiles(kind);
+        var (rows, lanes, _, gradTaps) = Tiles(kind);
         int k = g.Kernel, patch = g.Patch, kr = RoundUp(g.K, rows), cr = RoundUp(g.C, rows), taps = RoundUp(patch, gradTaps);
-        var f = ForwardPlan(g, columns);
+        var f = ForwardPlan(g, lanes);
         fixed (int* po = offsets)
         {
             for (int c = 0, t = 0; c < g.C; c++)
@@ -96,7 +97,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                 po[t] = 0; // whole gradient tiles: these taps' sums are computed and dropped
             if (dx)
             {
-                var d = DxPlan(g, columns);
+                var d = DxPlan(g, lanes);
                 for (int ch = 0, t = 0; ch < g.K; ch++)
                     for (int a = 0; a < k; a++)
                         for (int b = 0; b < k; b++, t++)
@@ -163,21 +164,28 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         ClearShort(dst + (long)channels * plane, image - channels * plane);
     }
 
-    /// <summary>output [rowTiles·Rows, Lr] = the direct convolution of a padded input, one tile of columns at a time.</summary>
+    /// <summary>
+    /// output [rowTiles·Rows, Lr] = the direct convolution of a padded input, one tile of columns at a time, then one
+    /// tail tile of the vectors left (Lr is a whole number of vectors, not of tiles).
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void WideConv<TK>(T* input, int* offsets, int taps, T* packed, int rowTiles, T* output, int rounded)
         where TK : IConvTiles<T>
     {
-        for (int l = 0; l < rounded; l += TK.Columns)
+        int l = 0;
+        for (; l + TK.Columns <= rounded; l += TK.Columns)
             for (int rt = 0; rt < rowTiles; rt++)
                 TK.Tile(input + l, offsets, taps, packed + (long)rt * taps * TK.Rows, output + (long)rt * TK.Rows * rounded + l, rounded);
+        if (l < rounded)
+            for (int rt = 0; rt < rowTiles; rt++)
+                TK.TailTile(input + l, offsets, taps, packed + (long)rt * taps * TK.Rows, output + (long)rt * TK.Rows * rounded + l, rounded, (rounded - l) / TK.Lanes);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ForwardDirect<TK>(in Job job, int first, int end) where TK : IConvTiles<T>
     {
         var g = job.G;
-        var f = ForwardPlan(g, TK.Columns);
+        var f = ForwardPlan(g, TK.Lanes);
         int kr = RoundUp(g.K, TK.Rows), pixels = g.OutputPixels, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
         var scratch = Scratch(ref t_col, f.Image + kr * f.Rounded);
         fixed (T* xp = scratch)
@@ -202,8 +210,8 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
     private static void BackwardDirect<TK>(in Job job, int first, int end, T* dW, T* dB) where TK : IConvTiles<T>
     {
         var g = job.G;
-        var f = ForwardPlan(g, TK.Columns);
-        var d = DxPlan(g, TK.Columns);
+        var f = ForwardPlan(g, TK.Lanes);
+        var d = DxPlan(g, TK.Lanes);
         int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
         int krGrad = RoundUp(g.K, TK.GradRows), taps = RoundUp(patch, TK.GradTaps), cr = RoundUp(g.C, TK.Rows);
         // A "same" convolution (2p = k − 1) pads dY for dX to exactly the forward's wide layout: dYw is then the padded

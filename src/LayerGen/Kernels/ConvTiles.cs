@@ -36,6 +36,12 @@ internal unsafe interface IConvTiles<T> where T : unmanaged
     static abstract void Tile(T* input, int* offsets, int taps, T* packed, T* output, int ldo);
 
     /// <summary>
+    /// <see cref="Tile"/> for the last <paramref name="vectors"/> vectors of a wide row (fewer than a tile's
+    /// <see cref="Columns"/>), one vector at a time.
+    /// </summary>
+    static abstract void TailTile(T* input, int* offsets, int taps, T* packed, T* output, int ldo, int vectors);
+
+    /// <summary>
     /// <c>sums[r·GradTaps + j] = Σᵢ Σₗ dy[i·dyImage + r·ldDy + l] · x[i·xImage + offsets[j] + l]</c> over
     /// <paramref name="images"/> images and l &lt; <paramref name="length"/> (a multiple of <see cref="Lanes"/>): one tile
     /// of output channels × filter taps of the weight gradient, each a dot product along the wide columns.
@@ -128,6 +134,27 @@ internal readonly unsafe struct ConvTiles512<T> : IConvTiles<T> where T : unmana
         Store(output + 7L * ldo, v, c70, c71);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TailTile(T* input, int* offsets, int taps, T* packed, T* output, int ldo, int vectors)
+    {
+        int v = Vector512<T>.Count;
+        for (int j = 0; j < vectors; j++, input += v, output += v)
+        {
+            Vector512<T> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            T* w = packed;
+            for (int t = 0; t < taps; t++, w += 8)
+            {
+                var b = Vector512.Load(input + offsets[t]);
+                c0 = Fma(Vector512.Create(w[0]), b, c0); c1 = Fma(Vector512.Create(w[1]), b, c1);
+                c2 = Fma(Vector512.Create(w[2]), b, c2); c3 = Fma(Vector512.Create(w[3]), b, c3);
+                c4 = Fma(Vector512.Create(w[4]), b, c4); c5 = Fma(Vector512.Create(w[5]), b, c5);
+                c6 = Fma(Vector512.Create(w[6]), b, c6); c7 = Fma(Vector512.Create(w[7]), b, c7);
+            }
+            c0.Store(output); c1.Store(output + ldo); c2.Store(output + 2L * ldo); c3.Store(output + 3L * ldo);
+            c4.Store(output + 4L * ldo); c5.Store(output + 5L * ldo); c6.Store(output + 6L * ldo); c7.Store(output + 7L * ldo);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(T* row, int v, Vector512<T> a, Vector512<T> b)
     {
@@ -187,10 +214,11 @@ internal readonly unsafe struct ConvTiles512<T> : IConvTiles<T> where T : unmana
 }
 
 /// <summary>
-/// AVX2/FMA: forward tiles of 4 channels × 3 vectors, gradient tiles of 3 channels × 4 taps: twelve accumulators each,
-/// which with the operands fill the 16 ymm registers. Twelve FMAs per tap cover the FMA latency with room to spare (8
-/// would only just), and a tap costs 3 + 4 loads (plus its offset) for 12 FMAs instead of 2 + 4 for 8, so the tile is
-/// bound by its FMAs rather than by the two 256-bit loads a cycle of a Zen 3 core.
+/// AVX2/FMA: forward tiles of 4 channels × 3 vectors, gradient tiles of 2 channels × 6 taps: twelve accumulators each,
+/// which with the operands take 15–16 of the 16 ymm registers. Twelve FMAs per step cover the FMA latency with room to
+/// spare (8 would only just), and a step costs 7–8 loads for 12 FMAs instead of 6–7 for 8, so the tiles are bound by
+/// their FMAs rather than by the two 256-bit loads a cycle of a Zen 3 core. Channel counts that are multiples of 4 and
+/// tap counts that are multiples of 6 (8 channels × 9 taps) fill the tiles exactly.
 /// </summary>
 internal readonly unsafe struct ConvTiles256<T> : IConvTiles<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -215,13 +243,13 @@ internal readonly unsafe struct ConvTiles256<T> : IConvTiles<T> where T : unmana
     public static int GradRows
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => 3;
+        get => 2;
     }
 
     public static int GradTaps
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => 4;
+        get => 6;
     }
 
     public static bool IsSupported => Avx2Kernel<T>.IsSupported;
@@ -262,6 +290,24 @@ internal readonly unsafe struct ConvTiles256<T> : IConvTiles<T> where T : unmana
         Store(output + 3L * ldo, v, c30, c31, c32);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TailTile(T* input, int* offsets, int taps, T* packed, T* output, int ldo, int vectors)
+    {
+        int v = Vector256<T>.Count;
+        for (int j = 0; j < vectors; j++, input += v, output += v)
+        {
+            Vector256<T> c0 = default, c1 = default, c2 = default, c3 = default;
+            T* w = packed;
+            for (int t = 0; t < taps; t++, w += 4)
+            {
+                var b = Vector256.Load(input + offsets[t]);
+                c0 = Fma(Vector256.Create(w[0]), b, c0); c1 = Fma(Vector256.Create(w[1]), b, c1);
+                c2 = Fma(Vector256.Create(w[2]), b, c2); c3 = Fma(Vector256.Create(w[3]), b, c3);
+            }
+            c0.Store(output); c1.Store(output + ldo); c2.Store(output + 2L * ldo); c3.Store(output + 3L * ldo);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(T* row, int v, Vector256<T> a, Vector256<T> b, Vector256<T> c)
     {
@@ -274,32 +320,36 @@ internal readonly unsafe struct ConvTiles256<T> : IConvTiles<T> where T : unmana
     public static void GradTile(T* dy, int ldDy, long dyImage, T* x, long xImage, int* offsets, int length, int images, T* sums)
     {
         int v = Vector256<T>.Count;
-        Vector256<T> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector256<T> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector256<T> a20 = default, a21 = default, a22 = default, a23 = default;
-        nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3]; // native-sized: no sign extension per load
+        Vector256<T> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default;
+        Vector256<T> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
+        // Native-sized offsets: no sign extension per load.
+        nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5];
         for (int i = 0; i < images; i++, dy += dyImage, x += xImage)
         {
-            T* d0 = dy, d1 = dy + ldDy, d2 = dy + 2L * ldDy;
+            T* d0 = dy, d1 = dy + ldDy;
             for (int l = 0; l < length; l += v)
             {
                 var y0 = Vector256.Load(d0 + l);
                 var y1 = Vector256.Load(d1 + l);
-                var y2 = Vector256.Load(d2 + l);
                 T* xl = x + l;
                 var s = Vector256.Load(xl + o0);
-                a00 = Fma(y0, s, a00); a10 = Fma(y1, s, a10); a20 = Fma(y2, s, a20);
+                a00 = Fma(y0, s, a00); a10 = Fma(y1, s, a10);
                 s = Vector256.Load(xl + o1);
-                a01 = Fma(y0, s, a01); a11 = Fma(y1, s, a11); a21 = Fma(y2, s, a21);
+                a01 = Fma(y0, s, a01); a11 = Fma(y1, s, a11);
                 s = Vector256.Load(xl + o2);
-                a02 = Fma(y0, s, a02); a12 = Fma(y1, s, a12); a22 = Fma(y2, s, a22);
+                a02 = Fma(y0, s, a02); a12 = Fma(y1, s, a12);
                 s = Vector256.Load(xl + o3);
-                a03 = Fma(y0, s, a03); a13 = Fma(y1, s, a13); a23 = Fma(y2, s, a23);
+                a03 = Fma(y0, s, a03); a13 = Fma(y1, s, a13);
+                s = Vector256.Load(xl + o4);
+                a04 = Fma(y0, s, a04); a14 = Fma(y1, s, a14);
+                s = Vector256.Load(xl + o5);
+                a05 = Fma(y0, s, a05); a15 = Fma(y1, s, a15);
             }
         }
+        // sums is row-major [2, 6]: three runs of four consecutive sums.
         Sum4(sums, a00, a01, a02, a03);
-        Sum4(sums + 4, a10, a11, a12, a13);
-        Sum4(sums + 8, a20, a21, a22, a23);
+        Sum4(sums + 4, a04, a05, a10, a11);
+        Sum4(sums + 8, a12, a13, a14, a15);
     }
 
     /// <summary>dst[0..4) = the lane sums of a, b, c, d (halves added down to 128 bits, then horizontal adds across the four).</summary>
