@@ -129,23 +129,45 @@ public sealed class ConvOpsTests
     /// not whole tiles, paddings 0 to kernel − 1 and beyond, and sizes whose wide rows end mid-tile.
     /// </summary>
     [Theory]
-    [InlineData(1, 5, 5, 1, 3, 0)]
-    [InlineData(2, 7, 5, 3, 3, 1)]
-    [InlineData(3, 9, 11, 9, 3, 2)]
-    [InlineData(5, 6, 8, 17, 3, 1)]
-    [InlineData(2, 8, 7, 5, 5, 2)]
-    [InlineData(3, 6, 6, 4, 2, 1)]
-    [InlineData(2, 4, 4, 3, 3, 3)]  // padding above kernel − 1: the im2col path in every mode
+    [MemberData(nameof(AgreementCases))]
     public void Conv2d_direct_tiles_and_the_im2col_path_agree(int c, int h, int w, int k, int kernel, int padding)
+        => DirectAndIm2colAgree<double>(c, h, w, k, kernel, padding, 1e-12);
+
+    /// <summary>
+    /// The same in float, where a vector holds twice the elements: other rows of the padding and crop loops take their
+    /// whole-vector paths (and 2·padding fits a vector more often). Against the double reference at float precision.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AgreementCases))]
+    public void Conv2d_direct_tiles_and_the_im2col_path_agree_in_float(int c, int h, int w, int k, int kernel, int padding)
+        => DirectAndIm2colAgree<float>(c, h, w, k, kernel, padding, 2e-5);
+
+    public static TheoryData<int, int, int, int, int, int> AgreementCases => new()
+    {
+        { 1, 5, 5, 1, 3, 0 },
+        { 2, 7, 5, 3, 3, 1 },
+        { 3, 9, 11, 9, 3, 2 },
+        { 5, 6, 8, 17, 3, 1 },
+        { 2, 8, 7, 5, 5, 2 },
+        { 3, 6, 6, 4, 2, 1 },
+        { 2, 5, 17, 3, 3, 1 },  // rows of two vectors and a part (float), four and a part (double)
+        { 3, 4, 16, 2, 3, 0 },  // whole-vector rows without a border: the zeros run on into the next row
+        { 2, 6, 9, 3, 5, 3 },   // 2·padding wider than a double vector, not a float one
+        { 2, 5, 9, 3, 5, 4 },   // 2·padding exactly a float vector
+        { 2, 4, 4, 3, 3, 3 },   // padding above kernel − 1: the im2col path in every mode
+    };
+
+    private static void DirectAndIm2colAgree<T>(int c, int h, int w, int k, int kernel, int padding, double tolerance)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         var input = new ImageShape(c, h, w);
-        var x = Matrix<double>.RandomNormal(3, input.Size, 21);
-        var weight = Matrix<double>.RandomNormal(k, c * kernel * kernel, 22);
-        var bias = Matrix<double>.RandomNormal(1, k, 23);
+        var x = Matrix<T>.RandomNormal(3, input.Size, 21);
+        var weight = Matrix<T>.RandomNormal(k, c * kernel * kernel, 22);
+        var bias = Matrix<T>.RandomNormal(1, k, 23);
         var expected = NaiveConv(Reference.ToDouble(x), Reference.ToDouble(weight), Reference.ToDouble(bias), input, kernel, 1, padding);
-        var dy = Matrix<double>.RandomNormal(x.Rows, expected.GetLength(1), 24);
+        var dy = Matrix<T>.RandomNormal(x.Rows, expected.GetLength(1), 24);
 
-        (Matrix<double> Y, Matrix<double> DX, Matrix<double> DW, Matrix<double> DB) Run(bool avx2, bool portable)
+        (Matrix<T> Y, Matrix<T> DX, Matrix<T> DW, Matrix<T> DB) Run(bool avx2, bool portable)
         {
             bool savedAvx2 = Gemm.ForceAvx2, savedPortable = Gemm.ForcePortable;
             Gemm.ForceAvx2 = avx2;
@@ -154,9 +176,9 @@ public sealed class ConvOpsTests
             {
                 var y = Ops.Conv2d(x, weight, bias, input, kernel, 1, padding);
                 // Accumulating into ones checks the accumulate flags of every path too.
-                var dx = Matrix<double>.Filled(x.Rows, x.Cols, 1);
-                var dw = Matrix<double>.Filled(weight.Rows, weight.Cols, 1);
-                var db = Matrix<double>.Filled(1, k, 1);
+                var dx = Matrix<T>.Filled(x.Rows, x.Cols, T.One);
+                var dw = Matrix<T>.Filled(weight.Rows, weight.Cols, T.One);
+                var db = Matrix<T>.Filled(1, k, T.One);
                 Ops.Conv2dBackward(x, weight, bias, input, kernel, 1, padding, dy, dx, true, dw, true, db, true);
                 return (y, dx, dw, db);
             }
@@ -168,13 +190,13 @@ public sealed class ConvOpsTests
         }
 
         var im2col = Run(avx2: false, portable: true);
-        Reference.AssertClose(expected, im2col.Y, 1e-12, 1e-12, "im2col y");
+        Reference.AssertClose(expected, im2col.Y, tolerance, tolerance, "im2col y");
         foreach (var (name, run) in new[] { ("default", Run(false, false)), ("AVX2 tiles", Run(true, false)) })
         {
-            Reference.AssertClose(expected, run.Y, 1e-12, 1e-12, name + " y");
-            Reference.AssertClose(Reference.ToDouble(im2col.DX), run.DX, 1e-12, 1e-12, name + " dX");
-            Reference.AssertClose(Reference.ToDouble(im2col.DW), run.DW, 1e-12, 1e-12, name + " dWeight");
-            Reference.AssertClose(Reference.ToDouble(im2col.DB), run.DB, 1e-12, 1e-12, name + " dBias");
+            Reference.AssertClose(expected, run.Y, tolerance, tolerance, name + " y");
+            Reference.AssertClose(Reference.ToDouble(im2col.DX), run.DX, tolerance, tolerance, name + " dX");
+            Reference.AssertClose(Reference.ToDouble(im2col.DW), run.DW, tolerance, tolerance, name + " dWeight");
+            Reference.AssertClose(Reference.ToDouble(im2col.DB), run.DB, tolerance, tolerance, name + " dBias");
         }
     }
 

@@ -141,27 +141,65 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
 
     /// <summary>
     /// dst [channels, (h + 2·pad)·(w + 2·pad)] = the planes with a zero border, then <c>image − planes</c> zeros of slack.
-    /// Each element is written once: the border rows whole, each image row as its left border, its pixels and its right
-    /// border (which run on into the next row's left border).
+    /// Each element is written once or, where a vector of zeros runs on into what is written next, overwritten: the
+    /// border rows are cleared whole, each image row copied in vectors, and its right border with the next row's left
+    /// border (2·pad zeros) is one vector of zeros.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void PadPlanes(T* src, int channels, int h, int w, int pad, T* dst, int image)
+    {
+        int wp = w + 2 * pad, plane = (h + 2 * pad) * wp, v = Vector<T>.Count;
+        T* end = dst + image;
+        if (w < v || 2 * pad > v)
+        {
+            PadPlanesScalarRows(src, channels, h, w, pad, dst);
+        }
+        else
+        {
+            // Rows of at least one vector: whole vectors, then one overlapping the last (when w is not a multiple of v).
+            int last = w - v;
+            for (int c = 0; c < channels; c++)
+            {
+                T* s = src + (long)c * h * w;
+                T* d = dst + (long)c * plane;
+                ClearShort(d, pad * wp + pad);                   // top border rows, and the first row's left border
+                T* row = d + (long)pad * wp + pad;
+                for (int y = 0; y < h; y++, s += w, row += wp)
+                {
+                    int j = 0;
+                    for (; j < last; j += v)
+                        System.Runtime.CompilerServices.Unsafe.Write(row + j, System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(s + j));
+                    System.Runtime.CompilerServices.Unsafe.Write(row + last, System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(s + last));
+                    // The right border and the next row's left border: the vector of zeros runs on into the next row's
+                    // pixels (copied after it) or the bottom border (cleared after it); past the buffer's end, a loop.
+                    if (row + w + v <= end)
+                        System.Runtime.CompilerServices.Unsafe.Write(row + w, Vector<T>.Zero);
+                    else
+                        ClearShort(row + w, y + 1 < h ? 2 * pad : pad);
+                }
+                ClearShort(d + (long)(pad + h) * wp, pad * wp); // bottom border rows
+            }
+        }
+        ClearShort(dst + (long)channels * plane, image - channels * plane);
+    }
+
+    /// <summary><see cref="PadPlanes"/>'s planes for rows narrower than a vector or borders wider than one.</summary>
+    private static void PadPlanesScalarRows(T* src, int channels, int h, int w, int pad, T* dst)
     {
         int wp = w + 2 * pad, plane = (h + 2 * pad) * wp;
         for (int c = 0; c < channels; c++)
         {
             T* s = src + (long)c * h * w;
             T* d = dst + (long)c * plane;
-            ClearShort(d, pad * wp + pad);                   // top border rows, and the first row's left border
+            ClearShort(d, pad * wp + pad);
             for (int y = 0; y < h; y++)
             {
                 T* row = d + (long)(pad + y) * wp + pad;
                 CopyShort(s + (long)y * w, row, w);
-                ClearShort(row + w, y + 1 < h ? 2 * pad : pad); // right border + the next row's left border
+                ClearShort(row + w, y + 1 < h ? 2 * pad : pad);
             }
-            ClearShort(d + (long)(pad + h) * wp, pad * wp); // bottom border rows
+            ClearShort(d + (long)(pad + h) * wp, pad * wp);
         }
-        ClearShort(dst + (long)channels * plane, image - channels * plane);
     }
 
     /// <summary>
