@@ -17,6 +17,11 @@ internal static class GemmQuick
             Scale(args);
             return;
         }
+        if (args.Contains("paired"))
+        {
+            Paired(args);
+            return;
+        }
         bool useDouble = args.Contains("double");
         bool single = args.Contains("single");
         var sizes = args.Select(a => int.TryParse(a, out int v) ? v : 0).Where(v => v > 0).ToArray();
@@ -83,6 +88,100 @@ internal static class GemmQuick
             Console.WriteLine(System.FormattableString.Invariant(
                 $"| {sizes[s]} | {all[s, 0]:F1} | {100 * all[s, 0] / every:F1}% | {all[s, 1]:F1} | {100 * all[s, 1] / one:F1}% | {(OpenBlas.IsAvailable ? all[s, 2].ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "–")} | {(OpenBlas.IsAvailable ? (100 * all[s, 2] / every).ToString("F1", System.Globalization.CultureInfo.InvariantCulture) + "%" : "–")} | {(OpenBlas.IsAvailable ? (all[s, 0] / all[s, 2]).ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "–")} |"));
         Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+    }
+
+    /// <summary>
+    /// <c>gemm-quick paired [double] [rounds=N] [sizes...]</c> (default 256 512 1024, NN, 15 rounds): the share of the
+    /// every-core FMA peak measured in the same moments. Each round times the peak, one batch of LayerGen on every core,
+    /// one of OpenBLAS, and the peak again, and takes each product's rate over the mean of the two peaks around it. On a
+    /// shared machine whose speed changes from second to second (other tenants on the same physical cores), a peak taken
+    /// at the start and the end of a minute-long sweep is not the peak the products ran against; the paired ratio is.
+    /// Prints the quartiles of the per-round ratios.
+    /// </summary>
+    private static void Paired(string[] args)
+    {
+        bool useDouble = args.Contains("double");
+        int rounds = args.Where(a => a.StartsWith("rounds=", StringComparison.Ordinal)).Select(a => int.Parse(a[7..], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(15);
+        var sizes = args.Select(a => int.TryParse(a, out int v) ? v : 0).Where(v => v > 0).ToArray();
+        if (sizes.Length == 0)
+            sizes = [256, 512, 1024];
+        int cores = Environment.ProcessorCount;
+        GemmParallel.MaxThreads = 0;
+        OpenBlas.SetThreads(cores);
+        var bench = new PeakBenchmarks();
+        double Peak()
+        {
+            double best = 0;
+            for (int i = 0; i < 3; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                if (useDouble)
+                    bench.DoubleAllCores();
+                else
+                    bench.FloatAllCores();
+                best = Math.Max(best, PeakBenchmarks.Flops(useDouble ? nameof(PeakBenchmarks.DoubleAllCores) : nameof(PeakBenchmarks.FloatAllCores)) / sw.Elapsed.TotalSeconds / 1e9);
+            }
+            return best;
+        }
+        var ours = sizes.Select(_ => new List<double>()).ToArray();
+        var theirs = sizes.Select(_ => new List<double>()).ToArray();
+        var products = sizes.Select(n => (Ours: Batch(n, useDouble, blas: false), Theirs: OpenBlas.IsAvailable ? Batch(n, useDouble, blas: true) : null)).ToArray();
+        Peak();
+        for (int r = 0; r < rounds; r++)
+            for (int s = 0; s < sizes.Length; s++)
+            {
+                double before = Peak();
+                double mine = products[s].Ours();
+                double blas = products[s].Theirs?.Invoke() ?? double.NaN;
+                double peak = (before + Peak()) / 2;
+                ours[s].Add(mine / peak);
+                theirs[s].Add(blas / peak);
+            }
+        static string Quartiles(List<double> values)
+        {
+            var v = values.Order().ToArray();
+            string At(double q) => (100 * v[(int)Math.Round(q * (v.Length - 1))]).ToString("F0", System.Globalization.CultureInfo.InvariantCulture) + "%";
+            return $"{At(0)} / {At(0.25)} / **{At(0.5)}** / {At(0.75)} / {At(1)}";
+        }
+        Console.WriteLine($"{(useDouble ? "double" : "float")} NN on {cores} cores, {rounds} rounds; kernel: {(useDouble ? Gemm.KernelName<double>() : Gemm.KernelName<float>())}; " +
+                          $"each batch's GFLOP/s over the {cores}-core FMA peak ({(PeakBenchmarks.Wide ? 512 : 256)}-bit) measured just before and after it; OpenBLAS: {OpenBlas.LoadError ?? "loaded"}");
+        Console.WriteLine("| n | LayerGen, % of peak: min / quartile / median / quartile / max | OpenBLAS, same |");
+        Console.WriteLine("|---:|---|---|");
+        for (int s = 0; s < sizes.Length; s++)
+            Console.WriteLine($"| {sizes[s]} | {Quartiles(ours[s])} | {(OpenBlas.IsAvailable ? Quartiles(theirs[s]) : "–")} |");
+        Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+    }
+
+    /// <summary>A warmed-up product of order <paramref name="n"/> whose call times one batch (≥ 1.5 GFLOP, as long as a peak measurement) and returns its GFLOP/s.</summary>
+    private static Func<double> Batch(int n, bool useDouble, bool blas)
+    {
+        return useDouble ? Make<double>() : Make<float>();
+
+        Func<double> Make<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var a = GemmBenchmarks.RandomArray<T>(n * n, 1);
+            var b = GemmBenchmarks.RandomArray<T>(n * n, 2);
+            var c = new T[n * n];
+            double flops = 2.0 * n * n * n;
+            int reps = (int)Math.Clamp(1.5e9 / flops, 1, 1_000_000);
+            void Once()
+            {
+                if (blas)
+                    OpenBlas.Gemm(false, false, n, n, n, T.One, a, n, b, n, T.Zero, c, n);
+                else
+                    Gemm.Multiply(false, false, n, n, n, T.One, a, n, b, n, T.Zero, c, n);
+            }
+            for (int i = 0; i < Math.Max(3, reps / 4); i++)
+                Once();
+            return () =>
+            {
+                Once();
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < reps; i++)
+                    Once();
+                return flops * reps / sw.Elapsed.TotalSeconds / 1e9;
+            };
+        }
     }
 
     /// <summary>
