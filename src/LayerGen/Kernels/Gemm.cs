@@ -117,7 +117,8 @@ public static partial class Gemm
     /// <summary>
     /// Forces the AVX2 micro-kernel on AVX-512 hardware, so tests can compare the two kernels (they give bit-identical
     /// products) and benchmarks can measure both. Per thread, like <see cref="ForcePortable"/>. The runtime's own
-    /// switch, <c>DOTNET_EnableAVX512F=0</c>, does the same for a whole process.
+    /// switch, <c>DOTNET_EnableAVX512=0</c>, does the same for a whole process (.NET 10 ignores .NET 8's
+    /// <c>DOTNET_EnableAVX512F</c>).
     /// </summary>
     internal static bool ForceAvx2
     {
