@@ -235,11 +235,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                 WideConv<TK>(xp, job.Offsets, g.Patch, job.Packed, kr / TK.Rows, yw, f.Rounded);
                 T* yi = job.Y + (long)i * imageOut;
                 for (int k = 0; k < g.K; k++)
-                {
-                    var bias = new Vector<T>(job.Bias[k]);
-                    for (int y = 0; y < g.OH; y++)
-                        AddShort(yw + (long)k * f.Rounded + (long)y * f.Width, bias, job.Bias[k], yi + (long)k * pixels + (long)y * g.OW, g.OW);
-                }
+                    CropRows(yw + (long)k * f.Rounded, f.Width, yi + (long)k * pixels, g.OW, g.OH, job.Bias[k], addBias: true);
             }
         }
     }
@@ -293,15 +289,18 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                         WideConv<TK>(padded, job.Offsets + taps, g.K * g.Kernel * g.Kernel, job.PackedDx, cr / TK.Rows, dxw, d.Rounded);
                         T* dxi = job.DX + (long)i * imageIn;
                         for (int c = 0; c < g.C; c++)
-                            for (int y = 0; y < g.H; y++)
+                        {
+                            T* src = dxw + (long)c * d.Rounded, dst = dxi + (long)c * g.InputPixels;
+                            if (job.AccumulateX)
                             {
-                                T* src = dxw + (long)c * d.Rounded + (long)y * d.Width;
-                                T* dst = dxi + (long)c * g.InputPixels + (long)y * g.W;
-                                if (job.AccumulateX)
-                                    AddShort(src, dst, g.W);
-                                else
-                                    CopyShort(src, dst, g.W);
+                                for (int y = 0; y < g.H; y++)
+                                    AddShort(src + (long)y * d.Width, dst + (long)y * g.W, g.W);
                             }
+                            else
+                            {
+                                CropRows(src, d.Width, dst, g.W, g.H, T.Zero, addBias: false);
+                            }
+                        }
                     }
                 }
                 if (!job.NeedDWeight)
@@ -315,6 +314,37 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                                 dW[(long)(rt + r) * patch + tt + t] += sums[r * TK.GradTaps + t];
                     }
             }
+        }
+    }
+
+    /// <summary>
+    /// dst [rows, width] (contiguous) = the first <paramref name="width"/> elements of each of <paramref name="rows"/> rows
+    /// <paramref name="stride"/> apart in src (a wide plane without its junk columns), plus <paramref name="bias"/> when
+    /// <paramref name="addBias"/>. Rows of a vector or more: whole vectors, then one overlapping the last (src and dst
+    /// are distinct, so the overlap writes the same values twice).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void CropRows(T* src, int stride, T* dst, int width, int rows, T bias, bool addBias)
+    {
+        int v = Vector<T>.Count;
+        if (width < v)
+        {
+            for (int y = 0; y < rows; y++, src += stride, dst += width)
+                for (int j = 0; j < width; j++)
+                    dst[j] = addBias ? src[j] + bias : src[j];
+            return;
+        }
+        var b = new Vector<T>(bias);
+        int last = width - v;
+        for (int y = 0; y < rows; y++, src += stride, dst += width)
+        {
+            for (int j = 0; j < last; j += v)
+            {
+                var x = System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + j);
+                System.Runtime.CompilerServices.Unsafe.Write(dst + j, addBias ? x + b : x);
+            }
+            var tail = System.Runtime.CompilerServices.Unsafe.Read<Vector<T>>(src + last);
+            System.Runtime.CompilerServices.Unsafe.Write(dst + last, addBias ? tail + b : tail);
         }
     }
 
