@@ -483,7 +483,9 @@ internal static unsafe class GemmBlocked<T, TKernel>
     }
 
     /// <summary>Rows 0–3 × columns 0–7 at <paramref name="s"/> → 8 k-steps of 4 values, 12 apart, at <paramref name="d"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Also AggressiveOptimization: where the inliner declines (its budget is spent in a large packing loop) the call
+    // must not run tier-0 code, which the runtime can keep for hundreds of calls before it recompiles.
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Transpose4x8(float* s, long lds, float* d)
     {
         var r0 = Avx.LoadVector256(s);
@@ -509,7 +511,9 @@ internal static unsafe class GemmBlocked<T, TKernel>
     }
 
     /// <summary>Rows 0–5 × columns 0–7 at <paramref name="s"/> → 8 k-steps of 6 values at <paramref name="d"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Also AggressiveOptimization: where the inliner declines (its budget is spent in a large packing loop) the call
+    // must not run tier-0 code, which the runtime can keep for hundreds of calls before it recompiles.
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Transpose6x8(float* s, long lds, float* d)
     {
         var r0 = Avx.LoadVector256(s);
@@ -631,7 +635,9 @@ internal static unsafe class GemmBlocked<T, TKernel>
     /// Writes the transpose of the W×W block at <paramref name="src"/> (W = Vector256 count: 8 floats or 4
     /// doubles; rows <paramref name="lds"/> apart) to <paramref name="dst"/> (rows <paramref name="ldd"/> apart).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Also AggressiveOptimization: where the inliner declines (its budget is spent in a large packing loop) the call
+    // must not run tier-0 code, which the runtime can keep for hundreds of calls before it recompiles.
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void TransposeBlock(T* src, long lds, T* dst, int ldd)
     {
         if (typeof(T) == typeof(float))
