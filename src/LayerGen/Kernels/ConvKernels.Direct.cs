@@ -17,9 +17,9 @@ namespace LayerGen;
 //             (dYw is dY in xp's wide layout, zero in the junk columns; IConvTiles.GradTile)
 //
 // Wide rows are rounded up to a whole vector (Lr ≥ L; whole tiles of columns, then a narrower tail tile of the vectors
-// left: IConvTiles.TailTile); each padded image has Lr − L zeros of slack after its last plane so the last vector's loads
-// stay inside the buffer and read finite values (dYw is zero there, and 0 · x must
-// be 0). The path needs stride 1 and padding ≤ kernel − 1 (so dY's padding k − 1 − p is not negative).
+// left: IConvTiles.TailTile); each padded image has Lr − L zeros of slack after its last plane so the last vector's
+// loads stay inside the buffer and read finite values (dYw is zero there, and 0 · x must be 0). The path needs stride 1
+// and padding ≤ kernel − 1 (so dY's padding k − 1 − p is not negative).
 
 internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -217,8 +217,8 @@ internal readonly unsafe struct ConvTiles512<T> : IConvTiles<T> where T : unmana
 /// AVX2/FMA: forward tiles of 4 channels × 3 vectors, gradient tiles of 2 channels × 6 taps: twelve accumulators each,
 /// which with the operands take 15–16 of the 16 ymm registers. Twelve FMAs per step cover the FMA latency with room to
 /// spare (8 would only just), and a step costs 7–8 loads for 12 FMAs instead of 6–7 for 8, so the tiles are bound by
-/// their FMAs rather than by the two 256-bit loads a cycle of a Zen 3 core. Channel counts that are multiples of 4 and
-/// tap counts that are multiples of 6 (8 channels × 9 taps) fill the tiles exactly.
+/// their FMAs rather than by the two 256-bit loads a cycle of a Zen 3 core. Output-channel counts that are multiples of
+/// 4, and tap counts that are multiples of 6 (8 input channels × 9 taps = 72), fill the tiles exactly.
 /// </summary>
 internal readonly unsafe struct ConvTiles256<T> : IConvTiles<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
