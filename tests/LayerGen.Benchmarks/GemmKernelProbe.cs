@@ -6,7 +6,11 @@ namespace LayerGen.Benchmarks;
 /// <summary>
 /// <c>gemm-kernel</c>: the AVX-512 float micro-kernel alone, on one thread, as % of the 1-thread FMA peak: (1) one A and
 /// one B micro-panel in L1, (2) the driver's inner loop (one B micro-panel, the A micro-panels of an MC block in turn),
-/// for several KC; <c>gemm-kernel drift</c> runs the FMA chains for 8 s in 250 ms windows. Tells whether a shortfall of the blocked GEMM is the kernel or the blocking around it.
+/// for several KC. Tells whether a shortfall of the blocked GEMM is the kernel or the blocking around it.
+/// <c>gemm-kernel drift</c> runs the FMA chains for 8 s in 250 ms windows (does the core slow down under load?).
+/// <c>gemm-kernel versus [n]</c> alternates 60 ms windows of the kernel alone (KC 256, an MC block of 12 A micro-panels)
+/// with 60 ms of single-threaded <c>Gemm.Multiply</c> of order n (default 1024) and prints the quartiles of the per-round
+/// ratio: the share of the kernel's own rate the blocked product keeps, measured in the same seconds.
 /// </summary>
 internal static unsafe class GemmKernelProbe
 {
@@ -31,6 +35,11 @@ internal static unsafe class GemmKernelProbe
             Console.WriteLine();
             return;
         }
+        if (Environment.GetCommandLineArgs().Contains("versus"))
+        {
+            Versus(Environment.GetCommandLineArgs().Select(a => int.TryParse(a, out int v) ? v : 0).FirstOrDefault(v => v > 0, 1024));
+            return;
+        }
         double peak = PeakBenchmarks.Measure().FloatOne;
         Console.WriteLine($"1-thread float FMA peak {peak:F1} GFLOP/s");
         foreach (int kc in new[] { 72, 144, 256 })
@@ -41,7 +50,57 @@ internal static unsafe class GemmKernelProbe
             }
     }
 
-    private static double Measure(int kc, int panels)
+    private static void Versus(int n)
+    {
+        int saved = GemmParallel.MaxThreads;
+        GemmParallel.MaxThreads = 1;
+        try
+        {
+            var a = GemmBenchmarks.RandomArray<float>(n * n, 1);
+            var b = GemmBenchmarks.RandomArray<float>(n * n, 2);
+            var c = new float[n * n];
+            double GemmWindow()
+            {
+                var sw = Stopwatch.StartNew();
+                long reps = 0;
+                do
+                {
+                    Gemm.Multiply(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n);
+                    reps++;
+                }
+                while (sw.ElapsedMilliseconds < 60);
+                return reps * 2.0 * n * n * n / sw.Elapsed.TotalSeconds / 1e9;
+            }
+            GemmWindow();
+            Measure(256, 12, 1);
+            var ratios = new List<double>();
+            var gemm = new List<double>();
+            var kernel = new List<double>();
+            for (int round = 0; round < 21; round++)
+            {
+                double k = Measure(256, 12, 1), g = GemmWindow();
+                kernel.Add(k);
+                gemm.Add(g);
+                ratios.Add(g / k);
+            }
+            static string Quartiles(List<double> values, string format)
+            {
+                var v = values.Order().ToArray();
+                string At(double q) => v[(int)Math.Round(q * (v.Length - 1))].ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+                return $"{At(0)} / {At(0.25)} / {At(0.5)} / {At(0.75)} / {At(1)}";
+            }
+            Console.WriteLine($"float NN n = {n}, 1 thread, 21 rounds of 60 ms each (min / quartile / median / quartile / max)");
+            Console.WriteLine($"kernel alone (KC 256, 12 A micro-panels), GFLOP/s: {Quartiles(kernel, "F1")}");
+            Console.WriteLine($"Gemm.Multiply, GFLOP/s:                             {Quartiles(gemm, "F1")}");
+            Console.WriteLine($"Gemm.Multiply / kernel, per round:                   {Quartiles(ratios, "P0")}");
+        }
+        finally
+        {
+            GemmParallel.MaxThreads = saved;
+        }
+    }
+
+    private static double Measure(int kc, int panels, int rounds = 7)
     {
         const int mr = 12, nr = 32;
         float* a = (float*)NativeMemory.AlignedAlloc((nuint)(panels * mr * kc * 4), 64);
@@ -51,7 +110,7 @@ internal static unsafe class GemmKernelProbe
         for (int i = 0; i < kc * nr; i++) b[i] = 1e-3f * (i % 5);
         long flops = 0;
         double best = 0;
-        for (int round = 0; round < 7; round++)
+        for (int round = 0; round < rounds; round++)
         {
             var sw = Stopwatch.StartNew();
             long reps = 0;
