@@ -142,6 +142,37 @@ public sealed class ConvOpsTests
     public void Conv2d_direct_tiles_and_the_im2col_path_agree_in_float(int c, int h, int w, int k, int kernel, int padding)
         => DirectAndIm2colAgree<float>(c, h, w, k, kernel, padding, 2e-5);
 
+    /// <summary>
+    /// The same agreement on 40 seeded random stride-1 geometries per element type: 1–4 channels, 1–13 filters, kernels
+    /// 1–5, paddings 0 to kernel − 1 (the direct path) and images 1–20 pixels a side, so rows shorter than a vector,
+    /// exactly one, and several and a part all meet the tiles, the tail tiles, the padding and the crops.
+    /// </summary>
+    [Fact]
+    public void Conv2d_direct_path_agrees_on_random_small_geometries()
+    {
+        var random = new Random(1809);
+        for (int i = 0; i < 40; i++)
+        {
+            int kernel = random.Next(1, 6), padding = random.Next(0, kernel);
+            int low = Math.Max(1, kernel - 2 * padding);
+            int c = random.Next(1, 5), k = random.Next(1, 14), h = random.Next(low, 21), w = random.Next(low, 21);
+            foreach (bool single in new[] { false, true })
+            {
+                try
+                {
+                    if (single)
+                        DirectAndIm2colAgree<float>(c, h, w, k, kernel, padding, 2e-5);
+                    else
+                        DirectAndIm2colAgree<double>(c, h, w, k, kernel, padding, 1e-12);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    throw new Xunit.Sdk.XunitException($"{(single ? "float" : "double")} c {c}, h {h}, w {w}, filters {k}, kernel {kernel}, padding {padding}: {e.Message}");
+                }
+            }
+        }
+    }
+
     public static TheoryData<int, int, int, int, int, int> AgreementCases => new()
     {
         { 1, 5, 5, 1, 3, 0 },
