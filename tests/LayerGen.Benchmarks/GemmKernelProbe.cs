@@ -10,7 +10,8 @@ namespace LayerGen.Benchmarks;
 /// <c>gemm-kernel drift</c> runs the FMA chains for 8 s in 250 ms windows (does the core slow down under load?).
 /// <c>gemm-kernel versus [n]</c> alternates 60 ms windows of the kernel alone (KC 256, an MC block of 12 A micro-panels)
 /// with 60 ms of single-threaded <c>Gemm.Multiply</c> of order n (default 1024) and prints the quartiles of the per-round
-/// ratio: the share of the kernel's own rate the blocked product keeps, measured in the same seconds.
+/// ratio: the share of the kernel's own rate the blocked product keeps, measured in the same seconds. With <c>all</c>,
+/// the kernel runs on every core at once and the product on every core.
 /// </summary>
 internal static unsafe class GemmKernelProbe
 {
@@ -37,7 +38,8 @@ internal static unsafe class GemmKernelProbe
         }
         if (Environment.GetCommandLineArgs().Contains("versus"))
         {
-            Versus(Environment.GetCommandLineArgs().Select(a => int.TryParse(a, out int v) ? v : 0).FirstOrDefault(v => v > 0, 1024));
+            Versus(Environment.GetCommandLineArgs().Select(a => int.TryParse(a, out int v) ? v : 0).FirstOrDefault(v => v > 0, 1024),
+                   Environment.GetCommandLineArgs().Contains("all") ? Environment.ProcessorCount : 1);
             return;
         }
         double peak = PeakBenchmarks.Measure().FloatOne;
@@ -50,17 +52,21 @@ internal static unsafe class GemmKernelProbe
             }
     }
 
-    private static void Versus(int n)
+    private static void Versus(int n, int threads)
     {
         int saved = GemmParallel.MaxThreads;
-        GemmParallel.MaxThreads = 1;
+        GemmParallel.MaxThreads = threads;
         try
         {
             var a = GemmBenchmarks.RandomArray<float>(n * n, 1);
             var b = GemmBenchmarks.RandomArray<float>(n * n, 2);
             var c = new float[n * n];
+            using var process = Process.GetCurrentProcess();
+            var busy = new List<double>();
             double GemmWindow()
             {
+                process.Refresh();
+                var cpu0 = process.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
                 long reps = 0;
                 do
@@ -69,16 +75,33 @@ internal static unsafe class GemmKernelProbe
                     reps++;
                 }
                 while (sw.ElapsedMilliseconds < 60);
-                return reps * 2.0 * n * n * n / sw.Elapsed.TotalSeconds / 1e9;
+                double wall = sw.Elapsed.TotalSeconds;
+                process.Refresh();
+                busy.Add((process.TotalProcessorTime - cpu0).TotalSeconds / wall);
+                return reps * 2.0 * n * n * n / wall / 1e9;
+            }
+            // The kernel alone on every thread at once (each its own panels), its rates summed.
+            double Kernel()
+            {
+                if (threads == 1)
+                    return Measure(256, 12, 1);
+                var rates = new double[threads];
+                var workers = Enumerable.Range(1, threads - 1).Select(t => new Thread(() => rates[t] = Measure(256, 12, 1))).ToArray();
+                foreach (var w in workers)
+                    w.Start();
+                rates[0] = Measure(256, 12, 1);
+                foreach (var w in workers)
+                    w.Join();
+                return rates.Sum();
             }
             GemmWindow();
-            Measure(256, 12, 1);
+            Kernel();
             var ratios = new List<double>();
             var gemm = new List<double>();
             var kernel = new List<double>();
             for (int round = 0; round < 21; round++)
             {
-                double k = Measure(256, 12, 1), g = GemmWindow();
+                double k = Kernel(), g = GemmWindow();
                 kernel.Add(k);
                 gemm.Add(g);
                 ratios.Add(g / k);
@@ -89,10 +112,11 @@ internal static unsafe class GemmKernelProbe
                 string At(double q) => v[(int)Math.Round(q * (v.Length - 1))].ToString(format, System.Globalization.CultureInfo.InvariantCulture);
                 return $"{At(0)} / {At(0.25)} / {At(0.5)} / {At(0.75)} / {At(1)}";
             }
-            Console.WriteLine($"float NN n = {n}, 1 thread, 21 rounds of 60 ms each (min / quartile / median / quartile / max)");
+            Console.WriteLine($"float NN n = {n}, {threads} thread(s), 21 rounds of 60 ms each (min / quartile / median / quartile / max)");
             Console.WriteLine($"kernel alone (KC 256, 12 A micro-panels), GFLOP/s: {Quartiles(kernel, "F1")}");
             Console.WriteLine($"Gemm.Multiply, GFLOP/s:                             {Quartiles(gemm, "F1")}");
             Console.WriteLine($"Gemm.Multiply / kernel, per round:                   {Quartiles(ratios, "P0")}");
+            Console.WriteLine($"Gemm.Multiply CPU-seconds per second (threads busy): {Quartiles(busy, "F2")}");
         }
         finally
         {
