@@ -54,10 +54,7 @@ internal static class GemmQuick
     private static void Scale(string[] args)
     {
         bool useDouble = args.Contains("double");
-        int rounds = args.Where(a => a.StartsWith("rounds=", StringComparison.Ordinal)).Select(a => int.Parse(a[7..], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(3);
-        var sizes = args.Select(a => int.TryParse(a, out int v) ? v : 0).Where(v => v > 0).ToArray();
-        if (sizes.Length == 0)
-            sizes = [256, 512, 1024];
+        var (rounds, sizes) = RoundsAndSizes(args, 3);
         int cores = Environment.ProcessorCount;
         // `avx2`: the AVX2 kernel on an AVX-512 machine (the workers follow the caller's choice).
         Gemm.ForceAvx2 = args.Contains("avx2");
@@ -90,6 +87,15 @@ internal static class GemmQuick
         Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 
+    /// <summary>The <c>rounds=N</c> argument (else <paramref name="defaultRounds"/>) and the sizes given (else 256 512 1024).</summary>
+    private static (int Rounds, int[] Sizes) RoundsAndSizes(string[] args, int defaultRounds)
+    {
+        int rounds = args.Where(a => a.StartsWith("rounds=", StringComparison.Ordinal))
+                         .Select(a => int.Parse(a[7..], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(defaultRounds);
+        var sizes = args.Select(a => int.TryParse(a, out int v) ? v : 0).Where(v => v > 0).ToArray();
+        return (rounds, sizes.Length == 0 ? [256, 512, 1024] : sizes);
+    }
+
     /// <summary>
     /// <c>gemm-quick paired [double] [rounds=N] [sizes...]</c> (default 256 512 1024, NN, 15 rounds): the share of the
     /// every-core FMA peak measured in the same moments. Each round times the peak, one batch of LayerGen on every core,
@@ -101,10 +107,7 @@ internal static class GemmQuick
     private static void Paired(string[] args)
     {
         bool useDouble = args.Contains("double");
-        int rounds = args.Where(a => a.StartsWith("rounds=", StringComparison.Ordinal)).Select(a => int.Parse(a[7..], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(15);
-        var sizes = args.Select(a => int.TryParse(a, out int v) ? v : 0).Where(v => v > 0).ToArray();
-        if (sizes.Length == 0)
-            sizes = [256, 512, 1024];
+        var (rounds, sizes) = RoundsAndSizes(args, 15);
         int cores = Environment.ProcessorCount;
         GemmParallel.MaxThreads = 0;
         OpenBlas.SetThreads(cores);

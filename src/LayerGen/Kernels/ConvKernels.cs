@@ -332,24 +332,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                     // dW [K, patch] += dYᵢ [K, pixels] · colᵀ (col is [patch, pixels]).
                     if (!identity)
                         Im2Col(xi, col, g);
-                    T* c = identity ? xi : col;
-                    if (weights <= SmallWeights)
-                    {
-                        // Few filter weights over many pixels (a first layer: 8 filters of 1·3·3 over 28·28): one dot
-                        // product per weight is faster than a GEMM of 8 × 9 tiles.
-                        for (int k = 0; k < g.K; k++)
-                        {
-                            var dyk = new ReadOnlySpan<T>(dyi + (long)k * pixels, pixels);
-                            for (int t = 0; t < patch; t++)
-                                dW[t * g.K + k] += TensorPrimitives.Dot(dyk, new ReadOnlySpan<T>(c + (long)t * pixels, pixels));
-                        }
-                    }
-                    else
-                    {
-                        // dWᵀ [patch, K] += col [patch, pixels] · dYᵢᵀ (the partials are transposed; see ReduceTransposed).
-                        Gemm.Multiply(false, true, patch, g.K, pixels, T.One, new ReadOnlySpan<T>(c, patch * pixels), pixels,
-                            dy, pixels, T.One, new Span<T>(dW, weights), g.K);
-                    }
+                    AddWeightGradient(identity ? xi : col, dyi, pixels, g, dW);
                 }
                 if (job.NeedDx)
                 {
@@ -458,21 +441,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                 {
                     PadPlanes(job.X + (long)i * imageIn, g.C, g.H, g.W, g.Padding, xp, g.C * plane);
                     WideIm2Col(xp, colp, g, length);
-                    if (weights <= SmallWeights)
-                    {
-                        for (int f = 0; f < g.K; f++)
-                        {
-                            var dyf = new ReadOnlySpan<T>(dyp + (long)f * length, length);
-                            for (int t = 0; t < patch; t++)
-                                dW[t * g.K + f] += TensorPrimitives.Dot(dyf, new ReadOnlySpan<T>(colp + (long)t * length, length));
-                        }
-                    }
-                    else
-                    {
-                        // dWᵀ [patch, K] += colp [patch, L] · dYpᵀ.
-                        Gemm.Multiply(false, true, patch, g.K, length, T.One, new ReadOnlySpan<T>(colp, patch * length), length,
-                            dyWide, length, T.One, new Span<T>(dW, weights), g.K);
-                    }
+                    AddWeightGradient(colp, dyp, length, g, dW);
                 }
                 if (job.NeedDx)
                 {
@@ -561,6 +530,31 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// dWᵀ [patch, K] += col [patch, length] · dYᵀ, dY [K, length] (the partials are transposed; see ReduceTransposed):
+    /// the im2col path's weight gradient for one image, over its plain (length = OH·OW) or wide columns.
+    /// </summary>
+    private static void AddWeightGradient(T* col, T* dy, int length, in ConvGeometry g, T* dW)
+    {
+        int patch = g.Patch, weights = g.K * patch;
+        if (weights <= SmallWeights)
+        {
+            // Few filter weights over many pixels (a first layer: 8 filters of 1·3·3 over 28·28): one dot product per
+            // weight is faster than a GEMM of 8 × 9 tiles.
+            for (int k = 0; k < g.K; k++)
+            {
+                var dyk = new ReadOnlySpan<T>(dy + (long)k * length, length);
+                for (int t = 0; t < patch; t++)
+                    dW[t * g.K + k] += TensorPrimitives.Dot(dyk, new ReadOnlySpan<T>(col + (long)t * length, length));
+            }
+        }
+        else
+        {
+            Gemm.Multiply(false, true, patch, g.K, length, T.One, new ReadOnlySpan<T>(col, patch * length), length,
+                new ReadOnlySpan<T>(dy, g.K * length), length, T.One, new Span<T>(dW, weights), g.K);
         }
     }
 

@@ -35,16 +35,7 @@ def main():
         serve()
         return
     for name, c, k, hw in CASES:
-        x = torch.randn(64, c, hw, hw, requires_grad=True)
-        w = torch.randn(k, c, 3, 3, requires_grad=True)
-        b = torch.randn(k, requires_grad=True)
-        dy = torch.randn(64, k, hw, hw)
-
-        def step():
-            x.grad = w.grad = b.grad = None
-            y = torch.nn.functional.conv2d(x, w, b, stride=1, padding=1)
-            y.backward(dy)
-
+        step = make_step(c, k, hw)
         for _ in range(20):
             step()
         reps = 50
