@@ -17,6 +17,11 @@ internal static class GemmQuick
             Scale(args);
             return;
         }
+        if (args.Contains("openblas-spin"))
+        {
+            OpenBlasSpin();
+            return;
+        }
         if (args.Contains("paired"))
         {
             Paired(args);
@@ -97,6 +102,44 @@ internal static class GemmQuick
     }
 
     /// <summary>
+    /// <c>gemm-quick openblas-spin</c>: how long OpenBLAS's threads keep a core busy after a call, and what that does to
+    /// a measurement started meanwhile. After a 256³ product, waits 0–300 ms, then prints the cores this process used over
+    /// the next 20 ms (its own thread sleeping) and the two-core FMA peak measured right then.
+    /// </summary>
+    private static void OpenBlasSpin()
+    {
+        if (!OpenBlas.IsAvailable)
+        {
+            Console.WriteLine($"OpenBLAS: {OpenBlas.LoadError}");
+            return;
+        }
+        var bench = new PeakBenchmarks();
+        var a = GemmBenchmarks.RandomArray<float>(256 * 256, 1);
+        var c = new float[256 * 256];
+        OpenBlas.SetThreads(Environment.ProcessorCount);
+        using var process = Process.GetCurrentProcess();
+        for (int round = 0; round < 4; round++)
+        {
+            foreach (int delay in new[] { 0, 50, 100, 150, 200, 300 })
+            {
+                OpenBlas.Gemm(false, false, 256, 256, 256, 1f, a, 256, a, 256, 0f, c, 256);
+                Thread.Sleep(delay);
+                process.Refresh();
+                var cpu0 = process.TotalProcessorTime;
+                var window = Stopwatch.StartNew();
+                Thread.Sleep(20);
+                process.Refresh();
+                double busy = (process.TotalProcessorTime - cpu0).TotalSeconds / window.Elapsed.TotalSeconds;
+                var sw = Stopwatch.StartNew();
+                bench.FloatAllCores();
+                double peak = PeakBenchmarks.Flops(nameof(PeakBenchmarks.FloatAllCores)) / sw.Elapsed.TotalSeconds / 1e9;
+                Console.Write($"{delay,3} ms after: {busy:F2} cores busy, peak {peak,4:F0} GFLOP/s | ");
+            }
+            Console.WriteLine();
+        }
+    }
+
+    /// <summary>
     /// <c>gemm-quick paired [double] [rounds=N] [sizes...]</c> (default 256 512 1024, NN, 15 rounds): the share of the
     /// every-core FMA peak measured in the same moments. Each round times the peak, one batch of LayerGen on every core,
     /// one of OpenBLAS, and the peak again, and takes each product's rate over the mean of the two peaks around it. On a
@@ -128,7 +171,10 @@ internal static class GemmQuick
         }
         var ours = sizes.Select(_ => new List<double>()).ToArray();
         var theirs = sizes.Select(_ => new List<double>()).ToArray();
-        var products = sizes.Select(n => (Ours: Batch(n, useDouble, blas: false), Theirs: OpenBlas.IsAvailable ? Batch(n, useDouble, blas: true) : null)).ToArray();
+        var halves = sizes.Select(_ => new List<double>()).ToArray();
+        var products = sizes.Select(n => (Ours: Batch(n, useDouble, blas: false), Theirs: OpenBlas.IsAvailable ? Batch(n, useDouble, blas: true) : null,
+                                          Halves: useDouble ? Halves<double>(n, cores) : Halves<float>(n, cores))).ToArray();
+        OpenBlas.WaitUntilIdle();
         Peak();
         for (int r = 0; r < rounds; r++)
             for (int s = 0; s < sizes.Length; s++)
@@ -136,9 +182,12 @@ internal static class GemmQuick
                 double before = Peak();
                 double mine = products[s].Ours();
                 double blas = products[s].Theirs?.Invoke() ?? double.NaN;
+                OpenBlas.WaitUntilIdle();
+                double half = products[s].Halves();
                 double peak = (before + Peak()) / 2;
                 ours[s].Add(mine / peak);
                 theirs[s].Add(blas / peak);
+                halves[s].Add(half / peak);
             }
         static string Quartiles(List<double> values)
         {
@@ -148,11 +197,50 @@ internal static class GemmQuick
         }
         Console.WriteLine($"{(useDouble ? "double" : "float")} NN on {cores} cores, {rounds} rounds; kernel: {(useDouble ? Gemm.KernelName<double>() : Gemm.KernelName<float>())}; " +
                           $"each batch's GFLOP/s over the {cores}-core FMA peak ({(PeakBenchmarks.Wide ? 512 : 256)}-bit) measured just before and after it; OpenBLAS: {OpenBlas.LoadError ?? "loaded"}");
-        Console.WriteLine("| n | LayerGen, % of peak: min / quartile / median / quartile / max | OpenBLAS, same |");
-        Console.WriteLine("|---:|---|---|");
+        Console.WriteLine($"independent slices: each core multiplies its own (n/{cores})×n by n×n on one thread, with its own matrices (no split, nothing shared)");
+        Console.WriteLine("| n | LayerGen, % of peak: min / quartile / median / quartile / max | OpenBLAS, same | LayerGen, independent slices, same |");
+        Console.WriteLine("|---:|---|---|---|");
         for (int s = 0; s < sizes.Length; s++)
-            Console.WriteLine($"| {sizes[s]} | {Quartiles(ours[s])} | {(OpenBlas.IsAvailable ? Quartiles(theirs[s]) : "–")} |");
+            Console.WriteLine($"| {sizes[s]} | {Quartiles(ours[s])} | {(OpenBlas.IsAvailable ? Quartiles(theirs[s]) : "–")} | {Quartiles(halves[s])} |");
         Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+    }
+
+    /// <summary>
+    /// A reference for the split product: each of <paramref name="cores"/> threads multiplies its own
+    /// (n/cores)×n slice of A by its own copy of B on one thread (the same flops per core as a row split of order n, with
+    /// nothing shared and no synchronisation inside the batch). Each call times one batch from a common start to the last
+    /// thread's end and returns the total GFLOP/s.
+    /// </summary>
+    private static Func<double> Halves<T>(int n, int cores) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int rows = n / cores;
+        double flops = 2.0 * rows * n * n;
+        int reps = (int)Math.Clamp(1.5e9 / cores / flops, 1, 1_000_000);
+        var mats = Enumerable.Range(0, cores).Select(t => (A: GemmBenchmarks.RandomArray<T>(rows * n, 1 + t), B: GemmBenchmarks.RandomArray<T>(n * n, 2), C: new T[rows * n])).ToArray();
+        void Slice(int t, int count)
+        {
+            GemmParallel.MaxThreads = 1;
+            var (a, b, c) = mats[t];
+            for (int i = 0; i < count; i++)
+                Gemm.Multiply(false, false, rows, n, n, T.One, a, n, b, n, T.Zero, c, n);
+        }
+        double Run(int count)
+        {
+            using var start = new Barrier(cores);
+            var sw = new Stopwatch();
+            var threads = Enumerable.Range(1, cores - 1).Select(t => new Thread(() => { start.SignalAndWait(); Slice(t, count); })).ToArray();
+            foreach (var thread in threads)
+                thread.Start();
+            start.SignalAndWait();
+            sw.Start();
+            Slice(0, count);
+            foreach (var thread in threads)
+                thread.Join();
+            GemmParallel.MaxThreads = 0;
+            return flops * cores * count / sw.Elapsed.TotalSeconds / 1e9;
+        }
+        Run(Math.Max(3, reps / 4));
+        return () => Run(reps);
     }
 
     /// <summary>A warmed-up product of order <paramref name="n"/> whose call times one batch (≥ 1.5 GFLOP, as long as a peak measurement) and returns its GFLOP/s.</summary>
@@ -224,6 +312,8 @@ internal static class GemmQuick
             process.Refresh();
             cpuTimes[t] = (process.TotalProcessorTime - cpu0).TotalSeconds / reps;
         }
+        if (blas)
+            OpenBlas.WaitUntilIdle(); // its spinning workers would share the next measurement's cores
         Array.Sort(times);
         Array.Sort(cpuTimes);
         return (flops / times[times.Length / 2] / 1e9, flops / cpuTimes[cpuTimes.Length / 2] / 1e9);

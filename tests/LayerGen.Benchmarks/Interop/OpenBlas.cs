@@ -58,6 +58,35 @@ internal static unsafe partial class OpenBlas
             OpenBlasSetNumThreads(threads);
     }
 
+    /// <summary>
+    /// Waits until OpenBLAS's worker threads have gone to sleep: at most <paramref name="maxMilliseconds"/>, until this
+    /// process uses less than a tenth of a core over 20 ms (its own GEMM workers block within 0.2 ms of a product).
+    /// </summary>
+    /// <remarks>
+    /// After each call the pthread build's workers poll for the next one for 2^28 TSC cycles (its THREAD_TIMEOUT; about
+    /// 0.13 s here) before they block: one core busy, which a measurement started then shares. Measured here
+    /// (<c>gemm-quick openblas-spin</c>): the process kept a whole core busy for 100–150 ms after a 256³ product while
+    /// its own thread slept, and the two-core FMA peak taken right after such a call was a third lower than 300 ms
+    /// later. Every benchmark that times something else after an OpenBLAS batch calls this first.
+    /// </remarks>
+    public static void WaitUntilIdle(int maxMilliseconds = 1000)
+    {
+        if (!IsAvailable)
+            return;
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        var total = System.Diagnostics.Stopwatch.StartNew();
+        while (total.ElapsedMilliseconds < maxMilliseconds)
+        {
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
+            var window = System.Diagnostics.Stopwatch.StartNew();
+            Thread.Sleep(20);
+            process.Refresh();
+            if ((process.TotalProcessorTime - cpu0).TotalSeconds < 0.1 * window.Elapsed.TotalSeconds)
+                return;
+        }
+    }
+
     /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C, the same contract as <see cref="Gemm.Multiply{T}"/>.</summary>
     public static void Gemm<T>(bool transposeA, bool transposeB, int m, int n, int k, T alpha, T[] a, int lda, T[] b, int ldb, T beta, T[] c, int ldc)
         where T : unmanaged
