@@ -211,10 +211,10 @@ internal unsafe struct GemmJob<T> where T : unmanaged
     public T* PackA;
     public long PackAStride;
 
-    /// <summary>Row split: B panel groups claimed and packed, row chunks claimed and computed, counted over all
+    /// <summary>Row split: B panel groups claimed and packed, MR-high row tiles claimed and computed, counted over all
     /// slices in order (see <c>GemmBlocked.SharedB</c>).</summary>
-    public int PackClaimed, PackDone, ChunkClaimed, ChunkDone;
+    public int PackClaimed, PackDone, TileClaimed, TileDone;
 
-    /// <summary>Row split: MR-high tiles per claimed chunk of rows.</summary>
-    public int ChunkTiles;
+    /// <summary>Row split: the most row tiles one claim takes (a slice's first run; later runs are smaller).</summary>
+    public int MaxRunTiles;
 }

@@ -117,9 +117,10 @@ internal static unsafe class GemmBlocked<T, TKernel>
         int kcMax = Math.Min(KC, job.K);
         int ncMax = Math.Min(NC, RoundUp(job.N, NR));
         int tiles = (job.M + MR - 1) / MR;
-        job.ChunkTiles = Math.Clamp((tiles + ChunksPerPart * parts - 1) / (ChunksPerPart * parts), 1, MC / MR);
-        int mcMax = job.ChunkTiles * MR;
-        job.PackClaimed = job.PackDone = job.ChunkClaimed = job.ChunkDone = 0;
+        // A slice's first (largest) run of row tiles, at most an MC block: see GemmParallel.TryClaimGuided.
+        job.MaxRunTiles = Math.Clamp((tiles + 2 * parts - 1) / (2 * parts), 1, MC / MR);
+        int mcMax = job.MaxRunTiles * MR;
+        job.PackClaimed = job.PackDone = job.TileClaimed = job.TileDone = 0;
         // Whole cache lines per block (16 floats or 8 doubles), plus a line of slack after each A block for the
         // 2-lane spill of the float A packing.
         long lineElements = 64 / sizeof(T);
@@ -137,18 +138,19 @@ internal static unsafe class GemmBlocked<T, TKernel>
     /// <summary>
     /// One part of a row-split product with op(B) packed once and shared. For every (NC, KC) slice in order: the
     /// parts claim groups of B's NR-wide panels and pack them into the slice's shared buffer; wait until the whole
-    /// slice is packed and every row chunk of the slice before is computed; then claim chunks of rows, pack their
-    /// op(A) and multiply them with the whole shared block. Slices alternate between two B buffers: a part packs
-    /// slice s + 1 into the buffer of slice s − 1 only after it has seen every chunk of s − 1 computed.
+    /// slice is packed and every row tile of the slice before is computed; then claim runs of MR-high row tiles (guided:
+    /// large first, single tiles at the end, see <see cref="GemmParallel.TryClaimGuided"/>), pack their op(A) and
+    /// multiply them with the whole shared block. Slices alternate between two B buffers: a part packs slice s + 1 into
+    /// the buffer of slice s − 1 only after it has seen every row tile of s − 1 computed.
     /// </summary>
     /// <remarks>
-    /// Nothing waits for a part to arrive: a part waits only for groups and chunks that another part has claimed and
+    /// Nothing waits for a part to arrive: a part waits only for groups and row tiles that another part has claimed and
     /// not yet finished, so a part that starts late (a worker the machine has not scheduled, or a withdrawn part run
     /// by the caller afterwards) finds everything claimed and returns, and the caller alone computes what nobody took.
     /// The claim and completion counters count across slices (each slice's items follow the previous slice's), and a
     /// claim never moves a counter past the end of the claimer's own slice. Every element of C still adds its KC
-    /// slices in order (slice s of a chunk starts after all of slice s − 1), so the result does not depend on which
-    /// part computes what.
+    /// slices in order (slice s of a row tile starts after all of slice s − 1), so the result does not depend on which
+    /// part computes what, nor on how the runs were cut.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit] // the edge tile is always written by the kernel before it is read
@@ -158,13 +160,12 @@ internal static unsafe class GemmBlocked<T, TKernel>
         int m = job->M, n = job->N, k = job->K, lda = job->Lda, ldb = job->Ldb, ldc = job->Ldc;
         T alpha = job->Alpha, beta = job->Beta;
         T* a = job->A, b = job->B, c = job->C;
-        int chunkRows = job->ChunkTiles * MR;
-        int chunks = (m + chunkRows - 1) / chunkRows;
+        int tiles = (m + MR - 1) / MR;
         T* packA = job->PackA + part * job->PackAStride;
         T* edge = stackalloc T[MR * NR];
         int* packClaimed = &job->PackClaimed, packDone = &job->PackDone;
-        int* chunkClaimed = &job->ChunkClaimed, chunkDone = &job->ChunkDone;
-        int slice = 0, packBase = 0, chunkBase = 0;
+        int* tileClaimed = &job->TileClaimed, tileDone = &job->TileDone;
+        int slice = 0, packBase = 0, tileBase = 0;
         for (int jc = 0; jc < n; jc += NC)
         {
             int nc = Math.Min(NC, n - jc);
@@ -176,7 +177,7 @@ internal static unsafe class GemmBlocked<T, TKernel>
                 int kc = Math.Min(KC, k - pc);
                 T betaSlice = pc == 0 ? beta : T.One;
                 T* packB = job->PackB + (slice & 1) * job->PackBStride;
-                int packEnd = packBase + groups, chunkEnd = chunkBase + chunks;
+                int packEnd = packBase + groups, tileEnd = tileBase + tiles;
                 while (GemmParallel.TryClaim(packClaimed, packEnd, out int item))
                 {
                     int j0 = (item - packBase) * groupPanels * NR, j1 = Math.Min(nc, j0 + groupPanels * NR);
@@ -187,27 +188,23 @@ internal static unsafe class GemmBlocked<T, TKernel>
                     Interlocked.Increment(ref *packDone);
                 }
                 // This slice packed, and the slice before computed (its rows get this slice added next).
-                GemmParallel.WaitFor(packDone, packEnd, chunkDone, chunkBase);
-                while (GemmParallel.TryClaim(chunkClaimed, chunkEnd, out int item))
+                GemmParallel.WaitFor(packDone, packEnd, tileDone, tileBase);
+                while (GemmParallel.TryClaimGuided(tileClaimed, tileEnd, job->MaxRunTiles, parts, out int first, out int run))
                 {
-                    int ic = (item - chunkBase) * chunkRows;
-                    int mc = Math.Min(chunkRows, m - ic);
+                    int ic = (first - tileBase) * MR;
+                    int mc = Math.Min(run * MR, m - ic);
                     if (transposeA)
                         PackATransposed(a + (long)pc * lda + ic, lda, kc, mc, packA);
                     else
                         PackA(a + (long)ic * lda + pc, lda, kc, mc, packA);
                     MacroKernel(mc, nc, kc, packA, packB, c + (long)ic * ldc + jc, ldc, alpha, betaSlice, edge);
-                    Interlocked.Increment(ref *chunkDone);
+                    Interlocked.Add(ref *tileDone, run);
                 }
                 packBase = packEnd;
-                chunkBase = chunkEnd;
+                tileBase = tileEnd;
             }
         }
     }
-
-    /// <summary>Row split: about this many chunks of rows per part (so a slowed part costs at most a quarter of
-    /// its share), each at most MC rows.</summary>
-    private const int ChunksPerPart = 4;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit] // the edge tile is always written by the kernel before it is read

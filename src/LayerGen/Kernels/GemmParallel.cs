@@ -229,6 +229,35 @@ internal static unsafe class GemmParallel
         }
     }
 
+    /// <summary>
+    /// Claims the next run of items below <paramref name="end"/> from <paramref name="counter"/>, guided: a share of
+    /// what is left (a 2·<paramref name="parts"/>-th, at least 1, at most <paramref name="most"/>), so runs start large
+    /// and shrink to single items at the end and the parts finish close together. False once the items up to
+    /// <paramref name="end"/> are all claimed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryClaimGuided(int* counter, int end, int most, int parts, out int first, out int count)
+    {
+        while (true)
+        {
+            int seen = Volatile.Read(ref *counter);
+            if (seen >= end)
+            {
+                first = -1;
+                count = 0;
+                return false;
+            }
+            int left = end - seen;
+            int take = Math.Clamp((left + 2 * parts - 1) / (2 * parts), 1, most);
+            if (Interlocked.CompareExchange(ref *counter, seen + take, seen) == seen)
+            {
+                first = seen;
+                count = take;
+                return true;
+            }
+        }
+    }
+
     /// <summary>Waits until both counters have reached their targets (work other parts claimed and are finishing).</summary>
     public static void WaitFor(int* first, int firstTarget, int* second, int secondTarget)
     {
