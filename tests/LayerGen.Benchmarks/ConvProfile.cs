@@ -10,6 +10,8 @@ internal static class ConvProfile
 {
     public static int Run(string[] args)
     {
+        if (args.Length > 0 && args[0].StartsWith("ab=", StringComparison.Ordinal))
+            return AbTest(args[0][3..]);
         if (args.Length > 0)
             ConvKernels<float>.GroupBudget = int.Parse(args[0]);
         Console.WriteLine($"Conv2d phases, float, batch 64, k 3, pad 1 (ms per call, best of 7; GFLOP/s of useful work); kernel: {(Gemm.UseAvx512<float>() ? "AVX-512" : "AVX2")}");
@@ -44,6 +46,63 @@ internal static class ConvProfile
                 }
             }
         }
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>conv-profile ab=SETTING:A,B</c> (SETTING: <c>chunks</c> = image ranges per part, <c>budget</c> = the weight
+    /// gradient's group budget): the training step (forward + fused backward) of each case on every core, in alternating
+    /// 60 ms windows with the setting at A and at B, 31 rounds; prints the quartiles of the per-round time ratio B / A.
+    /// A machine whose speed changes from second to second shows small differences only side by side like this.
+    /// </summary>
+    private static int AbTest(string spec)
+    {
+        var (setting, values) = (spec.Split(':')[0], spec.Split(':')[1].Split(',').Select(int.Parse).ToArray());
+        Action<int> set = setting switch
+        {
+            "chunks" => v => ConvKernels<float>.ChunksPerPart = v,
+            "budget" => v => ConvKernels<float>.GroupBudget = v,
+            _ => throw new ArgumentException($"unknown setting '{setting}' (chunks, budget)"),
+        };
+        Console.WriteLine($"Conv2d step, float, batch 64, {Environment.ProcessorCount} threads, kernel {(Gemm.UseAvx512<float>() ? "AVX-512" : "AVX2")}: {setting} {values[1]} against {values[0]}");
+        foreach (var (name, c, k, size) in ConvBenchmarks.Cases)
+        {
+            var input = new ImageShape(c, size, size);
+            var x = Matrix<float>.RandomNormal(64, c * size * size, 1);
+            var w = Matrix<float>.RandomNormal(k, c * 9, 2);
+            var b = Matrix<float>.RandomNormal(1, k, 3);
+            var y = new Matrix<float>(64, k * size * size);
+            var dy = Matrix<float>.RandomNormal(64, k * size * size, 4);
+            var dx = new Matrix<float>(64, c * size * size);
+            var dw = new Matrix<float>(k, c * 9);
+            var db = new Matrix<float>(1, k);
+            double Window(int value)
+            {
+                set(value);
+                var watch = Stopwatch.StartNew();
+                long steps = 0;
+                do
+                {
+                    Ops.Conv2d(x, w, b, input, 3, 1, 1, y);
+                    Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, dy, dx, false, dw, false, db, false);
+                    steps++;
+                }
+                while (watch.ElapsedMilliseconds < 60);
+                return watch.Elapsed.TotalMilliseconds / steps;
+            }
+            Window(values[0]);
+            Window(values[1]);
+            var ratios = new List<double>();
+            for (int round = 0; round < 31; round++)
+            {
+                bool bFirst = round % 2 == 1;
+                double first = Window(bFirst ? values[1] : values[0]), second = Window(bFirst ? values[0] : values[1]);
+                ratios.Add(bFirst ? first / second : second / first);
+            }
+            var v = ratios.Order().ToArray();
+            Console.WriteLine($"{name,-14} time B / A: {v[0]:F3} / {v[7]:F3} / **{v[15]:F3}** / {v[23]:F3} / {v[30]:F3}");
+        }
+        set(values[0]);
         return 0;
     }
 

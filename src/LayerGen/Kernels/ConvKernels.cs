@@ -62,9 +62,10 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
     /// part that runs slower (a core the machine shares) takes fewer and nobody waits long at the end. The ranges depend
     /// only on the image and part counts, and each has its own partial sums, so the result does not depend on timing.
     /// </summary>
-    private static int Chunks(int parts, int n) => parts <= 1 ? 1 : Math.Min(n, parts * ChunksPerPart);
+    private static int Chunks(int parts, int n) => parts <= 1 ? 1 : Math.Min(n, parts * Math.Max(1, ChunksPerPart));
 
-    private const int ChunksPerPart = 4;
+    /// <summary>Image ranges per part on more than one thread (settable for benchmarks).</summary>
+    internal static int ChunksPerPart = 4;
 
     public static void Forward(Matrix<T> x, Matrix<T> weight, Matrix<T> bias, in ConvGeometry g, Matrix<T> result)
     {
