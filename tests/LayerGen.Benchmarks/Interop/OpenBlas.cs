@@ -67,7 +67,8 @@ internal static unsafe partial class OpenBlas
     /// 0.13 s here) before they block: one core busy, which a measurement started then shares. Measured here
     /// (<c>gemm-quick openblas-spin</c>): the process kept a whole core busy for 100–150 ms after a 256³ product while
     /// its own thread slept, and the two-core FMA peak taken right after such a call was about a quarter lower than
-    /// 300 ms later (medians 129 and 173 GFLOP/s over 8 pairs). Every benchmark that times something else after an OpenBLAS batch calls this first.
+    /// 300 ms later (medians 129 and 173 GFLOP/s over 8 pairs). Every benchmark that times something else after an
+    /// OpenBLAS batch calls this first.
     /// </remarks>
     public static void WaitUntilIdle(int maxMilliseconds = 1000)
     {
