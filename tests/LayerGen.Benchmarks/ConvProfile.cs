@@ -17,15 +17,7 @@ internal static class ConvProfile
         Console.WriteLine($"Conv2d phases, float, batch 64, k 3, pad 1 (ms per call, best of 7; GFLOP/s of useful work); kernel: {(Gemm.UseAvx512<float>() ? "AVX-512" : "AVX2")}");
         foreach (var (name, c, k, size) in ConvBenchmarks.Cases)
         {
-            var input = new ImageShape(c, size, size);
-            var x = Matrix<float>.RandomNormal(64, c * size * size, 1);
-            var w = Matrix<float>.RandomNormal(k, c * 9, 2);
-            var b = Matrix<float>.RandomNormal(1, k, 3);
-            var y = new Matrix<float>(64, k * size * size);
-            var dy = Matrix<float>.RandomNormal(64, k * size * size, 4);
-            var dx = new Matrix<float>(64, c * size * size);
-            var dw = new Matrix<float>(k, c * 9);
-            var db = new Matrix<float>(1, k);
+            var layer = new Layer(c, k, size);
             double flop = 2.0 * 64 * k * size * size * c * 9;
             foreach (int threads in new[] { 1, Environment.ProcessorCount })
             {
@@ -33,10 +25,10 @@ internal static class ConvProfile
                 GemmParallel.MaxThreads = threads;
                 try
                 {
-                    double f = Time(() => Ops.Conv2d(x, w, b, input, 3, 1, 1, y));
-                    double bx = Time(() => Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, dy, dx, false, null, false, null, false));
-                    double bw = Time(() => Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, dy, null, false, dw, false, db, false));
-                    double all = Time(() => Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, dy, dx, false, dw, false, db, false));
+                    double f = Time(layer.Forward);
+                    double bx = Time(() => layer.Backward(dX: true, dWeight: false));
+                    double bw = Time(() => layer.Backward(dX: false, dWeight: true));
+                    double all = Time(() => layer.Backward(dX: true, dWeight: true));
                     Console.WriteLine($"{name,-14} {threads} thread(s): forward {f:F3} ({flop / f / 1e6:F0})  dX {bx:F3} ({flop / bx / 1e6:F0})  " +
                                       $"dW+dB {bw:F3} ({flop / bw / 1e6:F0})  fused backward {all:F3}  step {f + all:F3}");
                 }
@@ -67,15 +59,7 @@ internal static class ConvProfile
         Console.WriteLine($"Conv2d step, float, batch 64, {Environment.ProcessorCount} threads, kernel {(Gemm.UseAvx512<float>() ? "AVX-512" : "AVX2")}: {setting} {values[1]} against {values[0]}");
         foreach (var (name, c, k, size) in ConvBenchmarks.Cases)
         {
-            var input = new ImageShape(c, size, size);
-            var x = Matrix<float>.RandomNormal(64, c * size * size, 1);
-            var w = Matrix<float>.RandomNormal(k, c * 9, 2);
-            var b = Matrix<float>.RandomNormal(1, k, 3);
-            var y = new Matrix<float>(64, k * size * size);
-            var dy = Matrix<float>.RandomNormal(64, k * size * size, 4);
-            var dx = new Matrix<float>(64, c * size * size);
-            var dw = new Matrix<float>(k, c * 9);
-            var db = new Matrix<float>(1, k);
+            var layer = new Layer(c, k, size);
             double Window(int value)
             {
                 set(value);
@@ -83,8 +67,8 @@ internal static class ConvProfile
                 long steps = 0;
                 do
                 {
-                    Ops.Conv2d(x, w, b, input, 3, 1, 1, y);
-                    Ops.Conv2dBackward(x, w, b, input, 3, 1, 1, dy, dx, false, dw, false, db, false);
+                    layer.Forward();
+                    layer.Backward(dX: true, dWeight: true);
                     steps++;
                 }
                 while (watch.ElapsedMilliseconds < 60);
@@ -104,6 +88,26 @@ internal static class ConvProfile
         }
         set(values[0]);
         return 0;
+    }
+
+    /// <summary>One benchmark layer's operands (batch 64, k 3, stride 1, pad 1, random inputs) and its passes.</summary>
+    private sealed class Layer(int c, int k, int size)
+    {
+        private readonly ImageShape _input = new(c, size, size);
+        private readonly Matrix<float> _x = Matrix<float>.RandomNormal(64, c * size * size, 1);
+        private readonly Matrix<float> _w = Matrix<float>.RandomNormal(k, c * 9, 2);
+        private readonly Matrix<float> _b = Matrix<float>.RandomNormal(1, k, 3);
+        private readonly Matrix<float> _y = new(64, k * size * size);
+        private readonly Matrix<float> _dy = Matrix<float>.RandomNormal(64, k * size * size, 4);
+        private readonly Matrix<float> _dx = new(64, c * size * size);
+        private readonly Matrix<float> _dw = new(k, c * 9);
+        private readonly Matrix<float> _db = new(1, k);
+
+        public void Forward() => Ops.Conv2d(_x, _w, _b, _input, 3, 1, 1, _y);
+
+        /// <summary>The fused backward for dX, for dWeight + dBias, or for both.</summary>
+        public void Backward(bool dX, bool dWeight) =>
+            Ops.Conv2dBackward(_x, _w, _b, _input, 3, 1, 1, _dy, dX ? _dx : null, false, dWeight ? _dw : null, false, dWeight ? _db : null, false);
     }
 
     private static double Time(Action action)
