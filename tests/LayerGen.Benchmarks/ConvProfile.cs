@@ -141,13 +141,15 @@ internal static unsafe class ConvTileProbe
             Probe<ConvTiles256<float>>("AVX2");
     }
 
+    private static float* Align(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+
     private static void Probe<TK>(string name) where TK : IConvTiles<float>
     {
         const int taps = 72, length = 224, images = 4;
-        var input = new float[8 * 256 + 2 * length];
-        var packed = new float[taps * TK.Rows];
-        var output = new float[TK.Rows * length];
-        var dy = new float[TK.GradRows * length];
+        var input = GC.AllocateArray<float>(8 * 256 + 2 * length + 16, pinned: true);
+        var packed = GC.AllocateArray<float>(taps * TK.Rows + 16, pinned: true);
+        var output = GC.AllocateArray<float>(TK.Rows * length + 16, pinned: true);
+        var dy = GC.AllocateArray<float>(TK.GradRows * length + 16, pinned: true);
         var offsets = new int[taps];
         for (int i = 0; i < input.Length; i++)
             input[i] = 1e-3f * (i % 17);
@@ -162,14 +164,15 @@ internal static unsafe class ConvTileProbe
                 for (int i = 0; i < 3; i++)
                     for (int j = 0; j < 3; j++, t++)
                         offsets[t] = aligned ? (c * 256 + i * 16 + j) / TK.Lanes * TK.Lanes : c * 256 + i * 16 + j;
-            fixed (float* pi = input)
-            fixed (float* pp = packed)
-            fixed (float* po = output)
-            fixed (float* pd = dy)
+            fixed (float* pi0 = input)
+            fixed (float* pp0 = packed)
+            fixed (float* po0 = output)
+            fixed (float* pd0 = dy)
             fixed (int* off = offsets)
             {
+                float* pi = Align(pi0), pp = Align(pp0), po = Align(po0), pd = Align(pd0);
                 int columns = length / TK.Columns, tapTiles = taps / TK.GradTaps;
-                for (int round = 0; round < 3; round++)
+                for (int round = 0; round < 5; round++)
                 {
                     const int calls = 200_000;
                     var watch = Stopwatch.StartNew();

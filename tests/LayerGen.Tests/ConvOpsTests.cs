@@ -186,6 +186,8 @@ public sealed class ConvOpsTests
         { 2, 6, 9, 3, 5, 3 },   // 2·padding wider than a double vector, not a float one
         { 2, 5, 9, 3, 5, 4 },   // 2·padding exactly a float vector
         { 2, 4, 4, 3, 3, 3 },   // padding above kernel − 1: the im2col path in every mode
+        { 8, 14, 14, 16, 3, 1 }, // the benchmark's 8→16 layer: padded rows of whole vectors, the shared dY shifted
+        { 3, 12, 12, 5, 5, 2 },  // padded rows of 16, the shared dY's first interior pixel 34 elements in
     };
 
     private static void DirectAndIm2colAgree<T>(int c, int h, int w, int k, int kernel, int padding, double tolerance)
@@ -198,7 +200,7 @@ public sealed class ConvOpsTests
         var expected = NaiveConv(Reference.ToDouble(x), Reference.ToDouble(weight), Reference.ToDouble(bias), input, kernel, 1, padding);
         var dy = Matrix<T>.RandomNormal(x.Rows, expected.GetLength(1), 24);
 
-        (Matrix<T> Y, Matrix<T> DX, Matrix<T> DW, Matrix<T> DB) Run(bool avx2, bool portable)
+        (Matrix<T> Y, Matrix<T> DX, Matrix<T> DW, Matrix<T> DB, Matrix<T> DXAlone, Matrix<T> DWAlone) Run(bool avx2, bool portable)
         {
             bool savedAvx2 = Gemm.ForceAvx2, savedPortable = Gemm.ForcePortable;
             Gemm.ForceAvx2 = avx2;
@@ -211,7 +213,12 @@ public sealed class ConvOpsTests
                 var dw = Matrix<T>.Filled(weight.Rows, weight.Cols, T.One);
                 var db = Matrix<T>.Filled(1, k, T.One);
                 Ops.Conv2dBackward(x, weight, bias, input, kernel, 1, padding, dy, dx, true, dw, true, db, true);
-                return (y, dx, dw, db);
+                // dX alone and dWeight alone: the passes that do not share one padded dY.
+                var dxAlone = new Matrix<T>(x.Rows, x.Cols);
+                var dwAlone = new Matrix<T>(weight.Rows, weight.Cols);
+                Ops.Conv2dBackward(x, weight, bias, input, kernel, 1, padding, dy, dxAlone, false, null, false, null, false);
+                Ops.Conv2dBackward(x, weight, bias, input, kernel, 1, padding, dy, null, false, dwAlone, false, null, false);
+                return (y, dx, dw, db, dxAlone, dwAlone);
             }
             finally
             {
@@ -228,6 +235,8 @@ public sealed class ConvOpsTests
             Reference.AssertClose(Reference.ToDouble(im2col.DX), run.DX, tolerance, tolerance, name + " dX");
             Reference.AssertClose(Reference.ToDouble(im2col.DW), run.DW, tolerance, tolerance, name + " dWeight");
             Reference.AssertClose(Reference.ToDouble(im2col.DB), run.DB, tolerance, tolerance, name + " dBias");
+            Reference.AssertClose(Reference.ToDouble(im2col.DXAlone), run.DXAlone, tolerance, tolerance, name + " dX alone");
+            Reference.AssertClose(Reference.ToDouble(im2col.DWAlone), run.DWAlone, tolerance, tolerance, name + " dWeight alone");
         }
     }
 

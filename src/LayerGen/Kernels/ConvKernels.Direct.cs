@@ -31,6 +31,25 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
 
     [ThreadStatic] private static T[]? t_packed;
     [ThreadStatic] private static int[]? t_offsets;
+    [ThreadStatic] private static T[]? t_direct;
+
+    /// <summary>Elements of one cache line: the direct path's buffers and image strides are whole lines.</summary>
+    private static int Line => 64 / sizeof(T);
+
+    /// <summary>
+    /// The thread's direct-path scratch: at least <paramref name="length"/> elements from a 64-byte boundary, in a pinned
+    /// array (grown, never shrunk). An aligned base keeps the tiles' vectors at tap offset 0 and their stores inside one
+    /// cache line each; a managed array's start is only 8-byte aligned, so which loads split lines would change from
+    /// one allocation to the next.
+    /// </summary>
+    private static T* AlignedScratch(int length)
+    {
+        var buffer = t_direct;
+        if (buffer is null || buffer.Length < length + Line)
+            t_direct = buffer = GC.AllocateArray<T>(Math.Max(length + Line, buffer is null ? 0 : buffer.Length * 2), pinned: true);
+        nint address = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref buffer[0]);
+        return (T*)((address + 63) & ~(nint)63);
+    }
 
     private const int NoDirect = 0, Direct512 = 1, Direct256 = 2;
 
@@ -46,21 +65,34 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>One padded input of a direct pass: its plane, padded width, wide length L and rounded length Lr, and the
-    /// elements one image takes (its planes plus the slack).</summary>
-    private readonly record struct WidePlan(int Plane, int Width, int Length, int Rounded, int Image);
+    /// <summary>
+    /// One padded input of a direct pass: its plane, padded width, wide length L and rounded length Lr, the elements one
+    /// image takes (its planes plus the slack), and the whole cache lines its slot in a buffer takes (at least
+    /// <see cref="Image"/>).
+    /// </summary>
+    private readonly record struct WidePlan(int Plane, int Width, int Length, int Rounded, int Image, int Stride = 0);
 
-    private static WidePlan Plan(int channels, int h, int w, int pad, int oh, int ow, int lanes)
+    /// <summary>The plan of <paramref name="channels"/> planes padded by <paramref name="pad"/>, its slot at least
+    /// <paramref name="minImage"/> elements long.</summary>
+    private static WidePlan Plan(int channels, int h, int w, int pad, int oh, int ow, int lanes, int minImage)
     {
         int wp = w + 2 * pad, plane = (h + 2 * pad) * wp, length = (oh - 1) * wp + ow, rounded = RoundUp(length, lanes);
-        return new WidePlan(plane, wp, length, rounded, channels * plane + (rounded - length));
+        int image = channels * plane + (rounded - length);
+        return new WidePlan(plane, wp, length, rounded, image, RoundUp(Math.Max(image, minImage), Line));
     }
 
-    /// <summary>The forward's plan: x [C, H, W] padded by p.</summary>
-    private static WidePlan ForwardPlan(in ConvGeometry g, int lanes) => Plan(g.C, g.H, g.W, g.Padding, g.OH, g.OW, lanes);
+    /// <summary>The forward's (and dWeight's) plan: x [C, H, W] padded by p.</summary>
+    private static WidePlan ForwardPlan(in ConvGeometry g, int lanes) => Plan(g.C, g.H, g.W, g.Padding, g.OH, g.OW, lanes, 0);
 
-    /// <summary>dX's plan: dY [K, OH, OW] padded by k − 1 − p gives back H × W.</summary>
-    private static WidePlan DxPlan(in ConvGeometry g, int lanes) => Plan(g.K, g.OH, g.OW, g.Kernel - 1 - g.Padding, g.H, g.W, lanes);
+    /// <summary>
+    /// dX's plan: dY [K, OH, OW] padded by k − 1 − p gives back H × W; its slot long enough for the weight gradient's
+    /// tiles to read whole tiles of rows (K rounded up to <paramref name="gradRows"/>) from it too.
+    /// </summary>
+    private static WidePlan DxPlan(in ConvGeometry g, int lanes, int gradRows)
+    {
+        int pd = g.Kernel - 1 - g.Padding;
+        return Plan(g.K, g.OH, g.OW, pd, g.H, g.W, lanes, RoundUp(g.K, gradRows) * (g.OH + 2 * pd) * (g.OW + 2 * pd));
+    }
 
     private static (int Rows, int Lanes, int GradRows, int GradTaps) Tiles(int kind) => kind == Direct512
         ? (ConvTiles512<T>.Rows, ConvTiles512<T>.Lanes, ConvTiles512<T>.GradRows, ConvTiles512<T>.GradTaps)
@@ -84,7 +116,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void PackDirect(int kind, T* weight, in ConvGeometry g, bool forward, bool dx, T[] packed, int[] offsets)
     {
-        var (rows, lanes, _, gradTaps) = Tiles(kind);
+        var (rows, lanes, gradRows, gradTaps) = Tiles(kind);
         int k = g.Kernel, patch = g.Patch, kr = RoundUp(g.K, rows), cr = RoundUp(g.C, rows), taps = RoundUp(patch, gradTaps);
         var f = ForwardPlan(g, lanes);
         fixed (int* po = offsets)
@@ -97,7 +129,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                 po[t] = 0; // whole gradient tiles: these taps' sums are computed and dropped
             if (dx)
             {
-                var d = DxPlan(g, lanes);
+                var d = DxPlan(g, lanes, gradRows);
                 for (int ch = 0, t = 0; ch < g.K; ch++)
                     for (int a = 0; a < k; a++)
                         for (int b = 0; b < k; b++, t++)
@@ -225,18 +257,15 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         var g = job.G;
         var f = ForwardPlan(g, TK.Lanes);
         int kr = RoundUp(g.K, TK.Rows), pixels = g.OutputPixels, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
-        var scratch = Scratch(ref t_col, f.Image + kr * f.Rounded);
-        fixed (T* xp = scratch)
+        T* xp = AlignedScratch(f.Stride + kr * f.Rounded);
+        T* yw = xp + f.Stride;
+        for (int i = first; i < end; i++)
         {
-            T* yw = xp + f.Image;
-            for (int i = first; i < end; i++)
-            {
-                PadPlanes(job.X + (long)i * imageIn, g.C, g.H, g.W, g.Padding, xp, f.Image);
-                WideConv<TK>(xp, job.Offsets, g.Patch, job.Packed, kr / TK.Rows, yw, f.Rounded);
-                T* yi = job.Y + (long)i * imageOut;
-                for (int k = 0; k < g.K; k++)
-                    CropRows(yw + (long)k * f.Rounded, f.Width, yi + (long)k * pixels, g.OW, g.OH, job.Bias[k], addBias: true);
-            }
+            PadPlanes(job.X + (long)i * imageIn, g.C, g.H, g.W, g.Padding, xp, f.Image);
+            WideConv<TK>(xp, job.Offsets, g.Patch, job.Packed, kr / TK.Rows, yw, f.Rounded);
+            T* yi = job.Y + (long)i * imageOut;
+            for (int k = 0; k < g.K; k++)
+                CropRows(yw + (long)k * f.Rounded, f.Width, yi + (long)k * pixels, g.OW, g.OH, job.Bias[k], addBias: true);
         }
     }
 
@@ -245,7 +274,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
     {
         var g = job.G;
         var f = ForwardPlan(g, TK.Lanes);
-        var d = DxPlan(g, TK.Lanes);
+        var d = DxPlan(g, TK.Lanes, TK.GradRows);
         int pixels = g.OutputPixels, patch = g.Patch, imageIn = g.C * g.InputPixels, imageOut = g.K * pixels;
         int krGrad = RoundUp(g.K, TK.GradRows), taps = RoundUp(patch, TK.GradTaps), cr = RoundUp(g.C, TK.Rows);
         // A "same" convolution (2p = k − 1) pads dY for dX to exactly the forward's wide layout: dYw is then the padded
@@ -253,67 +282,72 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         // bottom border is long enough), so one padded copy per image serves both dX and dWeight.
         int pd = g.Kernel - 1 - g.Padding;
         bool shared = job.NeedDx && job.NeedDWeight && pd == g.Padding && f.Rounded - f.Length <= pd * f.Width + pd;
-        int dyImage = shared ? Math.Max(krGrad * d.Plane, d.Image) : krGrad * f.Rounded;
-        int dyStart = shared ? pd * f.Width + pd : 0, dyRow = shared ? d.Plane : f.Rounded;
-        int group = job.NeedDWeight ? Math.Clamp(GroupBudget / (f.Image + dyImage), 1, end - first) : 1;
-        int groupLength = job.NeedDWeight ? group * (f.Image + dyImage) : 0;
-        var scratch = Scratch(ref t_col, groupLength + (job.NeedDx ? (shared ? 0 : d.Image) + cr * d.Rounded : 0));
+        // Each image's slot of the group: the padded x, then its dY, which the weight gradient reads on whole vectors:
+        // the wide rows (WideRows: whole vectors apart), or the shared padded dY from its first interior pixel
+        // pd·Wp + pd, written dyShift elements into the slot so that this pixel falls on a whole vector (the dX pass's
+        // tap loads are unaligned either way). Slots are whole cache lines, from an aligned base.
+        int dyStart = pd * f.Width + pd;
+        int dyShift = shared ? (TK.Lanes - dyStart % TK.Lanes) % TK.Lanes : 0;
+        int dyRead = shared ? dyShift + dyStart : 0, dyRow = shared ? d.Plane : f.Rounded;
+        int dySlot = RoundUp(shared ? dyShift + d.Stride : krGrad * f.Rounded, Line);
+        int group = job.NeedDWeight ? Math.Clamp(GroupBudget / (f.Stride + dySlot), 1, end - first) : 1;
+        int groupLength = job.NeedDWeight ? group * (f.Stride + dySlot) : 0;
+        int dyPadded = shared ? 0 : d.Stride; // dX's padded dY when it is not in the group
+        T* xg = AlignedScratch(groupLength + (job.NeedDx ? dyPadded + cr * d.Rounded : 0));
+        T* dyg = xg + (long)group * f.Stride;
+        T* dyp = xg + groupLength;
+        T* dxw = dyp + dyPadded;
         T* sums = stackalloc T[TK.GradRows * TK.GradTaps];
-        fixed (T* xg = scratch)
+        for (int first0 = first; first0 < end; first0 += group)
         {
-            T* dyg = xg + (long)group * f.Image;
-            T* dyp = xg + groupLength;
-            T* dxw = shared ? dyp : dyp + d.Image;
-            for (int first0 = first; first0 < end; first0 += group)
+            int count = Math.Min(group, end - first0);
+            for (int j = 0; j < count; j++)
             {
-                int count = Math.Min(group, end - first0);
-                for (int j = 0; j < count; j++)
+                int i = first0 + j;
+                T* dyi = job.DY + (long)i * imageOut;
+                if (job.NeedDBias)
                 {
-                    int i = first0 + j;
-                    T* dyi = job.DY + (long)i * imageOut;
-                    if (job.NeedDBias)
+                    for (int k = 0; k < g.K; k++)
+                        dB[k] += SumShort(dyi + (long)k * pixels, pixels);
+                }
+                if (job.NeedDWeight)
+                {
+                    T* xj = xg + (long)j * f.Stride;
+                    PadPlanes(job.X + (long)i * imageIn, g.C, g.H, g.W, g.Padding, xj, f.Image);
+                    if (!shared)
+                        WideRows(dyi, g.K, g.OH, g.OW, f, dyg + (long)j * dySlot);
+                }
+                if (job.NeedDx)
+                {
+                    T* padded = shared ? dyg + (long)j * dySlot + dyShift : dyp;
+                    PadPlanes(dyi, g.K, g.OH, g.OW, pd, padded, d.Image);
+                    WideConv<TK>(padded, job.Offsets + taps, g.K * g.Kernel * g.Kernel, job.PackedDx, cr / TK.Rows, dxw, d.Rounded);
+                    T* dxi = job.DX + (long)i * imageIn;
+                    for (int c = 0; c < g.C; c++)
                     {
-                        for (int k = 0; k < g.K; k++)
-                            dB[k] += SumShort(dyi + (long)k * pixels, pixels);
-                    }
-                    if (job.NeedDWeight)
-                    {
-                        PadPlanes(job.X + (long)i * imageIn, g.C, g.H, g.W, g.Padding, xg + (long)j * f.Image, f.Image);
-                        if (!shared)
-                            WideRows(dyi, g.K, g.OH, g.OW, f, dyg + (long)j * dyImage);
-                    }
-                    if (job.NeedDx)
-                    {
-                        T* padded = shared ? dyg + (long)j * dyImage : dyp;
-                        PadPlanes(dyi, g.K, g.OH, g.OW, pd, padded, d.Image);
-                        WideConv<TK>(padded, job.Offsets + taps, g.K * g.Kernel * g.Kernel, job.PackedDx, cr / TK.Rows, dxw, d.Rounded);
-                        T* dxi = job.DX + (long)i * imageIn;
-                        for (int c = 0; c < g.C; c++)
+                        T* src = dxw + (long)c * d.Rounded, dst = dxi + (long)c * g.InputPixels;
+                        if (job.AccumulateX)
                         {
-                            T* src = dxw + (long)c * d.Rounded, dst = dxi + (long)c * g.InputPixels;
-                            if (job.AccumulateX)
-                            {
-                                for (int y = 0; y < g.H; y++)
-                                    AddShort(src + (long)y * d.Width, dst + (long)y * g.W, g.W);
-                            }
-                            else
-                            {
-                                CropRows(src, d.Width, dst, g.W, g.H, T.Zero, addBias: false);
-                            }
+                            for (int y = 0; y < g.H; y++)
+                                AddShort(src + (long)y * d.Width, dst + (long)y * g.W, g.W);
+                        }
+                        else
+                        {
+                            CropRows(src, d.Width, dst, g.W, g.H, T.Zero, addBias: false);
                         }
                     }
                 }
-                if (!job.NeedDWeight)
-                    continue;
-                for (int rt = 0; rt < krGrad; rt += TK.GradRows)
-                    for (int tt = 0; tt < taps; tt += TK.GradTaps)
-                    {
-                        TK.GradTile(dyg + dyStart + (long)rt * dyRow, dyRow, dyImage, xg, f.Image, job.Offsets + tt, f.Rounded, count, sums);
-                        for (int r = 0; r < TK.GradRows && rt + r < g.K; r++)
-                            for (int t = 0; t < TK.GradTaps && tt + t < patch; t++)
-                                dW[(long)(rt + r) * patch + tt + t] += sums[r * TK.GradTaps + t];
-                    }
             }
+            if (!job.NeedDWeight)
+                continue;
+            for (int rt = 0; rt < krGrad; rt += TK.GradRows)
+                for (int tt = 0; tt < taps; tt += TK.GradTaps)
+                {
+                    TK.GradTile(dyg + dyRead + (long)rt * dyRow, dyRow, dySlot, xg, f.Stride, job.Offsets + tt, f.Rounded, count, sums);
+                    for (int r = 0; r < TK.GradRows && rt + r < g.K; r++)
+                        for (int t = 0; t < TK.GradTaps && tt + t < patch; t++)
+                            dW[(long)(rt + r) * patch + tt + t] += sums[r * TK.GradTaps + t];
+                }
         }
     }
 
