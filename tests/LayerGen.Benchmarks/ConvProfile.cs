@@ -42,7 +42,7 @@ internal static class ConvProfile
     }
 
     /// <summary>
-    /// <c>conv-profile ab=SETTING:A,B</c> (SETTING: <c>chunks</c> = image ranges per part, <c>budget</c> = the weight
+    /// <c>conv-profile ab=SETTING:A,B</c> (SETTING: <c>chunks</c> = equal image ranges per part, 0 for the guided ones, <c>budget</c> = the weight
     /// gradient's group budget): the training step (forward + fused backward) of each case on every core, in alternating
     /// 60 ms windows with the setting at A and at B, 31 rounds; prints the quartiles of the per-round time ratio B / A.
     /// A machine whose speed changes from second to second shows small differences only side by side like this.

@@ -15,15 +15,16 @@ namespace LayerGen;
 /// <c>IsWide</c>).
 /// </summary>
 /// <remarks>
-/// <para>Parallelism: above <see cref="ParallelThreshold"/> multiply-adds the images are split into four contiguous ranges
-/// per core, which the parts running on the GEMM's persistent worker pool (<see cref="GemmParallel.RunParts"/>: no
-/// allocation, the job on the caller's stack) claim in turn. Inside a part the per-image GEMMs run on one thread; dWeight
-/// and dBias are summed per range and then reduced by the caller in range order (so the result does not depend on which
-/// part ran which range). Small convolutions run on the calling thread, where
-/// a large per-image GEMM may still use the pool itself.</para>
-/// <para>Scratch: the im2col/col2im buffer is a <see cref="ThreadStaticAttribute"/> array per element type and thread,
-/// grown (once) to the largest image seen; the per-range partial sums are a second such array on the calling thread.
-/// With kernel 1, stride 1 and no padding the image itself is its im2col matrix and no scratch is used.</para>
+/// <para>Parallelism: above <see cref="ParallelThreshold"/> multiply-adds the images are split into contiguous ranges that
+/// shrink towards the end (<see cref="Ranges"/>), which the parts running on the GEMM's persistent worker pool
+/// (<see cref="GemmParallel.RunParts"/>: no allocation, the job on the caller's stack) claim in turn. Inside a part the
+/// per-image GEMMs run on one thread; dWeight and dBias are summed per range and then reduced by the caller in range
+/// order (so the result does not depend on which part ran which range). Small convolutions run on the calling thread,
+/// where a large per-image GEMM may still use the pool itself.</para>
+/// <para>Scratch: the im2col/col2im buffer (and the direct path's, 64-byte aligned: <c>AlignedScratch</c>) is a
+/// <see cref="ThreadStaticAttribute"/> array per element type and thread, grown (once) to the largest image seen; the
+/// per-range partial sums are a second such array on the calling thread. With kernel 1, stride 1 and no padding the
+/// image itself is its im2col matrix and no scratch is used.</para>
 /// </remarks>
 internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -45,6 +46,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         public ConvGeometry G;
         public int N;
         public int Chunks, Claimed; // the images in Chunks ranges, claimed in order by the parts (Claimed: the next one)
+        public int* Starts;         // the ranges' Chunks + 1 boundaries
         public bool NeedDx, NeedDWeight, NeedDBias, AccumulateX;
     }
 
@@ -58,14 +60,40 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
     }
 
     /// <summary>
-    /// Image ranges per call: one on one thread, otherwise <see cref="ChunksPerPart"/> per part, claimed in turn, so a
-    /// part that runs slower (a core the machine shares) takes fewer and nobody waits long at the end. The ranges depend
-    /// only on the image and part counts, and each has its own partial sums, so the result does not depend on timing.
+    /// The image ranges of a call on <paramref name="parts"/> threads, claimed in turn by the parts: one on one thread;
+    /// otherwise guided: each range takes a 2·parts-th of the images left (at least one), so the ranges start large
+    /// and shrink to single images at the end, and a part that runs slower (a core the machine shares) takes fewer and
+    /// the parts finish close together. The ranges depend only on the image and part counts, and each has its own
+    /// partial sums, so the result does not depend on timing. Returns the count; with <paramref name="starts"/>, writes
+    /// the count + 1 boundaries there.
     /// </summary>
-    private static int Chunks(int parts, int n) => parts <= 1 ? 1 : Math.Min(n, parts * Math.Max(1, ChunksPerPart));
+    private static int Ranges(int n, int parts, int* starts)
+    {
+        if (parts <= 1 || ChunksPerPart > 0)
+        {
+            int chunks = parts <= 1 ? 1 : Math.Min(n, parts * ChunksPerPart);
+            if (starts != null)
+                for (int c = 0; c <= chunks; c++)
+                    starts[c] = (int)((long)n * c / chunks);
+            return chunks;
+        }
+        int count = 0, first = 0;
+        for (; first < n; count++)
+        {
+            if (starts != null)
+                starts[count] = first;
+            first += Math.Max(1, (n - first) / (2 * parts));
+        }
+        if (starts != null)
+            starts[count] = n;
+        return count;
+    }
 
-    /// <summary>Image ranges per part on more than one thread (settable for benchmarks).</summary>
-    internal static int ChunksPerPart = 4;
+    /// <summary>
+    /// 0: guided ranges (<see cref="Ranges"/>); above 0, that many equal ranges per part instead (settable for
+    /// benchmarks: the scheme before the guided one, measured against it side by side by <c>conv-profile ab=chunks:4,0</c>).
+    /// </summary>
+    internal static int ChunksPerPart;
 
     public static void Forward(Matrix<T> x, Matrix<T> weight, Matrix<T> bias, in ConvGeometry g, Matrix<T> result)
     {
@@ -77,8 +105,10 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         fixed (T* pb = bias.AsReadOnlySpan())
         fixed (T* py = result.AsSpan())
         {
-            int parts = Parts(g, n);
-            var job = new Job { X = px, Weight = pw, Bias = pb, Y = py, G = g, N = n, Direct = DirectKind(g), Chunks = Chunks(parts, n) };
+            int parts = Parts(g, n), chunks = Ranges(n, parts, null);
+            int* starts = stackalloc int[chunks + 1];
+            Ranges(n, parts, starts);
+            var job = new Job { X = px, Weight = pw, Bias = pb, Y = py, G = g, N = n, Direct = DirectKind(g), Chunks = chunks, Starts = starts };
             if (job.Direct != NoDirect)
             {
                 var (packedLength, offsetsLength) = PackLengths(job.Direct, g, forward: true, dx: false);
@@ -119,7 +149,9 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
                 dX?.AsSpan().Clear();
             return;
         }
-        int parts = Parts(g, n), chunks = Chunks(parts, n);
+        int parts = Parts(g, n), chunks = Ranges(n, parts, null);
+        int* starts = stackalloc int[chunks + 1];
+        Ranges(n, parts, starts);
         var partials = dWeight is null && dBias is null ? null : Scratch(ref t_partials, chunks * stridePartial);
         fixed (T* px = x.AsReadOnlySpan())
         fixed (T* pw = weight.AsReadOnlySpan())
@@ -131,7 +163,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
             {
                 X = px, Weight = pw, DY = pdy, DX = pdx, Partials = pp, G = g, N = n,
                 NeedDx = dX is not null, NeedDWeight = dWeight is not null, NeedDBias = dBias is not null, AccumulateX = accumulateX,
-                Direct = DirectKind(g), Chunks = chunks,
+                Direct = DirectKind(g), Chunks = chunks, Starts = starts,
             };
             if (job.Direct != NoDirect)
             {
@@ -197,8 +229,6 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
             TensorPrimitives.Add(new ReadOnlySpan<T>(partials + (long)p * stride, length), destination, destination);
     }
 
-    private static (int First, int End) Range(int n, int part, int parts) =>
-        ((int)((long)n * part / parts), (int)((long)n * (part + 1) / parts));
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ForwardPart(void* state, int part, int parts)
@@ -211,8 +241,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         {
             while (GemmParallel.TryClaim(&job->Claimed, job->Chunks, out int chunk))
             {
-                var (first, end) = Range(job->N, chunk, job->Chunks);
-                ForwardChunk(in *job, first, end);
+                ForwardChunk(in *job, job->Starts[chunk], job->Starts[chunk + 1]);
             }
         }
         finally
@@ -274,8 +303,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         {
             while (GemmParallel.TryClaim(&job->Claimed, job->Chunks, out int chunk))
             {
-                var (first, end) = Range(job->N, chunk, job->Chunks);
-                BackwardChunk(in *job, chunk, first, end);
+                BackwardChunk(in *job, chunk, job->Starts[chunk], job->Starts[chunk + 1]);
             }
         }
         finally
