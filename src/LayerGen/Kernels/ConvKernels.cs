@@ -611,11 +611,17 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void ClearShort(T* dst, int n)
     {
-        int v = Vector<T>.Count, j = 0;
-        for (; j <= n - v; j += v)
+        int v = Vector<T>.Count;
+        if (n < v)
+        {
+            for (int i = 0; i < n; i++)
+                dst[i] = T.Zero;
+            return;
+        }
+        // Whole vectors, then one overlapping the last: no scalar tail.
+        for (int j = 0; j < n - v; j += v)
             System.Runtime.CompilerServices.Unsafe.Write(dst + j, Vector<T>.Zero);
-        for (; j < n; j++)
-            dst[j] = T.Zero;
+        System.Runtime.CompilerServices.Unsafe.Write(dst + n - v, Vector<T>.Zero);
     }
 
     /// <summary>
