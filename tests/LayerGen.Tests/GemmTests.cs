@@ -425,12 +425,8 @@ public class GemmTests : IDisposable
                 GemmParallel.MaxThreads = 1;
                 try
                 {
-                    // Warm up past the runtime's call-counting threshold (30 calls): with two calls of warm-up, the
-                    // window that crossed it counted ~5 KB in about one run in ten while other tests kept the other
-                    // core busy (the runtime's, not the GEMM's: 0 in 15 such runs with this warm-up).
-                    for (int warm = 0; warm < 40; warm++)
-                        for (int mode = 0; mode < 2; mode++)
-                            Gemm.Multiply(false, mode == 1, m, n, k, 1f, a, k, b, mode == 1 ? k : n, 0f, c, n);
+                    for (int mode = 0; mode < 2; mode++)
+                        Gemm.Multiply(false, mode == 1, m, n, k, 1f, a, k, b, mode == 1 ? k : n, 0f, c, n);
                     long before = GC.GetAllocatedBytesForCurrentThread();
                     for (int repeat = 0; repeat < 10; repeat++)
                         for (int mode = 0; mode < 2; mode++)
