@@ -42,9 +42,10 @@ internal static class ConvProfile
     }
 
     /// <summary>
-    /// <c>conv-profile ab=SETTING:A,B</c> (SETTING: <c>chunks</c> = equal image ranges per part, 0 for the guided ones, <c>budget</c> = the weight
-    /// gradient's group budget): the training step (forward + fused backward) of each case on every core, in alternating
-    /// 60 ms windows with the setting at A and at B, 31 rounds; prints the quartiles of the per-round time ratio B / A.
+    /// <c>conv-profile ab=SETTING:A,B</c> (SETTING: <c>chunks</c> = equal image ranges per part, 0 for the guided ones;
+    /// <c>budget</c> = the weight gradient's group budget): the training step (forward + fused backward) of each case on
+    /// every core, in alternating 60 ms windows with the setting at A and at B, 31 rounds; prints the quartiles of the
+    /// per-round time ratio B / A.
     /// A machine whose speed changes from second to second shows small differences only side by side like this.
     /// </summary>
     private static int AbTest(string spec)
@@ -128,8 +129,10 @@ internal static class ConvProfile
 
 /// <summary>
 /// <c>-- conv-tile</c>: the direct convolution's register tiles alone, their operands in L1 (the 8→16 @14×14 layer's
-/// shapes: 8 padded 16×16 planes, 72 taps), in GFLOP/s on one thread; with the offsets aligned to whole vectors too,
-/// to show what the unaligned tap loads cost.
+/// shapes: 8 padded 16×16 planes, 72 taps), in GFLOP/s on one thread, from 64-byte aligned buffers; with the offsets
+/// rounded down to whole vectors too. That row is an upper bound on what aligned tap loads could give, not a
+/// measurement of them: the rounding also makes a row's three taps read the same lines (the layer itself with one
+/// aligned copy of the image per kernel column was 8–12 % slower, stop 20).
 /// </summary>
 internal static unsafe class ConvTileProbe
 {

@@ -229,7 +229,6 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
             TensorPrimitives.Add(new ReadOnlySpan<T>(partials + (long)p * stride, length), destination, destination);
     }
 
-
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ForwardPart(void* state, int part, int parts)
     {
