@@ -17,7 +17,7 @@ internal static class ConvProfile
         Console.WriteLine($"Conv2d phases, float, batch 64, k 3, pad 1 (ms per call, best of 7; GFLOP/s of useful work); kernel: {(Gemm.UseAvx512<float>() ? "AVX-512" : "AVX2")}");
         foreach (var (name, c, k, size) in ConvBenchmarks.Cases)
         {
-            var layer = new Layer(c, k, size);
+            var layer = new ConvBenchmarks.Step(c, k, size);
             double flop = 2.0 * 64 * k * size * size * c * 9;
             foreach (int threads in new[] { 1, Environment.ProcessorCount })
             {
@@ -60,7 +60,7 @@ internal static class ConvProfile
         Console.WriteLine($"Conv2d step, float, batch 64, {Environment.ProcessorCount} threads, kernel {(Gemm.UseAvx512<float>() ? "AVX-512" : "AVX2")}: {setting} {values[1]} against {values[0]}");
         foreach (var (name, c, k, size) in ConvBenchmarks.Cases)
         {
-            var layer = new Layer(c, k, size);
+            var layer = new ConvBenchmarks.Step(c, k, size);
             double Window(int value)
             {
                 set(value);
@@ -68,8 +68,7 @@ internal static class ConvProfile
                 long steps = 0;
                 do
                 {
-                    layer.Forward();
-                    layer.Backward(dX: true, dWeight: true);
+                    layer.Run();
                     steps++;
                 }
                 while (watch.ElapsedMilliseconds < 60);
@@ -89,26 +88,6 @@ internal static class ConvProfile
         }
         set(values[0]);
         return 0;
-    }
-
-    /// <summary>One benchmark layer's operands (batch 64, k 3, stride 1, pad 1, random inputs) and its passes.</summary>
-    private sealed class Layer(int c, int k, int size)
-    {
-        private readonly ImageShape _input = new(c, size, size);
-        private readonly Matrix<float> _x = Matrix<float>.RandomNormal(64, c * size * size, 1);
-        private readonly Matrix<float> _w = Matrix<float>.RandomNormal(k, c * 9, 2);
-        private readonly Matrix<float> _b = Matrix<float>.RandomNormal(1, k, 3);
-        private readonly Matrix<float> _y = new(64, k * size * size);
-        private readonly Matrix<float> _dy = Matrix<float>.RandomNormal(64, k * size * size, 4);
-        private readonly Matrix<float> _dx = new(64, c * size * size);
-        private readonly Matrix<float> _dw = new(k, c * 9);
-        private readonly Matrix<float> _db = new(1, k);
-
-        public void Forward() => Ops.Conv2d(_x, _w, _b, _input, 3, 1, 1, _y);
-
-        /// <summary>The fused backward for dX, for dWeight + dBias, or for both.</summary>
-        public void Backward(bool dX, bool dWeight) =>
-            Ops.Conv2dBackward(_x, _w, _b, _input, 3, 1, 1, _dy, dX ? _dx : null, false, dWeight ? _dw : null, false, dWeight ? _db : null, false);
     }
 
     private static double Time(Action action)

@@ -61,11 +61,11 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
 
     /// <summary>
     /// The image ranges of a call on <paramref name="parts"/> threads, claimed in turn by the parts: one on one thread;
-    /// otherwise guided: each range takes a 2·parts-th of the images left (at least one), so the ranges start large
-    /// and shrink to single images at the end, and a part that runs slower (a core the machine shares) takes fewer and
-    /// the parts finish close together. The ranges depend only on the image and part counts, and each has its own
-    /// partial sums, so the result does not depend on timing. Returns the count; with <paramref name="starts"/>, writes
-    /// the count + 1 boundaries there.
+    /// otherwise guided: each range takes a 2·parts-th of the images left (<see cref="GemmParallel.GuidedShare"/>, the
+    /// GEMM's rule for its row runs), so the ranges start large and shrink to single images at the end, and a part that
+    /// runs slower (a core the machine shares) takes fewer and the parts finish close together. The ranges depend only
+    /// on the image and part counts, and each has its own partial sums, so the result does not depend on timing.
+    /// Returns the count; with <paramref name="starts"/>, writes the count + 1 boundaries there.
     /// </summary>
     private static int Ranges(int n, int parts, int* starts)
     {
@@ -82,7 +82,7 @@ internal static unsafe partial class ConvKernels<T> where T : unmanaged, IFloati
         {
             if (starts != null)
                 starts[count] = first;
-            first += Math.Max(1, (n - first) / (2 * parts));
+            first += GemmParallel.GuidedShare(n - first, parts);
         }
         if (starts != null)
             starts[count] = n;

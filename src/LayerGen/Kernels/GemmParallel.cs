@@ -230,6 +230,13 @@ internal static unsafe class GemmParallel
     }
 
     /// <summary>
+    /// The guided share of <paramref name="left"/> items for <paramref name="parts"/> parts: a 2·parts-th, rounded up (at
+    /// least 1). Both the GEMM's row runs (<see cref="TryClaimGuided"/>) and the convolution's image ranges take it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int GuidedShare(int left, int parts) => Math.Max(1, (left + 2 * parts - 1) / (2 * parts));
+
+    /// <summary>
     /// Claims the next run of items below <paramref name="end"/> from <paramref name="counter"/>, guided: a share of
     /// what is left (a 2·<paramref name="parts"/>-th, at least 1, at most <paramref name="most"/>), so runs start large
     /// and shrink to single items at the end and the parts finish close together. False once the items up to
@@ -247,8 +254,7 @@ internal static unsafe class GemmParallel
                 count = 0;
                 return false;
             }
-            int left = end - seen;
-            int take = Math.Clamp((left + 2 * parts - 1) / (2 * parts), 1, most);
+            int take = Math.Min(GuidedShare(end - seen, parts), most);
             if (Interlocked.CompareExchange(ref *counter, seen + take, seen) == seen)
             {
                 first = seen;
